@@ -1,0 +1,21 @@
+// Bundles the extension host, the CLI, the sandboxed worker and the problem-file API.
+import * as esbuild from 'esbuild';
+
+const production = process.argv.includes('--production');
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  minify: production,
+  logLevel: 'warning',
+  // esbuild runs in the worker to compile problem files; it ships its own binary.
+  external: ['vscode', 'esbuild'],
+};
+
+await Promise.all([
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/runner/worker.ts'], outfile: 'dist/worker.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/api.ts'], outfile: 'dist/api.js' }),
+]);

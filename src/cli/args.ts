@@ -1,0 +1,110 @@
+/** Parsing and validation of `gradlens check` arguments: every bad flag gets a message naming it. */
+import { parseArgs } from 'node:util';
+import { type CheckOptions, DEFAULT_CHECK_OPTIONS } from '../core/gradcheck';
+import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/runner';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CheckCommand {
+  files: string[];
+  problems: string[] | null;
+  options: CheckOptions;
+  limits: RunnerLimits;
+  json: boolean;
+}
+
+const CHECK_FLAGS = {
+  problem: { type: 'string', multiple: true },
+  mode: { type: 'string' },
+  order: { type: 'string' },
+  eps: { type: 'string' },
+  atol: { type: 'string' },
+  rtol: { type: 'string' },
+  seed: { type: 'string' },
+  samples: { type: 'string' },
+  projections: { type: 'string' },
+  worst: { type: 'string' },
+  'nondet-tol': { type: 'string' },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  strict: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const CHECK_USAGE = `Usage: gradlens check <file...> [options]
+
+Checks analytic gradients of the problems exported by each file against
+central differences.
+
+Options:
+  --problem NAME      check only this export (repeatable)
+  --mode MODE         full (every element), fast (random projections), sparse (--samples elements); default full
+  --order 1|2         1: grad against f; 2: hvp against grad; default 1
+  --eps H             finite-difference step; default ${DEFAULT_CHECK_OPTIONS.eps}
+  --atol A            absolute tolerance; default ${DEFAULT_CHECK_OPTIONS.atol}
+  --rtol R            relative tolerance, |a-n| <= atol + rtol*|n|; default ${DEFAULT_CHECK_OPTIONS.rtol}
+  --seed S            seed for sparse samples and random directions; default ${DEFAULT_CHECK_OPTIONS.seed}
+  --samples K         elements checked in sparse mode; default ${DEFAULT_CHECK_OPTIONS.samples}
+  --projections K     random directions in fast mode; default ${DEFAULT_CHECK_OPTIONS.projections}
+  --worst K           worst elements reported per problem; default ${DEFAULT_CHECK_OPTIONS.worst}
+  --nondet-tol T      tolerated difference between two calls at the same point; default ${DEFAULT_CHECK_OPTIONS.nondetTolerance}
+  --timeout SECONDS   time limit per problem; default ${DEFAULT_LIMITS.timeoutSeconds}
+  --memory MB         memory limit of the runner process; default ${DEFAULT_LIMITS.memoryMb}
+  --strict            kinks (non-differentiable points) count as failures
+  --json              print one JSON object on stdout
+
+Exit status: 0 all passed, 1 a problem failed or errored, 2 nothing could be checked.`;
+
+function parseNumber(flag: string, text: string | undefined, fallback: number, valid: (value: number) => boolean, expected: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || !valid(value)) {
+    throw new UsageError(`--${flag} must be ${expected}, got '${text}'`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, fallback: T, allowed: readonly T[]): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${text}'`);
+  return text as T;
+}
+
+const positive = (value: number) => value > 0;
+const nonNegative = (value: number) => value >= 0;
+const positiveInteger = (value: number) => Number.isInteger(value) && value > 0;
+
+/** Parses `check`'s arguments (after the word `check`); null when help was asked for. */
+export function parseCheckArgs(args: string[]): CheckCommand | null {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: CHECK_FLAGS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^.*?: /, '').replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return null;
+  if (positionals.length === 0) throw new UsageError('no file given: gradlens check <file...>');
+  const defaults = DEFAULT_CHECK_OPTIONS;
+  const options: CheckOptions = {
+    mode: oneOf('mode', values.mode, defaults.mode, ['full', 'fast', 'sparse']),
+    order: Number(oneOf('order', values.order, String(defaults.order) as '1' | '2', ['1', '2'])) as 1 | 2,
+    eps: parseNumber('eps', values.eps, defaults.eps, positive, 'a positive number'),
+    atol: parseNumber('atol', values.atol, defaults.atol, nonNegative, 'a number >= 0'),
+    rtol: parseNumber('rtol', values.rtol, defaults.rtol, nonNegative, 'a number >= 0'),
+    seed: parseNumber('seed', values.seed, defaults.seed, (value) => Number.isSafeInteger(value) && value >= 0, 'a whole number >= 0'),
+    samples: parseNumber('samples', values.samples, defaults.samples, positiveInteger, 'a whole number >= 1'),
+    projections: parseNumber('projections', values.projections, defaults.projections, positiveInteger, 'a whole number >= 1'),
+    worst: parseNumber('worst', values.worst, defaults.worst, positiveInteger, 'a whole number >= 1'),
+    nondetTolerance: parseNumber('nondet-tol', values['nondet-tol'], defaults.nondetTolerance, nonNegative, 'a number >= 0'),
+    strict: values.strict ?? false,
+  };
+  const limits: RunnerLimits = {
+    timeoutSeconds: parseNumber('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),
+    memoryMb: parseNumber('memory', values.memory, DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
+  };
+  return { files: positionals, problems: values.problem ?? null, options, limits, json: values.json ?? false };
+}

@@ -1,0 +1,499 @@
+/**
+ * The gradient-check engine: central differences against analytic
+ * gradients with PyTorch's allclose criterion |a-n| <= atol + rtol*|n|
+ * (torch.autograd.gradcheck), plus the CS231n relative error
+ * |a-n| / max(|a|,|n|). Modes: full (every element), sparse (k seeded random
+ * elements) and fast (random projections, then group bisection to localize).
+ */
+import type { ProblemDefinition } from './problem';
+import { Random } from './random';
+import {
+  type CheckTarget,
+  type Evaluations,
+  type MaybePromise,
+  UserCodeError,
+  layerTarget,
+  noEvaluations,
+  scalarTarget,
+  secondOrderTarget,
+} from './targets';
+import { type Layout, TensorError, describeElement, locateElement, readTree } from './tensor';
+
+export type { Evaluations } from './targets';
+
+export type CheckMode = 'full' | 'fast' | 'sparse';
+export type CheckOrder = 1 | 2;
+export type Verdict = 'pass' | 'fail' | 'kink' | 'nondeterministic' | 'error' | 'skipped';
+
+export interface CheckOptions {
+  mode: CheckMode;
+  order: CheckOrder;
+  /** Finite-difference step (absolute), as torch's `eps`. */
+  eps: number;
+  atol: number;
+  rtol: number;
+  seed: number;
+  /** Elements checked in sparse mode. */
+  samples: number;
+  /** Random directions tried in fast mode. */
+  projections: number;
+  /** How many worst elements to report (and, in fast mode, to localize at most). */
+  worst: number;
+  /** Largest difference tolerated between two calls at the same point (torch's nondet_tol). */
+  nondetTolerance: number;
+  /** Kinks count as failures. */
+  strict: boolean;
+}
+
+export const DEFAULT_CHECK_OPTIONS: Readonly<CheckOptions> = Object.freeze({
+  mode: 'full',
+  order: 1,
+  eps: 1e-6,
+  atol: 1e-5,
+  rtol: 1e-3,
+  seed: 0,
+  samples: 20,
+  projections: 2,
+  worst: 10,
+  nondetTolerance: 0,
+  strict: false,
+});
+
+export interface CheckHooks {
+  /** Called every few hundred elements; the caller throttles further. */
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Where user code failed, e.g. " (at model.grad.ts:12:5)"; the runner maps stacks to the user's file. */
+  locateError?: (error: unknown) => string;
+}
+
+export interface ElementReport {
+  param: string;
+  index: number[];
+  /** `W[2,3]` */
+  element: string;
+  analytic: number;
+  numeric: number;
+  absError: number;
+  relError: number;
+  passed: boolean;
+  /** A non-differentiable point: one-sided differences disagree and the analytic value lies between them. */
+  kink: boolean;
+}
+
+export interface ProjectionReport {
+  analytic: number;
+  numeric: number;
+  absError: number;
+  relError: number;
+  passed: boolean;
+}
+
+export interface CheckResult {
+  name: string;
+  kind: 'scalar' | 'layer';
+  order: CheckOrder;
+  mode: CheckMode;
+  verdict: Verdict;
+  passed: boolean;
+  maxAbsError: number;
+  maxRelError: number;
+  evaluations: Evaluations;
+  /** Number of parameters (or inputs) and how many were checked one by one. */
+  size: number;
+  checked: number;
+  failed: number;
+  kinks: number;
+  worst: ElementReport[];
+  /** Fast mode: the random-direction checks. */
+  projections: ProjectionReport[];
+  error: string | null;
+  /** A short remark for the reader (why skipped, why a fast check failed without a single culprit). */
+  note: string | null;
+  seconds: number;
+}
+
+export function relativeError(analytic: number, numeric: number): number {
+  const absError = Math.abs(analytic - numeric);
+  return absError === 0 ? 0 : absError / Math.max(Math.abs(analytic), Math.abs(numeric));
+}
+
+export function allclose(analytic: number, numeric: number, atol: number, rtol: number): boolean {
+  return Math.abs(analytic - numeric) <= atol + rtol * Math.abs(numeric);
+}
+
+export class CheckCancelled extends Error {
+  override name = 'CheckCancelled';
+}
+
+interface Candidate {
+  flat: number;
+  severity: number;
+  report: ElementReport;
+}
+
+/** Accumulates per-element comparisons, keeping only the worst few. */
+class Recorder {
+  maxAbsError = 0;
+  maxRelError = 0;
+  checked = 0;
+  failed = 0;
+  kinks = 0;
+  private readonly worst: Candidate[] = [];
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly options: CheckOptions,
+  ) {}
+
+  private note(absError: number, relError: number): void {
+    if (absError > this.maxAbsError) this.maxAbsError = absError;
+    if (relError > this.maxRelError) this.maxRelError = relError;
+  }
+
+  /** Central difference at element `flat` from f(x+h), f(x-h) and f(x); returns whether it passed. */
+  element(flat: number, analytic: number, plus: number, minus: number, center: number): boolean {
+    const { eps, atol, rtol } = this.options;
+    const numeric = (plus - minus) / (2 * eps);
+    const absError = Math.abs(analytic - numeric);
+    const relError = relativeError(analytic, numeric);
+    const tolerance = atol + rtol * Math.abs(numeric);
+    const passed = absError <= tolerance;
+    this.checked++;
+    this.note(absError, relError);
+    let kink = false;
+    if (!passed) {
+      this.failed++;
+      const forward = (plus - center) / eps;
+      const backward = (center - minus) / eps;
+      const kinkTolerance = atol + rtol * Math.max(Math.abs(forward), Math.abs(backward));
+      kink = Math.abs(forward - backward) > kinkTolerance &&
+        analytic >= Math.min(forward, backward) - kinkTolerance &&
+        analytic <= Math.max(forward, backward) + kinkTolerance;
+      if (kink) this.kinks++;
+    }
+    const severity = absError / tolerance;
+    const worst = this.worst;
+    if (worst.length < this.options.worst || severity > worst[worst.length - 1].severity) {
+      const { tensor, index } = locateElement(this.layout, flat);
+      const report: ElementReport = {
+        param: tensor.name,
+        index,
+        element: describeElement(this.layout, flat),
+        analytic,
+        numeric,
+        absError,
+        relError,
+        passed,
+        kink,
+      };
+      let position = worst.length;
+      while (position > 0 && worst[position - 1].severity < severity) position--;
+      worst.splice(position, 0, { flat, severity, report });
+      if (worst.length > this.options.worst) worst.pop();
+    }
+    return passed;
+  }
+
+  projection(analytic: number, numeric: number): ProjectionReport {
+    const absError = Math.abs(analytic - numeric);
+    const relError = relativeError(analytic, numeric);
+    this.note(absError, relError);
+    return { analytic, numeric, absError, relError, passed: allclose(analytic, numeric, this.options.atol, this.options.rtol) };
+  }
+
+  worstReports(): ElementReport[] {
+    return this.worst.map((candidate) => candidate.report);
+  }
+}
+
+async function settle<T>(value: MaybePromise<T>): Promise<T> {
+  return value;
+}
+
+/** Runs one check on a target; throws user and validation errors with the place they happened in `where`. */
+class Engine {
+  readonly recorder: Recorder;
+  readonly projections: ProjectionReport[] = [];
+  note: string | null = null;
+  /** The point being evaluated, for error messages: a phrase, or an element moved by ±eps (formatted only on error). */
+  private where = 'at the unperturbed point';
+  private movedElement = -1;
+  private movedBy = 0;
+  private readonly base: Float64Array;
+  private readonly size: number;
+
+  constructor(
+    private readonly target: CheckTarget,
+    private readonly options: CheckOptions,
+    private readonly hooks: CheckHooks,
+  ) {
+    this.recorder = new Recorder(target.layout, options);
+    this.base = target.point.values.slice();
+    this.size = target.layout.size;
+  }
+
+  private fail(error: unknown): never {
+    if (error instanceof UserCodeError || error instanceof TensorError) {
+      const where = this.movedElement >= 0
+        ? `with ${describeElement(this.target.layout, this.movedElement)} ${this.movedBy > 0 ? '+' : '-'} ${Math.abs(this.movedBy)}`
+        : this.where;
+      error.message = `${error.message} ${where}`;
+    }
+    throw error;
+  }
+
+  private async value(): Promise<number> {
+    try {
+      const result = this.target.value();
+      return typeof result === 'number' ? result : await result;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async gradient(): Promise<Float64Array> {
+    try {
+      return await settle(this.target.gradient());
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private tick(done: number, total: number): void {
+    if (this.hooks.signal?.aborted) throw new CheckCancelled('check cancelled');
+    this.hooks.onProgress?.(done, total);
+  }
+
+  async run(): Promise<void> {
+    const { mode } = this.options;
+    const center = await this.value();
+    const analytic = await this.gradient();
+    if (mode === 'fast') await this.fast(center, analytic);
+    else {
+      const indices = mode === 'sparse' ? new Random(this.options.seed).sample(this.size, this.options.samples) : null;
+      const total = indices ? indices.length : this.size;
+      for (let k = 0; k < total; k++) {
+        const flat = indices ? indices[k] : k;
+        await this.element(flat, analytic[flat], center);
+        if ((k & 255) === 255) this.tick(k + 1, total);
+      }
+      this.tick(total, total);
+    }
+    this.where = 'when called again at the unperturbed point';
+    const centerAgain = await this.value();
+    const analyticAgain = await this.gradient();
+    this.checkDeterminism(center, centerAgain, analytic, analyticAgain);
+    this.checkUnmodified();
+  }
+
+  /** One element by central differences; restores the element exactly. */
+  private async element(flat: number, analytic: number, center: number): Promise<boolean> {
+    const point = this.target.point;
+    const original = this.base[flat];
+    const h = this.options.eps;
+    this.movedElement = flat;
+    point.set(flat, original + h);
+    this.movedBy = h;
+    const plus = await this.value();
+    point.set(flat, original - h);
+    this.movedBy = -h;
+    const minus = await this.value();
+    point.set(flat, original);
+    this.movedElement = -1;
+    return this.recorder.element(flat, analytic, plus, minus, center);
+  }
+
+  /** Directional check along `direction` restricted to [start, end), normalized there. */
+  private async group(direction: Float64Array, start: number, end: number, analytic: Float64Array): Promise<{ passed: boolean; severity: number }> {
+    let norm = 0;
+    for (let i = start; i < end; i++) norm += direction[i] * direction[i];
+    norm = Math.sqrt(norm);
+    if (norm === 0) return { passed: true, severity: 0 };
+    const point = this.target.point;
+    const h = this.options.eps;
+    let projected = 0;
+    for (let i = start; i < end; i++) projected += (analytic[i] * direction[i]) / norm;
+    this.where = 'along a random direction';
+    for (let i = start; i < end; i++) point.set(i, this.base[i] + (h * direction[i]) / norm);
+    const plus = await this.value();
+    for (let i = start; i < end; i++) point.set(i, this.base[i] - (h * direction[i]) / norm);
+    const minus = await this.value();
+    for (let i = start; i < end; i++) point.set(i, this.base[i]);
+    const numeric = (plus - minus) / (2 * h);
+    const tolerance = this.options.atol + this.options.rtol * Math.abs(numeric);
+    const report = this.recorder.projection(projected, numeric);
+    if (start === 0 && end === this.size) this.projections.push(report);
+    return { passed: report.passed, severity: report.absError / tolerance };
+  }
+
+  /**
+   * Fast mode: a few random unit directions u compare u·grad with the
+   * directional difference (PyTorch's fast gradcheck). If one fails, bisect
+   * the index range with the same direction restricted and renormalized to
+   * each half: O(log n) evaluations per culprit instead of 2n.
+   */
+  private async fast(center: number, analytic: Float64Array): Promise<void> {
+    const random = new Random(this.options.seed);
+    const total = Math.max(1, this.options.projections);
+    let failing: Float64Array | null = null;
+    for (let r = 0; r < total && this.size > 0; r++) {
+      const direction = new Float64Array(this.size);
+      for (let i = 0; i < this.size; i++) direction[i] = random.normal();
+      const result = await this.group(direction, 0, this.size, analytic);
+      if (!result.passed && failing === null) failing = direction;
+      this.tick(r + 1, total);
+    }
+    if (failing === null) return;
+    const culprits = await this.localize(failing, analytic, center);
+    if (culprits === 0) {
+      this.note = 'a random-direction check failed, but no single element exceeds the tolerance: the error is spread over many elements (try --mode full)';
+    }
+  }
+
+  private async localize(direction: Float64Array, analytic: Float64Array, center: number): Promise<number> {
+    const limit = Math.max(1, this.options.worst);
+    const maxGroupTests = 8 * limit * (Math.ceil(Math.log2(this.size + 1)) + 1);
+    let groupTests = 0;
+    let culprits = 0;
+    const stack: [number, number][] = [[0, this.size]];
+    while (stack.length > 0 && culprits < limit && groupTests < maxGroupTests) {
+      const [start, end] = stack.pop()!;
+      if (end - start === 1) {
+        if (!(await this.element(start, analytic[start], center))) culprits++;
+        continue;
+      }
+      const middle = (start + end) >> 1;
+      const left = await this.group(direction, start, middle, analytic);
+      const right = await this.group(direction, middle, end, analytic);
+      groupTests += 2;
+      // Right first so the left half is explored first (reports in index order).
+      if (!right.passed) stack.push([middle, end]);
+      if (!left.passed) stack.push([start, middle]);
+      if (left.passed && right.passed) stack.push(left.severity >= right.severity ? [start, middle] : [middle, end]);
+    }
+    return culprits;
+  }
+
+  private checkDeterminism(center: number, centerAgain: number, analytic: Float64Array, analyticAgain: Float64Array): void {
+    const tolerance = this.options.nondetTolerance;
+    if (Math.abs(center - centerAgain) > tolerance) {
+      throw new Nondeterminism(`${this.target.valueLabel} returned ${center} and then ${centerAgain} at the same point`);
+    }
+    for (let i = 0; i < analytic.length; i++) {
+      if (Math.abs(analytic[i] - analyticAgain[i]) > tolerance) {
+        const element = describeElement(this.target.layout, i);
+        throw new Nondeterminism(`${this.target.gradientLabel}.${element} returned ${analytic[i]} and then ${analyticAgain[i]} at the same point`);
+      }
+    }
+  }
+
+  private checkUnmodified(): void {
+    const now = this.target.point.readBack();
+    for (let i = 0; i < now.length; i++) {
+      if (now[i] !== this.base[i]) {
+        throw new TensorError(
+          `user code modified its argument: ${describeElement(this.target.layout, i)} changed from ${this.base[i]} to ${now[i]} (copy arrays before changing them)`,
+        );
+      }
+    }
+  }
+}
+
+class Nondeterminism extends Error {
+  override name = 'Nondeterminism';
+}
+
+/** A result with nothing checked yet; also how callers report a problem that could not be checked. */
+export function blankResult(name: string, kind: 'scalar' | 'layer', options: Pick<CheckOptions, 'order' | 'mode'>): CheckResult {
+  return {
+    name,
+    kind,
+    order: options.order,
+    mode: options.mode,
+    verdict: 'pass',
+    passed: true,
+    maxAbsError: 0,
+    maxRelError: 0,
+    evaluations: noEvaluations(),
+    size: 0,
+    checked: 0,
+    failed: 0,
+    kinks: 0,
+    worst: [],
+    projections: [],
+    error: null,
+    note: null,
+    seconds: 0,
+  };
+}
+
+/** The result for a problem that could not be checked (malformed, timed out, crashed). */
+export function errorResult(name: string, kind: 'scalar' | 'layer', options: Partial<CheckOptions>, error: string): CheckResult {
+  const full = { ...DEFAULT_CHECK_OPTIONS, ...options };
+  return { ...blankResult(name, kind, full), verdict: 'error', passed: false, error };
+}
+
+export function describeFailure(error: unknown, locate?: (error: unknown) => string): string {
+  if (error instanceof UserCodeError) return `${error.message}${locate ? locate(error.cause) : ''}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Checks one problem (gradcheck, gradgradcheck or the layer Jacobian check). Never throws for user errors. */
+export async function checkProblem(
+  definition: ProblemDefinition,
+  partialOptions: Partial<CheckOptions> = {},
+  hooks: CheckHooks = {},
+): Promise<CheckResult> {
+  const options: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, ...partialOptions };
+  const result = blankResult(definition.name, definition.kind, options);
+  const started = performance.now();
+  const finish = (): CheckResult => {
+    result.seconds = (performance.now() - started) / 1000;
+    return result;
+  };
+  if (options.order === 2 && (definition.kind === 'layer' || !definition.hvp)) {
+    result.verdict = 'skipped';
+    result.note = definition.kind === 'layer' ? 'layers have no second-order check' : 'no hvp: nothing to check at order 2';
+    return finish();
+  }
+  const random = new Random(options.seed);
+  let engine: Engine | null = null;
+  try {
+    const tree = definition.kind === 'scalar' ? definition.params : definition.inputs;
+    const { layout, values } = readTree(tree, definition.kind === 'scalar' ? 'params' : 'inputs');
+    result.size = layout.size;
+    const target = definition.kind === 'layer'
+      ? layerTarget(definition, layout, values, result.evaluations, random)
+      : options.order === 2
+        ? secondOrderTarget(definition, layout, values, result.evaluations, random)
+        : scalarTarget(definition, layout, values, result.evaluations);
+    engine = new Engine(target, options, hooks);
+    await engine.run();
+  } catch (error) {
+    if (error instanceof CheckCancelled) throw error;
+    result.verdict = error instanceof Nondeterminism ? 'nondeterministic' : 'error';
+    result.error = describeFailure(error, hooks.locateError);
+  }
+  if (engine) {
+    const recorder = engine.recorder;
+    Object.assign(result, {
+      maxAbsError: recorder.maxAbsError,
+      maxRelError: recorder.maxRelError,
+      checked: recorder.checked,
+      failed: recorder.failed,
+      kinks: recorder.kinks,
+      worst: recorder.worstReports(),
+      projections: engine.projections,
+      note: engine.note,
+    });
+  }
+  if (result.verdict === 'pass') {
+    const projectionFailed = result.projections.some((projection) => !projection.passed);
+    if (result.failed > result.kinks || (projectionFailed && result.failed === 0)) result.verdict = 'fail';
+    else if (result.kinks > 0) result.verdict = 'kink';
+  }
+  result.passed = result.verdict === 'pass' || result.verdict === 'skipped' || (result.verdict === 'kink' && !options.strict);
+  return finish();
+}
