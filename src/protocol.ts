@@ -20,6 +20,8 @@ export interface CheckRequest {
   only: string[] | null;
   /** Problems already reported by an earlier worker for this file (after a crash or time-out). */
   skip: string[];
+  /** Per-problem time limit: the runner's watchdog locates a hang in user code when it is reached. */
+  timeoutMs: number;
 }
 
 export type ParentToWorker = CheckRequest;

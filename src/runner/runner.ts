@@ -6,8 +6,14 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import { type CheckOptions, type CheckResult, errorResult } from '../core/gradcheck';
 import type { CheckRequest, DiscoveredProblem, WorkerToParent } from '../protocol';
+import type { HangReport } from './watchdog';
+
+/** How long past the limit the parent waits for the watchdog's report before killing anyway. */
+const WATCHDOG_GRACE_MS = 2000;
 
 export interface RunnerLimits {
   /** Per problem (and for loading the file), in seconds. */
@@ -74,7 +80,8 @@ function runAttempt(
     const attempt: Attempt = { results: [], discovered: null, loadError: null, interrupted: null, cancelled: false };
     const child: ChildProcess = fork(workerPath(), [], {
       execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // fd 4 carries the watchdog's report of where user code hangs.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
     });
     let current: string | null = null;
     let stderrTail = '';
@@ -94,10 +101,20 @@ function runAttempt(
       if (!attempt.interrupted) attempt.interrupted = { problem: current, reason };
       finish();
     };
-    const armTimer = (what: string): void => {
+    const outOfMemory = `ran out of memory (limit ${limits.memoryMb} MB, --memory)`;
+    const timedOut = (what: string) => `timed out after ${limits.timeoutSeconds} s (--timeout) ${what}`;
+    // The runner's watchdog reports a hang with its place in user code at the limit; this
+    // timer is the backstop for when it cannot (stuck outside JavaScript, or while loading).
+    const armTimer = (what: string, grace: number): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => interrupt(`timed out after ${limits.timeoutSeconds} s (--timeout) ${what}`), timeoutMs);
+      timer = setTimeout(() => interrupt(timedOut(what)), timeoutMs + grace);
     };
+    readline.createInterface({ input: child.stdio[4] as Readable }).on('line', (line) => {
+      const hang = JSON.parse(line) as HangReport;
+      const place = hang.location ? `, in ${hang.functionName ?? 'user code'} (at ${hang.location})` : '';
+      if (hang.reason === 'memory') interrupt(`${outOfMemory}${current ? ` while checking ${current}` : ''}${place}`);
+      else if (hang.problem === current) interrupt(`${timedOut(`while checking ${hang.problem}`)}${place}`);
+    });
     const onAbort = (): void => {
       attempt.cancelled = true;
       interrupt('cancelled');
@@ -123,7 +140,7 @@ function runAttempt(
         case 'started':
           current = message.name;
           events.onProblemStarted?.(file, message.name);
-          armTimer(`while checking ${message.name}`);
+          armTimer(`while checking ${message.name}`, WATCHDOG_GRACE_MS);
           break;
         case 'progress':
           events.onProgress?.(file, message.name, message.done, message.total);
@@ -148,15 +165,15 @@ function runAttempt(
     child.on('exit', (code, signal) => {
       if (settled) return;
       if (/heap out of memory|Allocation failed|Reached heap limit/i.test(stderrTail)) {
-        interrupt(`ran out of memory (limit ${limits.memoryMb} MB, --memory)`);
+        interrupt(outOfMemory);
       } else {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         const detail = lastLines(stderrTail, 3);
         interrupt(`the runner process ${how}${detail ? `: ${detail}` : ''}`);
       }
     });
-    armTimer(`while loading ${path.basename(file)}`);
-    const request: CheckRequest = { type: 'check', file, options, only, skip };
+    armTimer(`while loading ${path.basename(file)}`, 0);
+    const request: CheckRequest = { type: 'check', file, options, only, skip, timeoutMs };
     child.send(request);
   });
 }
@@ -186,17 +203,23 @@ export async function checkFile(
     }
     if (!attempt.interrupted) return report;
     const { problem, reason } = attempt.interrupted;
-    if (attempt.discovered === null || (problem === null && attempt.results.length === 0) || (problem === null && attempt.cancelled)) {
-      // Stopped while loading, or failing between problems without progress: the file itself is at fault.
+    if (attempt.discovered === null || (problem === null && (attempt.results.length === 0 || attempt.cancelled))) {
+      // Stopped while loading, or failing before any problem started: the file itself is at fault.
       report.loadError = `${file}: ${reason}`;
       report.cancelled = attempt.cancelled;
       return report;
     }
-    // Between two problems (a timer in user code threw, say): carry on in a fresh process.
-    if (problem === null) continue;
+    if (problem === null) {
+      // Between two problems: most likely a timer or callback left behind by the one that just finished.
+      const previous = attempt.results[attempt.results.length - 1];
+      Object.assign(previous, { verdict: 'error', passed: false, error: `${reason} (after the check of ${previous.name} had finished: a timer or callback in its code?)` });
+      events.onResult?.(previous);
+      continue;
+    }
     const kind = attempt.discovered.find((entry) => entry.name === problem)?.kind;
     const where = `${path.relative(process.cwd(), file) || file}:${lines.get(problem) ?? 1}`;
-    const message = `${reason.includes(problem) ? reason : `${reason} while checking ${problem}`} (at ${where})`;
+    const described = reason.includes(problem) ? reason : `${reason} while checking ${problem}`;
+    const message = reason.includes('(at ') ? described : `${described} (at ${where})`;
     const failed: ProblemReport = {
       ...errorResult(problem, kind === 'layer' ? 'layer' : 'scalar', options, message),
       file,

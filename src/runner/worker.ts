@@ -7,12 +7,14 @@
 import Module from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { locateExport } from '../core/exports';
 import { checkProblem, describeFailure, errorResult } from '../core/gradcheck';
 import { discoverProblems } from '../core/problem';
 import type { CheckRequest, DiscoveredProblem, WorkerToParent } from '../protocol';
 import { LoadError, bundleProblemFile } from './bundle';
 import { formatLocation, userFrame } from './stack';
+import { Watchdog, runWatchdogThread } from './watchdog';
 
 const API_MODULE = path.join(__dirname, 'api.js');
 /** The user's files in the loaded bundle; stack frames there are what errors point at. */
@@ -68,6 +70,7 @@ async function check(request: CheckRequest): Promise<void> {
     if (!fs.existsSync(file)) throw new LoadError(`${request.file}: no such file`);
     const bundle = await bundleProblemFile(file, API_MODULE);
     userSources = bundle.sources;
+    watchdog.bundle(file, bundle.code, bundle.sources);
     moduleExports = loadModule(bundle.code, file);
   } catch (error) {
     await send({ type: 'loadError', file: request.file, message: describeLoadError(error, file) });
@@ -95,6 +98,7 @@ async function check(request: CheckRequest): Promise<void> {
     if (request.only && !request.only.includes(definition.name)) continue;
     if (request.skip.includes(definition.name)) continue;
     await send({ type: 'started', name: definition.name });
+    watchdog.arm(definition.name, request.timeoutMs);
     if (definition.kind === 'invalid') {
       await send({ type: 'result', result: errorResult(definition.name, 'scalar', request.options, located(definition.name, definition.error)) });
       continue;
@@ -109,21 +113,36 @@ async function check(request: CheckRequest): Promise<void> {
         void send({ type: 'progress', name: definition.name, done, total });
       },
     });
+    // Let zero-delay timers the check left behind run now, so their failures count against this problem.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    watchdog.disarm();
     if (result.error) result.error = located(definition.name, result.error);
     await send({ type: 'result', result });
   }
 }
 
-process.on('uncaughtException', (error) => {
-  void send({ type: 'fatal', message: `${describeFailure(error)}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
-});
-process.on('unhandledRejection', (error) => {
-  void send({ type: 'fatal', message: `unhandled rejection: ${describeFailure(error)}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
-});
+let watchdog: Watchdog;
 
-process.once('message', (request: CheckRequest) => {
-  process.setSourceMapsEnabled(true);
-  // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
-  guardExit();
-  void check(request).then(() => send({ type: 'finished' }));
-});
+if (isMainThread) {
+  watchdog = new Watchdog(__filename);
+  process.on('uncaughtException', (error) => {
+    void send({ type: 'fatal', message: `uncaught ${error.name}: ${error.message}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
+  });
+  process.on('unhandledRejection', (error) => {
+    void send({ type: 'fatal', message: `unhandled rejection: ${describeFailure(error)}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
+  });
+
+  // A listener stays attached so the IPC channel keeps this process alive while user promises are pending:
+  // a promise that never settles then meets the time limit instead of ending the process quietly.
+  let started = false;
+  process.on('message', (request: CheckRequest) => {
+    if (started) return;
+    started = true;
+    process.setSourceMapsEnabled(true);
+    // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
+    guardExit();
+    void check(request).then(() => send({ type: 'finished' }));
+  });
+} else {
+  runWatchdogThread();
+}
