@@ -122,6 +122,11 @@ export function allclose(analytic: number, numeric: number, atol: number, rtol: 
   return Math.abs(analytic - numeric) <= atol + rtol * Math.abs(numeric);
 }
 
+/** A direction is suspicious when its error exceeds this many times the difference's own error estimate. */
+const SCREEN_FACTOR = 10;
+/** Rounding error of a loss value, in units of machine epsilon times its magnitude (sums of many terms lose more). */
+const ROUNDING_FACTOR = 64;
+
 export class CheckCancelled extends Error {
   override name = 'CheckCancelled';
 }
@@ -304,54 +309,71 @@ class Engine {
     return this.recorder.element(flat, analytic, plus, minus, center);
   }
 
-  /** Directional check along `direction` restricted to [start, end), normalized there. */
-  private async group(direction: Float64Array, start: number, end: number, analytic: Float64Array): Promise<{ passed: boolean; severity: number }> {
+  /**
+   * Directional difference along `direction` restricted to [start, end) and
+   * renormalized there: (f(x+s·h·u) - f(x-s·h·u)) / (2·s·h) for each step
+   * multiple s, and u·grad. Restores the point exactly.
+   */
+  private async directional(direction: Float64Array, start: number, end: number, analytic: Float64Array, steps: readonly number[]) {
     let norm = 0;
     for (let i = start; i < end; i++) norm += direction[i] * direction[i];
     norm = Math.sqrt(norm);
-    if (norm === 0) return { passed: true, severity: 0 };
-    const point = this.target.point;
-    const h = this.options.eps;
     let projected = 0;
     for (let i = start; i < end; i++) projected += (analytic[i] * direction[i]) / norm;
+    const point = this.target.point;
+    const numeric: number[] = [];
+    let magnitude = 0;
     this.where = 'along a random direction';
-    for (let i = start; i < end; i++) point.set(i, this.base[i] + (h * direction[i]) / norm);
-    const plus = await this.value();
-    for (let i = start; i < end; i++) point.set(i, this.base[i] - (h * direction[i]) / norm);
-    const minus = await this.value();
+    for (const step of steps) {
+      const h = this.options.eps * step;
+      for (let i = start; i < end; i++) point.set(i, this.base[i] + (h * direction[i]) / norm);
+      const plus = await this.value();
+      for (let i = start; i < end; i++) point.set(i, this.base[i] - (h * direction[i]) / norm);
+      const minus = await this.value();
+      numeric.push((plus - minus) / (2 * h));
+      magnitude = Math.max(magnitude, Math.abs(plus) + Math.abs(minus));
+    }
     for (let i = start; i < end; i++) point.set(i, this.base[i]);
-    const numeric = (plus - minus) / (2 * h);
-    const tolerance = this.options.atol + this.options.rtol * Math.abs(numeric);
-    const report = this.recorder.projection(projected, numeric);
-    if (start === 0 && end === this.size) this.projections.push(report);
-    return { passed: report.passed, severity: report.absError / tolerance };
+    return { analytic: projected, numeric, magnitude };
+  }
+
+  private async group(direction: Float64Array, start: number, end: number, analytic: Float64Array) {
+    const { analytic: projected, numeric } = await this.directional(direction, start, end, analytic, [1]);
+    return this.recorder.projection(projected, numeric[0]);
   }
 
   /**
    * Fast mode: a few random unit directions u compare u·grad with the
-   * directional difference (PyTorch's fast gradcheck). If one fails, bisect
-   * the index range with the same direction restricted and renormalized to
-   * each half: O(log n) evaluations per culprit instead of 2n.
+   * directional difference (PyTorch's fast gradcheck). A wrong element i only
+   * moves u·grad by its error times u_i ~ 1/sqrt(n), which the allclose
+   * tolerance can hide, so each direction is also screened against the
+   * difference's own error, estimated from a second step 2h (Richardson) and
+   * rounding. A suspicious direction is bisected, restricted and renormalized
+   * to each half, down to single elements judged like full mode: O(log n)
+   * evaluations per culprit instead of 2n.
    */
   private async fast(center: number, analytic: Float64Array): Promise<void> {
     const random = new Random(this.options.seed);
     const total = Math.max(1, this.options.projections);
-    let failing: Float64Array | null = null;
+    let suspect: { direction: Float64Array; threshold: number } | null = null;
     for (let r = 0; r < total && this.size > 0; r++) {
       const direction = new Float64Array(this.size);
       for (let i = 0; i < this.size; i++) direction[i] = random.normal();
-      const result = await this.group(direction, 0, this.size, analytic);
-      if (!result.passed && failing === null) failing = direction;
+      const { analytic: projected, numeric, magnitude } = await this.directional(direction, 0, this.size, analytic, [1, 2]);
+      const report = this.recorder.projection(projected, numeric[0]);
+      this.projections.push(report);
+      const threshold = SCREEN_FACTOR * (Math.abs(numeric[1] - numeric[0]) + (ROUNDING_FACTOR * Number.EPSILON * magnitude) / this.options.eps);
+      if (suspect === null && (!report.passed || report.absError > threshold)) suspect = { direction, threshold };
       this.tick(r + 1, total);
     }
-    if (failing === null) return;
-    const culprits = await this.localize(failing, analytic, center);
-    if (culprits === 0) {
+    if (suspect === null) return;
+    const culprits = await this.localize(suspect.direction, suspect.threshold, analytic, center);
+    if (culprits === 0 && this.projections.some((projection) => !projection.passed)) {
       this.note = 'a random-direction check failed, but no single element exceeds the tolerance: the error is spread over many elements (try --mode full)';
     }
   }
 
-  private async localize(direction: Float64Array, analytic: Float64Array, center: number): Promise<number> {
+  private async localize(direction: Float64Array, threshold: number, analytic: Float64Array, center: number): Promise<number> {
     const limit = Math.max(1, this.options.worst);
     const maxGroupTests = 8 * limit * (Math.ceil(Math.log2(this.size + 1)) + 1);
     let groupTests = 0;
@@ -370,7 +392,11 @@ class Engine {
       // Right first so the left half is explored first (reports in index order).
       if (!right.passed) stack.push([middle, end]);
       if (!left.passed) stack.push([start, middle]);
-      if (left.passed && right.passed) stack.push(left.severity >= right.severity ? [start, middle] : [middle, end]);
+      if (left.passed && right.passed) {
+        // Below the tolerance on both sides: follow the larger discrepancy while it stands out from the noise.
+        const larger = left.absError >= right.absError ? left : right;
+        if (larger.absError > threshold) stack.push(larger === left ? [start, middle] : [middle, end]);
+      }
     }
     return culprits;
   }

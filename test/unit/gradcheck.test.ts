@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type CheckOptions, allclose, checkProblem, relativeError } from '../../src/core/gradcheck';
+import { type ProblemDefinition, classifyExport } from '../../src/core/problem';
+
+type Vec = { x: number[] };
+
+function define(name: string, value: object): ProblemDefinition {
+  const definition = classifyExport(name, value);
+  assert.ok(definition, `${name} should be a problem`);
+  return definition;
+}
+
+/** f(x) = Σ c_i x_i^3: derivative 3 c_i x_i^2, second derivative 6 c_i x_i (diagonal Hessian). */
+function cubic(x: number[], c: number[], gradientBug: (i: number) => number = () => 0): ProblemDefinition {
+  return define('cubic', {
+    params: { x },
+    f: (p: Vec) => p.x.reduce((sum, v, i) => sum + c[i] * v ** 3, 0),
+    grad: (p: Vec) => ({ x: p.x.map((v, i) => 3 * c[i] * v * v + gradientBug(i)) }),
+    hvp: (p: Vec, v: Vec) => ({ x: p.x.map((xi, i) => 6 * c[i] * xi * v.x[i]) }),
+  });
+}
+
+async function check(definition: ProblemDefinition, options: Partial<CheckOptions> = {}) {
+  return checkProblem(definition, options);
+}
+
+describe('criteria', () => {
+  it("uses torch's allclose and the CS231n relative error", () => {
+    assert.equal(allclose(1.00101, 1, 1e-5, 1e-3), true); // 1.01e-3 allowed
+    assert.equal(allclose(1.00102, 1, 1e-5, 1e-3), false);
+    assert.equal(relativeError(3, 1), 2 / 3);
+    assert.equal(relativeError(0, 0), 0);
+    assert.equal(relativeError(-1, 1), 2);
+  });
+
+  it('passes just inside atol + rtol*|numeric| and fails just outside', async () => {
+    // f = 2x is linear, so the central difference is exactly 2 up to rounding (~1e-10).
+    const linear = (offset: number) => define('linear', { params: { x: 0.7 }, f: (p: { x: number }) => 2 * p.x, grad: () => ({ x: 2 + offset }) });
+    const tolerance = 1e-5 + 1e-3 * 2;
+    assert.equal((await check(linear(0.99 * tolerance))).verdict, 'pass');
+    const failing = await check(linear(1.01 * tolerance));
+    assert.equal(failing.verdict, 'fail');
+    assert.ok(Math.abs(failing.worst[0].absError - 1.01 * tolerance) < 1e-8);
+  });
+});
+
+describe('full mode', () => {
+  it('passes a correct gradient with central-difference accuracy and counts 2n+1 f calls plus one repeat', async () => {
+    const result = await check(cubic([0.5, -1, 2, 0.25], [1, 2, -1, 3]));
+    assert.equal(result.verdict, 'pass');
+    assert.equal(result.passed, true);
+    // Central difference error of x^3 is h^2 * c (exactly, the third derivative is constant): 1e-12 * |c|.
+    assert.ok(result.maxAbsError < 1e-8, `max abs ${result.maxAbsError}`);
+    assert.deepEqual(result.evaluations, { f: 2 * 4 + 1 + 1, grad: 2, hvp: 0, forward: 0, backward: 0 });
+    assert.equal(result.checked, 4);
+  });
+
+  it('names the one wrong element with its analytic and numeric values', async () => {
+    const x = [0.5, -1, 2, 0.25];
+    const c = [1, 2, -1, 3];
+    const result = await check(cubic(x, c, (i) => (i === 2 ? 0.5 : 0)));
+    assert.equal(result.verdict, 'fail');
+    assert.equal(result.failed, 1);
+    const [worst] = result.worst;
+    assert.equal(worst.element, 'x[2]');
+    assert.deepEqual(worst.index, [2]);
+    assert.equal(worst.analytic, 3 * -1 * 4 + 0.5);
+    assert.ok(Math.abs(worst.numeric - 3 * -1 * 4) < 1e-7);
+    assert.equal(worst.passed, false);
+    assert.ok(worst.relError > 0.04 && worst.relError < 0.043); // 0.5 / 12.5... / 12
+  });
+
+  it('names elements of matrices by row and column', async () => {
+    const result = await check(define('matrix', {
+      params: { W: [[1, 2, 3], [4, 5, 6]], b: 0.5 },
+      f: (p: { W: number[][]; b: number }) => p.W.flat().reduce((s, v) => s + v * v, 0) * p.b,
+      grad: (p: { W: number[][]; b: number }) => ({
+        W: p.W.map((row, i) => row.map((v, j) => (i === 1 && j === 0 ? -2 * v * p.b : 2 * v * p.b))),
+        b: p.W.flat().reduce((s, v) => s + v * v, 0),
+      }),
+    }));
+    assert.equal(result.verdict, 'fail');
+    assert.deepEqual(result.worst.filter((e) => !e.passed).map((e) => e.element), ['W[1,0]']);
+  });
+
+  it('calls a kink a kink: |x| at 0 with a subgradient, but not a wrong value there', async () => {
+    const abs = (analytic: number) => define('abs', { params: { x: [0, 1] }, f: (p: Vec) => Math.abs(p.x[0]) + p.x[1], grad: () => ({ x: [analytic, 1] }) });
+    // The central difference of |x| at 0 is exactly 0: the subgradient 0 matches it.
+    assert.equal((await check(abs(0))).verdict, 'pass');
+    // 1 and -1 are the one-sided derivatives: they fail against 0 but sit at a kink.
+    const kink = await check(abs(1));
+    assert.equal(kink.verdict, 'kink');
+    assert.equal(kink.passed, true);
+    assert.equal(kink.worst[0].kink, true);
+    assert.equal(kink.worst[0].numeric, 0);
+    assert.equal((await check(abs(-1))).verdict, 'kink');
+    assert.equal((await checkProblem(abs(1), { strict: true })).passed, false);
+    // 3 is outside [-1, 1], no derivative at all: a bug.
+    assert.equal((await check(abs(3))).verdict, 'fail');
+  });
+
+  it('reports nondeterminism between two calls at the same point', async () => {
+    let calls = 0;
+    const result = await check(define('noisy', { params: { x: [1] }, f: (p: Vec) => p.x[0] + (calls++ === 3 ? 1e-9 : 0), grad: () => ({ x: [1] }) }));
+    assert.equal(result.verdict, 'nondeterministic');
+    assert.match(result.error!, /f\(p\) returned 1 and then 1\.000000001 at the same point/);
+    const tolerant = await checkProblem(define('noisy', { params: { x: [1] }, f: (p: Vec) => p.x[0] + (calls++ % 4 === 0 ? 1e-12 : 0), grad: () => ({ x: [1] }) }), { nondetTolerance: 1e-10 });
+    assert.equal(tolerant.verdict, 'pass');
+  });
+
+  it('catches user code that modifies its argument', async () => {
+    const result = await check(define('mutates', { params: { x: [1, 2] }, f: (p: Vec) => p.x[0], grad: (p: Vec) => { p.x[1] = 5; return { x: [1, 0] }; } }));
+    assert.equal(result.verdict, 'error');
+    assert.match(result.error!, /modified its argument: x\[1\] changed from 2 to 5/);
+  });
+
+  it('turns NaN, wrong types and wrong shapes into errors that say where', async () => {
+    const nan = await check(define('nan', { params: { x: [1, 2] }, f: (p: Vec) => (p.x[1] < 2 ? NaN : 0), grad: () => ({ x: [0, 0] }) }));
+    assert.equal(nan.verdict, 'error');
+    assert.equal(nan.error, 'f(p) returned NaN, expected a finite number with x[1] - 0.000001');
+    const text = await check(define('text', { params: { x: [1] }, f: () => '1', grad: () => ({ x: [0] }) }));
+    assert.equal(text.error, 'f(p) returned string, expected a finite number at the unperturbed point');
+    const gradNaN = await check(define('gradNaN', { params: { x: [[1, 2]] }, f: () => 0, grad: () => ({ x: [[0, Infinity]] }) }));
+    assert.equal(gradNaN.error, 'grad(p).x[0,1] is Infinity, expected a finite number at the unperturbed point');
+  });
+
+  it('awaits async functions', async () => {
+    const result = await check(define('async', { params: { x: [2] }, f: async (p: Vec) => p.x[0] ** 2, grad: async (p: Vec) => ({ x: [2 * p.x[0]] }) }));
+    assert.equal(result.verdict, 'pass');
+  });
+
+  it('treats empty tensors as nothing to check', async () => {
+    const result = await check(define('empty', { params: { x: [] as number[] }, f: () => 1, grad: () => ({ x: [] as number[] }) }));
+    assert.equal(result.verdict, 'pass');
+    assert.equal(result.checked, 0);
+    assert.equal(result.evaluations.f, 2);
+  });
+});
+
+describe('sparse mode', () => {
+  it('checks K seeded elements at 2K+1 evaluations, the same ones for the same seed', async () => {
+    const x = Array.from({ length: 200 }, (_, i) => Math.sin(i));
+    const c = x.map((_, i) => 1 + (i % 3));
+    const seen: number[][] = [];
+    for (const seed of [1, 1, 2]) {
+      const result = await checkProblem(cubic(x, c), { mode: 'sparse', samples: 7, seed, worst: 7 });
+      assert.equal(result.evaluations.f, 2 * 7 + 2);
+      assert.equal(result.checked, 7);
+      seen.push(result.worst.map((e) => e.index[0]).sort((a, b) => a - b));
+    }
+    assert.deepEqual(seen[0], seen[1]);
+    assert.notDeepEqual(seen[0], seen[2]);
+  });
+});
+
+describe('fast mode', () => {
+  const n = 4096;
+  const x = Array.from({ length: n }, (_, i) => Math.cos(i) * 0.9);
+  const c = x.map((_, i) => 0.5 + (i % 5) / 4);
+
+  it('passes a correct gradient with a handful of evaluations, whatever n', async () => {
+    const result = await checkProblem(cubic(x, c), { mode: 'fast' });
+    assert.equal(result.verdict, 'pass');
+    // Two projections at steps h and 2h, f(x) and its repeat.
+    assert.equal(result.evaluations.f, 2 * 4 + 2);
+    assert.equal(result.projections.length, 2);
+  });
+
+  it('localizes a single wrong element by bisection in O(log n) evaluations', async () => {
+    const result = await checkProblem(cubic(x, c, (i) => (i === 3001 ? 0.05 : 0)), { mode: 'fast' });
+    assert.equal(result.verdict, 'fail');
+    assert.deepEqual(result.worst.filter((e) => !e.passed).map((e) => e.element), ['x[3001]']);
+    assert.ok(result.evaluations.f < 8 * Math.log2(n) * 2, `f evaluations ${result.evaluations.f}`);
+  });
+});
+
+describe('second order', () => {
+  it('compares hvp with central differences of grad and localizes a wrong Hessian column', async () => {
+    const good = await checkProblem(cubic([0.5, -1, 2], [1, 2, 3]), { order: 2 });
+    assert.equal(good.verdict, 'pass');
+    assert.deepEqual(good.evaluations, { f: 0, grad: 2 * 3 + 2, hvp: 2, forward: 0, backward: 0 });
+    const wrong = define('wrongHessian', {
+      params: { x: [0.5, -1, 2] },
+      f: (p: Vec) => p.x[0] * p.x[1] + p.x[2] ** 2,
+      grad: (p: Vec) => ({ x: [p.x[1], p.x[0], 2 * p.x[2]] }),
+      // H = [[0,1,0],[1,0,0],[0,0,2]]; this hvp forgets H[2,2].
+      hvp: (_p: Vec, v: Vec) => ({ x: [v.x[1], v.x[0], 0] }),
+    });
+    const result = await checkProblem(wrong, { order: 2 });
+    assert.equal(result.verdict, 'fail');
+    assert.deepEqual(result.worst.filter((e) => !e.passed).map((e) => e.element), ['x[2]']);
+  });
+
+  it('skips problems without hvp and layers', async () => {
+    const result = await checkProblem(define('noHvp', { params: { x: 1 }, f: (p: { x: number }) => p.x, grad: () => ({ x: 1 }) }), { order: 2 });
+    assert.equal(result.verdict, 'skipped');
+    assert.equal(result.passed, true);
+  });
+});
+
+describe('layers', () => {
+  type Inputs = { x: number[][] };
+  const tanhLayer = (bug: (i: number, j: number) => number) => define('tanh', {
+    inputs: { x: [[0.1, -0.4, 0.7], [1.2, -0.3, 0.05]] },
+    forward: (inputs: Inputs) => inputs.x.map((row) => row.map(Math.tanh)),
+    backward: (inputs: Inputs, gradOutput: number[][]) => ({
+      x: inputs.x.map((row, i) => row.map((v, j) => gradOutput[i][j] * (1 - Math.tanh(v) ** 2) * (1 + bug(i, j)))),
+    }),
+  });
+
+  it('checks backward against the numeric Jacobian of forward', async () => {
+    const result = await checkProblem(tanhLayer(() => 0));
+    assert.equal(result.kind, 'layer');
+    assert.equal(result.verdict, 'pass');
+    assert.deepEqual(result.evaluations, { f: 0, grad: 0, hvp: 0, forward: 2 * 6 + 2, backward: 2 });
+  });
+
+  it('names the input element whose Jacobian column is wrong', async () => {
+    const result = await checkProblem(tanhLayer((i, j) => (i === 1 && j === 2 ? -2 : 0)));
+    assert.equal(result.verdict, 'fail');
+    assert.deepEqual(result.worst.filter((e) => !e.passed).map((e) => e.element), ['x[1,2]']);
+  });
+
+  it('rejects a forward whose output shape changes', async () => {
+    const result = await checkProblem(define('shifty', {
+      inputs: { x: [1, 2] },
+      forward: (inputs: { x: number[] }) => (inputs.x[0] > 1 ? [1, 2, 3] : [1, 2]),
+      backward: () => ({ x: [0, 0] }),
+    }));
+    assert.equal(result.verdict, 'error');
+    assert.match(result.error!, /forward\(inputs\) returned shape \[3\], but \[2\] at the unperturbed inputs with x\[0\] \+ 0\.000001/);
+  });
+});
+
+describe('problem discovery', () => {
+  it('ignores objects of neither shape and explains malformed ones', () => {
+    assert.equal(classifyExport('config', { lr: 0.1 }), null);
+    assert.equal(classifyExport('fn', () => 1), null);
+    assert.throws(() => classifyExport('linreg', { params: { w: [1] }, f: () => 0 }), /linreg: missing grad, expected a function/);
+    assert.throws(() => classifyExport('layer', { inputs: { x: [1] }, forward: 3, backward: () => 0 }), /layer: forward is number, expected a function/);
+    const throwing = { params: { x: [1] }, f: () => 0, get grad(): never { throw new Error('nope'); } };
+    assert.throws(() => classifyExport('getter', throwing), /getter: reading grad threw Error: nope/);
+  });
+
+  it('rejects params with NaN or ragged rows, naming the element', async () => {
+    const ragged = await checkProblem(define('ragged', { params: { W: [[1, 2], [3]] }, f: () => 0, grad: () => ({ W: [[0, 0], [0]] }) }));
+    assert.equal(ragged.verdict, 'error');
+    assert.match(ragged.error!, /params\.W\[1\] has 1 elements, expected 2/);
+  });
+});
