@@ -79,9 +79,17 @@ const positiveInteger = (value: number) => Number.isInteger(value) && value > 0;
 
 /** Parses `check`'s arguments (after the word `check`); null when help was asked for. */
 export function parseCheckArgs(args: string[]): CheckCommand | null {
+  // parseArgs refuses `--eps -1` as ambiguous; a negative number after a valued flag is its value (and then rejected by name).
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i].slice(2) as keyof typeof CHECK_FLAGS;
+    if (args[i].startsWith('--') && CHECK_FLAGS[flag]?.type === 'string' && /^-\d|^-\.\d|^-Inf/.test(args[i + 1] ?? '')) {
+      joined.push(`${args[i]}=${args[++i]}`);
+    } else joined.push(args[i]);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args, options: CHECK_FLAGS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joined, options: CHECK_FLAGS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^.*?: /, '').replace(/\. To specify a positional argument.*$/s, ''));
   }
