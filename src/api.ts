@@ -4,7 +4,7 @@
  * export works the same.
  */
 import type { Layer, Problem } from './core/problem';
-import type { TensorTree } from './core/tensor';
+import type { TensorTree, TensorValue } from './core/tensor';
 
 export type { Layer, Problem, TensorsLike } from './core/problem';
 export type { TensorTree, TensorValue } from './core/tensor';
@@ -15,6 +15,6 @@ export function defineProblem<P extends TensorTree>(problem: Problem<P>): Proble
 }
 
 /** Declares a layer checked through its backward pass; returns it unchanged. */
-export function defineLayer<I extends TensorTree>(layer: Layer<I>): Layer<I> {
+export function defineLayer<I extends TensorTree, O extends TensorValue>(layer: Layer<I, O>): Layer<I, O> {
   return layer;
 }

@@ -27,6 +27,7 @@ const CHECK_FLAGS = {
   projections: { type: 'string' },
   worst: { type: 'string' },
   'nondet-tol': { type: 'string' },
+  'batch-size': { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
   strict: { type: 'boolean' },
@@ -51,6 +52,8 @@ Options:
   --projections K     random directions in fast mode; default ${DEFAULT_CHECK_OPTIONS.projections}
   --worst K           worst elements reported per problem; default ${DEFAULT_CHECK_OPTIONS.worst}
   --nondet-tol T      tolerated difference between two calls at the same point; default ${DEFAULT_CHECK_OPTIONS.nondetTolerance}
+  --batch-size B      problems with data: check f(p, batch) and grad(p, batch) on a seeded mini-batch of B samples
+                      (default: the full batch, called without batch)
   --timeout SECONDS   time limit per problem; default ${DEFAULT_LIMITS.timeoutSeconds}
   --memory MB         memory limit of the runner process; default ${DEFAULT_LIMITS.memoryMb}
   --strict            kinks (non-differentiable points) count as failures
@@ -109,6 +112,7 @@ export function parseCheckArgs(args: string[]): CheckCommand | null {
     worst: parseNumber('worst', values.worst, defaults.worst, positiveInteger, 'a whole number >= 1'),
     nondetTolerance: parseNumber('nondet-tol', values['nondet-tol'], defaults.nondetTolerance, nonNegative, 'a number >= 0'),
     strict: values.strict ?? false,
+    batchSize: values['batch-size'] === undefined ? null : parseNumber('batch-size', values['batch-size'], 1, positiveInteger, 'a whole number >= 1'),
   };
   const limits: RunnerLimits = {
     timeoutSeconds: parseNumber('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),

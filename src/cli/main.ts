@@ -43,6 +43,7 @@ function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): 
     kinks: problem.kinks,
     worst: problem.worst,
     projections: problem.projections,
+    batch: problem.batch,
     error: problem.error,
     note: problem.note,
     seconds: problem.seconds,

@@ -22,11 +22,11 @@ export interface Problem<P extends TensorTree = TensorTree> {
 }
 
 /** A vector-valued function checked through its vector-Jacobian product. */
-export interface Layer<I extends TensorTree = TensorTree> {
+export interface Layer<I extends TensorTree = TensorTree, O extends TensorValue = TensorValue> {
   inputs: I;
-  forward(inputs: I): MaybePromise<TensorValue>;
-  /** d(gradOutput · forward(inputs)) / d inputs. */
-  backward(inputs: I, gradOutput: TensorValue): MaybePromise<TensorsLike<I>>;
+  forward(inputs: I): MaybePromise<O>;
+  /** d(gradOutput · forward(inputs)) / d inputs; gradOutput has the shape of forward's output. */
+  backward(inputs: I, gradOutput: O): MaybePromise<TensorsLike<I>>;
   description?: string;
 }
 

@@ -101,17 +101,28 @@ function dot(a: Float64Array, b: Float64Array): number {
   return sum;
 }
 
-export function scalarTarget(definition: ScalarDefinition, layout: Layout, values: Float64Array, evaluations: Evaluations): CheckTarget {
+/** f and grad; with `batch`, both are called as f(p, batch) and grad(p, batch) on that mini-batch. */
+export function scalarTarget(
+  definition: ScalarDefinition,
+  layout: Layout,
+  values: Float64Array,
+  evaluations: Evaluations,
+  batch: number[] | null,
+): CheckTarget {
   const point = new TensorPoint(layout, values);
-  const checkLoss = finiteNumber('f(p)');
-  const checkGradient = (result: unknown) => readLike(result, layout, 'grad(p)', 'params');
+  const valueLabel = batch ? 'f(p, batch)' : 'f(p)';
+  const gradientLabel = batch ? 'grad(p, batch)' : 'grad(p)';
+  const checkLoss = finiteNumber(valueLabel);
+  const checkGradient = (result: unknown) => readLike(result, layout, gradientLabel, 'params');
+  // A fresh copy per call: user code may not change the batch we keep comparing against.
+  const args = (): unknown[] => (batch ? [point.tree, batch.slice()] : [point.tree]);
   return {
     layout,
     point,
-    valueLabel: 'f(p)',
-    gradientLabel: 'grad(p)',
-    value: () => callUser(evaluations, 'f', definition.f, [point.tree], checkLoss),
-    gradient: () => callUser(evaluations, 'grad', definition.grad, [point.tree], checkGradient),
+    valueLabel,
+    gradientLabel,
+    value: () => callUser(evaluations, 'f', definition.f, args(), checkLoss),
+    gradient: () => callUser(evaluations, 'grad', definition.grad, args(), checkGradient),
   };
 }
 

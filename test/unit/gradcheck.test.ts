@@ -249,3 +249,32 @@ describe('problem discovery', () => {
     assert.match(ragged.error!, /params\.W\[1\] has 1 elements, expected 2/);
   });
 });
+
+describe('mini-batches', () => {
+  // Mean of (w - t_i)^2 over the samples in the batch; the buggy grad divides by the data size instead of the batch size.
+  const targets = [1, 2, 3, 4, 5, 6];
+  const all = targets.map((_, i) => i);
+  const meanSquare = (divideByDataSize: boolean) => define('mean', {
+    params: { w: 0.5 },
+    data: { size: targets.length },
+    f: (p: { w: number }, batch = all) => batch.reduce((s, i) => s + (p.w - targets[i]) ** 2, 0) / batch.length,
+    grad: (p: { w: number }, batch = all) => ({
+      w: batch.reduce((s, i) => s + 2 * (p.w - targets[i]), 0) / (divideByDataSize ? targets.length : batch.length),
+    }),
+  });
+
+  it('checks the full batch by default and a seeded mini-batch with batchSize', async () => {
+    const full = await check(meanSquare(true));
+    assert.equal(full.verdict, 'pass');
+    assert.equal(full.batch, null);
+    const batched = await checkProblem(meanSquare(true), { batchSize: 3, seed: 4 });
+    assert.equal(batched.verdict, 'fail');
+    assert.equal(batched.batch?.length, 3);
+    assert.equal(new Set(batched.batch).size, 3);
+    // Hand-derived: the analytic value is half the true batch derivative (divided by 6, not 3).
+    const truth = batched.batch!.reduce((s, i) => s + 2 * (0.5 - targets[i]), 0) / 3;
+    assert.ok(Math.abs(batched.worst[0].numeric - truth) < 1e-7);
+    assert.ok(Math.abs(batched.worst[0].analytic - truth / 2) < 1e-12);
+    assert.equal((await checkProblem(meanSquare(false), { batchSize: 3, seed: 4 })).verdict, 'pass');
+  });
+});
