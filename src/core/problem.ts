@@ -133,19 +133,31 @@ export function classifyExport(exportName: string, value: unknown): ProblemDefin
  * The problems among a module's exports, in export order. A malformed
  * problem does not hide the others: it is returned as an error entry.
  */
-export function discoverProblems(moduleExports: unknown): (ProblemDefinition | { kind: 'invalid'; name: string; error: string })[] {
+export interface InvalidProblem {
+  kind: 'invalid';
+  name: string;
+  /** What it looked like, for reporting. */
+  looksLike: 'scalar' | 'layer';
+  error: string;
+}
+
+export function discoverProblems(moduleExports: unknown): (ProblemDefinition | InvalidProblem)[] {
   if (moduleExports === null || (typeof moduleExports !== 'object' && typeof moduleExports !== 'function')) return [];
-  const found: (ProblemDefinition | { kind: 'invalid'; name: string; error: string })[] = [];
+  const found: (ProblemDefinition | InvalidProblem)[] = [];
   for (const name of Object.keys(moduleExports)) {
     if (name === '__esModule') continue;
+    let value: unknown;
     try {
-      const definition = classifyExport(name, (moduleExports as Record<string, unknown>)[name]);
+      value = (moduleExports as Record<string, unknown>)[name];
+      const definition = classifyExport(name, value);
       if (definition) found.push(definition);
     } catch (error) {
+      const candidate = value;
+      const looksLike = candidate !== null && typeof candidate === 'object' && LAYER_KEYS.some((key) => key in candidate) ? 'layer' : 'scalar';
       const message = error instanceof ProblemError
         ? error.message
         : `${name}: reading the export threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
-      found.push({ kind: 'invalid', name, error: message });
+      found.push({ kind: 'invalid', name, looksLike, error: message });
     }
   }
   return found;

@@ -113,7 +113,7 @@ function runAttempt(
       const hang = JSON.parse(line) as HangReport;
       const place = hang.location ? `, in ${hang.functionName ?? 'user code'} (at ${hang.location})` : '';
       if (hang.reason === 'memory') interrupt(`${outOfMemory}${current ? ` while checking ${current}` : ''}${place}`);
-      else if (hang.problem === current) interrupt(`${timedOut(`while checking ${hang.problem}`)}${place}`);
+      else if (hang.problem === (current ?? '')) interrupt(`${timedOut(current ? `while checking ${current}` : `while loading ${path.basename(file)}`)}${place}`);
     });
     const onAbort = (): void => {
       attempt.cancelled = true;
@@ -172,7 +172,7 @@ function runAttempt(
         interrupt(`the runner process ${how}${detail ? `: ${detail}` : ''}`);
       }
     });
-    armTimer(`while loading ${path.basename(file)}`, 0);
+    armTimer(`while loading ${path.basename(file)}`, WATCHDOG_GRACE_MS);
     const request: CheckRequest = { type: 'check', file, options, only, skip, timeoutMs };
     child.send(request);
   });
@@ -205,7 +205,7 @@ export async function checkFile(
     const { problem, reason } = attempt.interrupted;
     if (attempt.discovered === null || (problem === null && (attempt.results.length === 0 || attempt.cancelled))) {
       // Stopped while loading, or failing before any problem started: the file itself is at fault.
-      report.loadError = `${file}: ${reason}`;
+      report.loadError = `${path.relative(process.cwd(), file) || file}: ${reason}`;
       report.cancelled = attempt.cancelled;
       return report;
     }

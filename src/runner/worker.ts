@@ -20,6 +20,8 @@ const API_MODULE = path.join(__dirname, 'api.js');
 /** The user's files in the loaded bundle; stack frames there are what errors point at. */
 let userSources: string[] = [];
 const PROGRESS_INTERVAL_MS = 100;
+/** The watchdog's name for the module's own top-level code. */
+const LOADING = '';
 
 function send(message: WorkerToParent): Promise<void> {
   return new Promise((resolve) => {
@@ -71,7 +73,9 @@ async function check(request: CheckRequest): Promise<void> {
     const bundle = await bundleProblemFile(file, API_MODULE);
     userSources = bundle.sources;
     watchdog.bundle(file, bundle.code, bundle.sources);
+    watchdog.arm(LOADING, request.timeoutMs);
     moduleExports = loadModule(bundle.code, file);
+    watchdog.disarm();
   } catch (error) {
     await send({ type: 'loadError', file: request.file, message: describeLoadError(error, file) });
     return;
@@ -100,7 +104,7 @@ async function check(request: CheckRequest): Promise<void> {
     await send({ type: 'started', name: definition.name });
     watchdog.arm(definition.name, request.timeoutMs);
     if (definition.kind === 'invalid') {
-      await send({ type: 'result', result: errorResult(definition.name, 'scalar', request.options, located(definition.name, definition.error)) });
+      await send({ type: 'result', result: errorResult(definition.name, definition.looksLike, request.options, located(definition.name, definition.error)) });
       continue;
     }
     let lastProgress = 0;

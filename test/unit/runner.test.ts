@@ -130,6 +130,23 @@ describe('sandboxed runner', () => {
     assert.match(report.problems[2].error!, /cancelled/);
   });
 
+  it('locates an infinite loop in top-level code and reports the file as not loaded', async () => {
+    const report = await checkFile(fixture('loops-at-load.grad.ts'), {}, { timeoutSeconds: 1, memoryMb: 256 });
+    assert.equal(report.problems.length, 0);
+    assert.match(report.loadError!, /timed out after 1 s \(--timeout\) while loading loops-at-load\.grad\.ts, in .*\(at .*loops-at-load\.grad\.ts:[34]:\d+\)/);
+  });
+
+  it('reports malformed problems as errors of their own kind and checks the rest', async () => {
+    const report = await checkFile(fixture('malformed.grad.ts'));
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.kind, problem.verdict]), [
+      ['missingGrad', 'scalar', 'error'],
+      ['badLayer', 'layer', 'error'],
+      ['okay', 'scalar', 'pass'],
+    ]);
+    assert.match(report.problems[0].error!, /^missingGrad: missing grad, expected a function .* \(at .*malformed\.grad\.ts:2\)$/);
+    assert.match(report.problems[1].error!, /^badLayer: forward is number/);
+  });
+
   it('checks only the requested problems', async () => {
     const report = await checkFile(fixture('failures.grad.ts'), {}, undefined, {}, ['last', 'good']);
     assert.deepEqual(report.problems.map((problem) => problem.name), ['good', 'last']);
