@@ -12,16 +12,9 @@
  *
  *   gradlens check examples/activations.grad.ts
  */
-import { type TensorValue, defineLayer } from 'gradlens';
+import { defineLayer } from 'gradlens';
 
 type Inputs = { x: number[][] };
-type Matrix = number[][];
-
-/** The upstream gradient has the shape of forward's output: here a matrix like x. */
-function asMatrix(dy: TensorValue): Matrix {
-  if (!Array.isArray(dy)) throw new TypeError('expected the upstream gradient to be a matrix');
-  return dy as Matrix;
-}
 
 function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
@@ -42,7 +35,7 @@ export const tanhLayer = defineLayer({
   inputs: startingPoint(),
   forward: ({ x }) => x.map((row) => row.map(Math.tanh)),
   backward({ x }, gradOutput) {
-    const dy = asMatrix(gradOutput);
+    const dy = gradOutput; // typed like forward's output
     return {
       x: x.map((row, i) =>
         row.map((v, j) => {
@@ -67,7 +60,7 @@ export const tanhLayerSignError = defineLayer({
   inputs: startingPoint(),
   forward: ({ x }) => x.map((row) => row.map(Math.tanh)),
   backward({ x }, gradOutput) {
-    const dy = asMatrix(gradOutput);
+    const dy = gradOutput; // typed like forward's output
     return {
       x: x.map((row, i) =>
         row.map((v, j) => {
@@ -86,7 +79,7 @@ export const sigmoidLayer = defineLayer({
   inputs: startingPoint(),
   forward: ({ x }) => x.map((row) => row.map(sigmoid)),
   backward({ x }, gradOutput) {
-    const dy = asMatrix(gradOutput);
+    const dy = gradOutput; // typed like forward's output
     return {
       x: x.map((row, i) =>
         row.map((v, j) => {
@@ -110,7 +103,7 @@ export const sigmoidLayerWrongDerivative = defineLayer({
   inputs: startingPoint(),
   forward: ({ x }) => x.map((row) => row.map(sigmoid)),
   backward({ x }, gradOutput) {
-    const dy = asMatrix(gradOutput);
+    const dy = gradOutput; // typed like forward's output
     return { x: x.map((row, i) => row.map((v, j) => dy[i][j] * v * (1 - v))) }; // BUG: should be y * (1 - y) with y = sigmoid(v)
   },
 });

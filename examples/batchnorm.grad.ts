@@ -17,17 +17,12 @@
  *
  *   gradlens check examples/batchnorm.grad.ts
  */
-import { type TensorValue, defineLayer } from 'gradlens';
+import { defineLayer } from 'gradlens';
 
 type Inputs = { x: number[][]; gamma: number[]; beta: number[] };
 type Matrix = number[][];
 
 const BN_EPS = 1e-5;
-
-function asMatrix(dy: TensorValue): Matrix {
-  if (!Array.isArray(dy)) throw new TypeError('expected the upstream gradient to be a matrix');
-  return dy as Matrix;
-}
 
 /** Per-column statistics and the normalized input x̂. */
 function normalize(x: Matrix): { xhat: Matrix; invStd: number[] } {
@@ -78,7 +73,7 @@ export const batchNorm = defineLayer({
   inputs: startingPoint(),
   forward: batchNormForward,
   backward(inputs, gradOutput) {
-    const dy = asMatrix(gradOutput);
+    const dy = gradOutput; // typed like forward's output
     const { xhat, invStd } = normalize(inputs.x);
     const dxhat = dy.map((row) => row.map((g, j) => g * inputs.gamma[j]));
     const meanDxhat = columnMean(dxhat);
@@ -104,7 +99,7 @@ export const batchNormMeanTreatedAsConstant = defineLayer({
   inputs: startingPoint(),
   forward: batchNormForward,
   backward(inputs, gradOutput) {
-    const dy = asMatrix(gradOutput);
+    const dy = gradOutput; // typed like forward's output
     const { xhat, invStd } = normalize(inputs.x);
     const dxhat = dy.map((row) => row.map((g, j) => g * inputs.gamma[j]));
     const meanDxhatXhat = columnMean(dxhat.map((row, i) => row.map((g, j) => g * xhat[i][j])));

@@ -13,7 +13,7 @@
  */
 import type { LayerDefinition, ScalarDefinition, UserFunction } from './problem';
 import { Random } from './random';
-import { type Layout, TensorError, TensorPoint, formatShape, readLike, readTensorInto, treeOf } from './tensor';
+import { type Layout, TensorError, TensorPoint, claimedShape, formatShape, readLike, readTensorInto, sameShape, treeOf } from './tensor';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -150,19 +150,6 @@ export function secondOrderTarget(
   };
 }
 
-/** Shape of a forward output; numbers are rank 0. */
-function outputShape(output: unknown): number[] {
-  const shape: number[] = [];
-  let node: unknown = output;
-  while (Array.isArray(node) || (ArrayBuffer.isView(node) && !(node instanceof DataView))) {
-    const array = node as ArrayLike<unknown>;
-    shape.push(array.length);
-    if (array.length === 0) break;
-    node = array[0];
-  }
-  return shape;
-}
-
 export function layerTarget(
   definition: LayerDefinition,
   layout: Layout,
@@ -177,22 +164,19 @@ export function layerTarget(
   let probeTree: unknown = null;
   let output: Float64Array = new Float64Array(0);
   const projectOutput = (result: unknown): number => {
+    const found = claimedShape(result);
+    if (found === null) {
+      throw new TensorError(`forward(inputs) returned ${result === null ? 'null' : typeof result}, expected a number or a nested array of numbers`);
+    }
     if (shape === null) {
-      if (typeof result !== 'number' && !Array.isArray(result) && !ArrayBuffer.isView(result)) {
-        throw new TensorError(`forward(inputs) returned ${result === null ? 'null' : typeof result}, expected a number or a nested array of numbers`);
-      }
-      shape = outputShape(result);
+      shape = found;
       const size = shape.reduce((a, b) => a * b, 1);
       output = new Float64Array(size);
       probe = probeVector(size, random);
       const probeLayout: Layout = { tensors: [{ name: 'out', shape, size, offset: 0, form: shape.length === 0 ? 'number' : 'nested' }], size };
       probeTree = treeOf(probeLayout, probe).out;
     }
-    const found = outputShape(result);
-    if (typeof result !== 'number' && found.length === 0) {
-      throw new TensorError(`forward(inputs) returned ${result === null ? 'null' : typeof result}, expected a number or a nested array of numbers`);
-    }
-    if (found.length !== shape.length || found.some((extent, d) => extent !== shape![d])) {
+    if (!sameShape(found, shape)) {
       throw new TensorError(`forward(inputs) returned shape ${formatShape(found)}, but ${formatShape(shape)} at the unperturbed inputs`);
     }
     readTensorInto(result, shape, output, 0, 'forward(inputs)');

@@ -73,24 +73,37 @@ export function unravelIndex(flat: number, shape: readonly number[]): number[] {
   return index;
 }
 
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((extent, d) => extent === b[d]);
+}
+
 function shapeSize(shape: readonly number[]): number {
   let size = 1;
   for (const extent of shape) size *= extent;
   return size;
 }
 
-/** The shape a value claims by its first elements (validated fully by {@link readTensorInto}). */
-function inferShape(value: unknown, label: string): number[] {
+/**
+ * The shape a value claims by its first elements (validated fully by
+ * {@link readTensorInto}); null when it is neither a number nor an array.
+ */
+export function claimedShape(value: unknown): number[] | null {
   if (typeof value === 'number') return [];
-  if (!isArrayLikeNode(value)) {
-    throw new TensorError(`${label} is ${describeValue(value)}, expected a number or a (nested) array of numbers`);
-  }
+  if (!isArrayLikeNode(value)) return null;
   const shape: number[] = [];
   let node: unknown = value;
   while (isArrayLikeNode(node)) {
     shape.push(node.length);
     if (node.length === 0) break;
     node = node[0];
+  }
+  return shape;
+}
+
+function inferShape(value: unknown, label: string): number[] {
+  const shape = claimedShape(value);
+  if (shape === null) {
+    throw new TensorError(`${label} is ${describeValue(value)}, expected a number or a (nested) array of numbers`);
   }
   return shape;
 }
@@ -197,7 +210,7 @@ export function readLike(value: unknown, layout: Layout, label: string, expected
     const element = record[spec.name];
     const elementLabel = `${label}.${spec.name}`;
     const found = inferShape(element, elementLabel);
-    if (found.length !== spec.shape.length || found.some((extent, d) => extent !== spec.shape[d])) {
+    if (!sameShape(found, spec.shape)) {
       throw new TensorError(`${elementLabel} has shape ${formatShape(found)}, expected ${formatShape(spec.shape)} like ${expectedLabel}.${spec.name}`);
     }
     readTensorInto(element, spec.shape, out, spec.offset, elementLabel);
