@@ -18,5 +18,6 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   esbuild.build({ ...common, entryPoints: ['src/runner/worker.ts'], outfile: 'dist/worker.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/runner/watchdog-thread.ts'], outfile: 'dist/watchdog.js' }),
   esbuild.build({ ...common, entryPoints: ['src/api.ts'], outfile: 'dist/api.js' }),
 ]);

@@ -7,14 +7,13 @@
 import Module from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { locateExport } from '../core/exports';
 import { checkProblem, describeFailure, errorResult } from '../core/gradcheck';
 import { discoverProblems } from '../core/problem';
 import type { CheckRequest, DiscoveredProblem, WorkerToParent } from '../protocol';
 import { LoadError, bundleProblemFile } from './bundle';
 import { formatLocation, userFrame } from './stack';
-import { Watchdog, runWatchdogThread } from './watchdog';
+import { Watchdog } from './watchdog';
 
 const API_MODULE = path.join(__dirname, 'api.js');
 /** The user's files in the loaded bundle; stack frames there are what errors point at. */
@@ -125,28 +124,23 @@ async function check(request: CheckRequest): Promise<void> {
   }
 }
 
-let watchdog: Watchdog;
+const watchdog = new Watchdog(path.join(__dirname, 'watchdog.js'));
 
-if (isMainThread) {
-  watchdog = new Watchdog(__filename);
-  process.on('uncaughtException', (error) => {
-    void send({ type: 'fatal', message: `uncaught ${error.name}: ${error.message}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
-  });
-  process.on('unhandledRejection', (error) => {
-    void send({ type: 'fatal', message: `unhandled rejection: ${describeFailure(error)}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
-  });
+process.on('uncaughtException', (error) => {
+  void send({ type: 'fatal', message: `uncaught ${error.name}: ${error.message}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
+});
+process.on('unhandledRejection', (error) => {
+  void send({ type: 'fatal', message: `unhandled rejection: ${describeFailure(error)}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
+});
 
-  // A listener stays attached so the IPC channel keeps this process alive while user promises are pending:
-  // a promise that never settles then meets the time limit instead of ending the process quietly.
-  let started = false;
-  process.on('message', (request: CheckRequest) => {
-    if (started) return;
-    started = true;
-    process.setSourceMapsEnabled(true);
-    // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
-    guardExit();
-    void check(request).then(() => send({ type: 'finished' }));
-  });
-} else {
-  runWatchdogThread();
-}
+// A listener stays attached so the IPC channel keeps this process alive while user promises are pending:
+// a promise that never settles then meets the time limit instead of ending the process quietly.
+let started = false;
+process.on('message', (request: CheckRequest) => {
+  if (started) return;
+  started = true;
+  process.setSourceMapsEnabled(true);
+  // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
+  guardExit();
+  void check(request).then(() => send({ type: 'finished' }));
+});
