@@ -1,0 +1,95 @@
+/**
+ * Adam and AdamW as in torch.optim (_single_tensor_adam / adamw):
+ *   g ← ∇f(θ) + λθ   (Adam)      or   θ ← θ(1 − γλ)   (AdamW, decoupled)
+ *   m ← lerp(m, g, 1 − β1);  v ← β2·v + (1 − β2)·g²
+ *   v̂ ← max(v̂, v) (AMSGrad, raw second moment as in current torch code)
+ *   θ ← θ − (γ / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+ * `bias_correction: false` is the teaching toggle that drops both
+ * (1 − βᵗ) factors, showing why early steps are too small without them.
+ * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
+ */
+import {
+  type Hyperparameters,
+  LR,
+  MAXIMIZE,
+  type Optimizer,
+  WEIGHT_DECAY,
+  betaPair,
+  lerp,
+  nonNegative,
+  norm,
+} from './optimizer';
+
+export interface AdamHyperparameters extends Hyperparameters {
+  lr: number;
+  betas: readonly number[];
+  eps: number;
+  weight_decay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+  bias_correction: boolean;
+}
+
+export interface AdamState {
+  step: number;
+  expAvg: Float64Array;
+  expAvgSq: Float64Array;
+  /** AMSGrad's running maximum of expAvgSq; empty otherwise. */
+  maxExpAvgSq: Float64Array;
+}
+
+function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyperparameters, AdamState> {
+  return {
+    name,
+    summary: decoupled
+      ? 'Adam with decoupled weight decay (Loshchilov & Hutter 2019; torch.optim.AdamW)'
+      : 'adaptive moments with bias correction (Kingma & Ba 2015; torch.optim.Adam)',
+    adaptive: true,
+    fullBatch: false,
+    hyperparameters: [
+      LR(1e-3),
+      { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2) of the moment estimates' },
+      { name: 'eps', kind: 'number', default: 1e-8, check: nonNegative, description: 'added to the denominator' },
+      WEIGHT_DECAY(decoupled ? 1e-2 : 0),
+      { name: 'amsgrad', kind: 'boolean', default: false, description: 'use the maximum of past second moments (AMSGrad)' },
+      MAXIMIZE,
+      { name: 'bias_correction', kind: 'boolean', default: true, description: 'divide by (1 − βᵗ); off shows why it is needed' },
+    ],
+    init: (size, hyper) => ({
+      step: 0,
+      expAvg: new Float64Array(size),
+      expAvgSq: new Float64Array(size),
+      maxExpAvgSq: new Float64Array(hyper.amsgrad ? size : 0),
+    }),
+    step(context, state) {
+      const { params, grad, lr, hyper } = context;
+      const [beta1, beta2] = hyper.betas;
+      const { eps, weight_decay: weightDecay, amsgrad, maximize } = hyper;
+      state.step += 1;
+      const biasCorrection1 = hyper.bias_correction ? 1 - beta1 ** state.step : 1;
+      const biasCorrection2Sqrt = hyper.bias_correction ? Math.sqrt(1 - beta2 ** state.step) : 1;
+      const stepSize = lr / biasCorrection1;
+      const { expAvg, expAvgSq, maxExpAvgSq } = state;
+      const effective = context.effectiveLearningRate;
+      for (let i = 0; i < params.length; i++) {
+        let g = maximize ? -grad[i] : grad[i];
+        if (weightDecay !== 0) {
+          if (decoupled) params[i] *= 1 - lr * weightDecay;
+          else g += weightDecay * params[i];
+        }
+        expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
+        expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
+        let second = expAvgSq[i];
+        if (amsgrad) second = maxExpAvgSq[i] = Math.max(maxExpAvgSq[i], second);
+        const denominator = Math.sqrt(second) / biasCorrection2Sqrt + eps;
+        params[i] -= stepSize * (expAvg[i] / denominator);
+        if (effective) effective[i] = stepSize / denominator;
+      }
+      return { evaluations: 0 };
+    },
+    velocityNorm: (state) => norm(state.expAvg),
+  };
+}
+
+export const adam = makeAdam('adam', false);
+export const adamw = makeAdam('adamw', true);

@@ -1,0 +1,54 @@
+/**
+ * Adamax as torch.optim.Adamax (_single_tensor_adamax; Kingma & Ba 2015, §7.1):
+ *   m ← lerp(m, g, 1 − β1);  u ← max(β2·u, |g| + ε);  θ ← θ − (γ / (1 − β1ᵗ)) · m / u
+ * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / uᵢ.
+ */
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative, norm } from './optimizer';
+
+export interface AdamaxHyperparameters extends Hyperparameters {
+  lr: number;
+  betas: readonly number[];
+  eps: number;
+  weight_decay: number;
+  maximize: boolean;
+}
+
+export interface AdamaxState {
+  step: number;
+  expAvg: Float64Array;
+  expInf: Float64Array;
+}
+
+export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
+  name: 'adamax',
+  summary: 'Adam with the infinity norm in place of the second moment (Kingma & Ba 2015; torch.optim.Adamax)',
+  adaptive: true,
+  fullBatch: false,
+  hyperparameters: [
+    LR(2e-3),
+    { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2)' },
+    { name: 'eps', kind: 'number', default: 1e-8, check: nonNegative, description: 'added to |g|' },
+    WEIGHT_DECAY(),
+    MAXIMIZE,
+  ],
+  init: (size) => ({ step: 0, expAvg: new Float64Array(size), expInf: new Float64Array(size) }),
+  step(context, state) {
+    const { params, grad, lr, hyper } = context;
+    const [beta1, beta2] = hyper.betas;
+    const { eps, weight_decay: weightDecay, maximize } = hyper;
+    state.step += 1;
+    const clr = lr / (1 - beta1 ** state.step);
+    const { expAvg, expInf } = state;
+    const effective = context.effectiveLearningRate;
+    for (let i = 0; i < params.length; i++) {
+      let g = maximize ? -grad[i] : grad[i];
+      if (weightDecay !== 0) g += weightDecay * params[i];
+      expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
+      expInf[i] = Math.max(expInf[i] * beta2, Math.abs(g) + eps);
+      params[i] -= clr * (expAvg[i] / expInf[i]);
+      if (effective) effective[i] = clr / expInf[i];
+    }
+    return { evaluations: 0 };
+  },
+  velocityNorm: (state) => norm(state.expAvg),
+};

@@ -1,0 +1,113 @@
+/**
+ * One interface for every update rule, in the spirit of torch.optim and
+ * optax: a rule declares its hyper-parameters (torch's names and defaults),
+ * creates plain state, and updates a flat float64 parameter vector in place.
+ * All tensors of a problem are one flat vector: every rule here is
+ * elementwise (or, for L-BFGS, defined on the flattened vector as in torch).
+ */
+
+export type HyperValue = number | boolean | string | null | readonly number[];
+export type Hyperparameters = Record<string, HyperValue>;
+
+export interface HyperparameterSpec {
+  /** torch's argument name, e.g. `weight_decay` (the CLI flag is `--weight-decay`). */
+  name: string;
+  kind: 'number' | 'integer' | 'boolean' | 'pair' | 'choice';
+  default: HyperValue;
+  /** For kind 'choice'; `null` may be one of them. */
+  choices?: readonly (string | null)[];
+  /** Returns why a value is invalid, e.g. 'must be >= 0'. */
+  check?: (value: never) => string | null;
+  description: string;
+}
+
+/** The problem as an optimizer sees it: torch's closure, on flat vectors. */
+export interface Objective {
+  /** Loss and gradient at `params` (the optimizer's current batch). */
+  evaluate(params: Float64Array): Promise<{ loss: number; grad: Float64Array }>;
+  /** Hessian-vector product at `params`: the problem's hvp or finite differences of grad. */
+  hessianVectorProduct(params: Float64Array, vector: Float64Array): Promise<Float64Array>;
+}
+
+export interface StepContext<H extends Hyperparameters> {
+  /** Updated in place. */
+  params: Float64Array;
+  /** Gradient at `params`, as torch's `p.grad` after `loss.backward()`. */
+  grad: Float64Array;
+  loss: number;
+  /** This step's learning rate (the schedule's value; `hyper.lr` is the base). */
+  lr: number;
+  hyper: H;
+  objective: Objective;
+  /** When given, filled with the per-dimension effective learning rate the rule applied this step. */
+  effectiveLearningRate: Float64Array | null;
+}
+
+export interface StepResult {
+  /** Extra loss and gradient evaluations the step made (line searches, look-ahead, Hessians). */
+  evaluations: number;
+  /** Something the user should know, e.g. a Hessian that is not positive definite. */
+  warning?: string;
+  /** The step length a line search chose (L-BFGS), for telemetry. */
+  stepSize?: number;
+}
+
+export interface Optimizer<H extends Hyperparameters = Hyperparameters, S extends object = object> {
+  /** The torch.optim class name in lower case, or a GradLens name (`newton`). */
+  readonly name: string;
+  /** One line for help texts, with the rule's source. */
+  readonly summary: string;
+  readonly hyperparameters: readonly HyperparameterSpec[];
+  /** Per-dimension effective learning rates exist (adaptive methods). */
+  readonly adaptive: boolean;
+  /** Needs the whole objective each step (line search, Hessian): full batch only. */
+  readonly fullBatch: boolean;
+  /** Rules across hyper-parameters (each value was checked on its own already). */
+  validate?(hyper: H): string | null;
+  init(size: number, hyper: H): S;
+  step(context: StepContext<H>, state: S): StepResult | Promise<StepResult>;
+  /** Norm of the momentum (velocity) buffer, when the rule keeps one. */
+  velocityNorm?(state: S): number | null;
+}
+
+export const NO_EXTRA_EVALUATIONS: StepResult = Object.freeze({ evaluations: 0 });
+
+// Shared validations, worded for messages like "--lr must be >= 0, got -1".
+export const nonNegative = (value: number) => (value >= 0 ? null : 'must be >= 0');
+export const positive = (value: number) => (value > 0 ? null : 'must be > 0');
+export const unitInterval = (value: number) => (value >= 0 && value < 1 ? null : 'must be in [0, 1)');
+export const closedUnitInterval = (value: number) => (value >= 0 && value <= 1 ? null : 'must be in [0, 1]');
+export const betaPair = (value: readonly number[]) =>
+  value.length === 2 && value.every((beta) => beta >= 0 && beta < 1) ? null : 'must be two numbers in [0, 1), e.g. 0.9,0.999';
+
+export const LR = (fallback: number): HyperparameterSpec => ({ name: 'lr', kind: 'number', default: fallback, check: nonNegative, description: 'learning rate' });
+export const WEIGHT_DECAY = (fallback = 0): HyperparameterSpec => ({
+  name: 'weight_decay',
+  kind: 'number',
+  default: fallback,
+  check: nonNegative,
+  description: 'L2 penalty added to the gradient',
+});
+export const MAXIMIZE: HyperparameterSpec = { name: 'maximize', kind: 'boolean', default: false, description: 'maximize the objective' };
+
+export function norm(vector: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i] * vector[i];
+  return Math.sqrt(sum);
+}
+
+export function dot(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+/** torch.lerp: start + weight·(end − start) for weight < 0.5, else end − (end − start)·(1 − weight). */
+export function lerp(start: number, end: number, weight: number): number {
+  return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
+}
+
+/** Fills `out` with `value` when telemetry asked for it (non-adaptive rules). */
+export function fillEffective(out: Float64Array | null, value: number): void {
+  out?.fill(value);
+}
