@@ -57,7 +57,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Calls user code, counts the call, and validates the result, staying synchronous when the user code is. */
-function callUser<T>(
+export function callUser<T>(
   evaluations: Evaluations,
   name: UserFunctionName,
   fn: UserFunction,
@@ -95,7 +95,7 @@ function probeVector(size: number, random: Random): Float64Array {
   return probe;
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+export function dot(a: Float64Array, b: Float64Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
   return sum;
