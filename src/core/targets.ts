@@ -13,6 +13,7 @@
  */
 import type { LayerDefinition, ScalarDefinition, UserFunction } from './problem';
 import { Random } from './random';
+import { dot } from './vector';
 import { type Layout, TensorError, TensorPoint, claimedShape, formatShape, readLike, readTensorInto, sameShape, treeOf } from './tensor';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -93,12 +94,6 @@ function probeVector(size: number, random: Random): Float64Array {
   const probe = new Float64Array(size);
   for (let i = 0; i < size; i++) probe[i] = (random.uniform() < 0.5 ? -1 : 1) * (1 + random.uniform());
   return probe;
-}
-
-export function dot(a: Float64Array, b: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
-  return sum;
 }
 
 /** f and grad; with `batch`, both are called as f(p, batch) and grad(p, batch) on that mini-batch. */

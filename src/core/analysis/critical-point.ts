@@ -14,7 +14,8 @@
  * positive, and so on).
  */
 import type { ScalarDefinition } from '../problem';
-import { type Evaluations, dot } from '../targets';
+import type { Evaluations } from '../targets';
+import { dot } from '../vector';
 import { DENSE_EIGEN_LIMIT, DEFAULT_LANCZOS_OPTIONS, lanczos, symmetricEigen } from './eigen';
 import {
   DEFAULT_HESSIAN_OPTIONS,

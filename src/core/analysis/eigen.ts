@@ -6,7 +6,8 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../random';
-import { type MaybePromise, dot } from '../targets';
+import type { MaybePromise } from '../targets';
+import { dot, norm } from '../vector';
 
 /** Above this many rows, form no matrix: use {@link lanczos} on Hessian-vector products. */
 export const DENSE_EIGEN_LIMIT = 500;
@@ -103,10 +104,6 @@ export interface LanczosResult {
   exhausted: boolean;
   /** The unit Ritz vector of pairs[index]. */
   vector(index: number): Float64Array;
-}
-
-function norm(v: Float64Array): number {
-  return Math.sqrt(dot(v, v));
 }
 
 function unit(v: Float64Array): Float64Array {

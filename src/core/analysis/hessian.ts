@@ -11,7 +11,7 @@
  * grad is not the gradient of any function.
  */
 import { Random } from '../random';
-import { dot } from '../targets';
+import { dot } from '../vector';
 import type { ScalarDefinition } from '../problem';
 import { formatNumber } from './format';
 import { Objective } from './objective';

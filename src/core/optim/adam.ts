@@ -8,17 +8,8 @@
  * (1 − βᵗ) factors, showing why early steps are too small without them.
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
  */
-import {
-  type Hyperparameters,
-  LR,
-  MAXIMIZE,
-  type Optimizer,
-  WEIGHT_DECAY,
-  betaPair,
-  lerp,
-  nonNegative,
-  norm,
-} from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { norm } from '../vector';
 
 export interface AdamHyperparameters extends Hyperparameters {
   lr: number;

@@ -3,7 +3,8 @@
  *   m ← lerp(m, g, 1 − β1);  u ← max(β2·u, |g| + ε);  θ ← θ − (γ / (1 − β1ᵗ)) · m / u
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / uᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative, norm } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { norm } from '../vector';
 
 export interface AdamaxHyperparameters extends Hyperparameters {
   lr: number;

@@ -5,7 +5,8 @@
  * termination tests (tolerance_grad 1e-7, tolerance_change 1e-9).
  * Full batch only: the curvature pairs assume one fixed objective.
  */
-import { type Hyperparameters, LR, type Objective, type Optimizer, dot, nonNegative, positive } from './optimizer';
+import { type Hyperparameters, LR, type Objective, type Optimizer, nonNegative, positive } from './optimizer';
+import { dot } from '../vector';
 
 export interface LbfgsHyperparameters extends Hyperparameters {
   lr: number;

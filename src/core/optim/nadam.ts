@@ -6,7 +6,8 @@
  *   θ ← θ − γ(1 − μₜ)/(1 − Π) · g/d − γ·μₜ₊₁/(1 − Π·μₜ₊₁) · m/d
  * Effective learning rate of dimension i: (γ(1 − μₜ)/(1 − Π) + γμₜ₊₁/(1 − Πμₜ₊₁)) / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative, norm } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { norm } from '../vector';
 
 export interface NadamHyperparameters extends Hyperparameters {
   lr: number;

@@ -90,18 +90,6 @@ export const WEIGHT_DECAY = (fallback = 0): HyperparameterSpec => ({
 });
 export const MAXIMIZE: HyperparameterSpec = { name: 'maximize', kind: 'boolean', default: false, description: 'maximize the objective' };
 
-export function norm(vector: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += vector[i] * vector[i];
-  return Math.sqrt(sum);
-}
-
-export function dot(a: Float64Array, b: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
-  return sum;
-}
-
 /** torch.lerp: start + weight·(end − start) for weight < 0.5, else end − (end − start)·(1 − weight). */
 export function lerp(start: number, end: number, weight: number): number {
   return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);

@@ -7,7 +7,8 @@
  *   else:   θ ← θ − m̂·γ  (un-adapted momentum SGD while the variance estimate is unreliable)
  * Effective learning rate of dimension i (per unit of m): γ·√(1 − β2ᵗ)·r/((√vᵢ + ε)(1 − β1ᵗ)), or γ/(1 − β1ᵗ).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative, norm } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { norm } from '../vector';
 
 export interface RadamHyperparameters extends Hyperparameters {
   lr: number;

@@ -4,7 +4,8 @@
  *   momentum μ > 0: b ← μb + g/d, θ ← θ − γb;  else θ ← θ − γ·g/d
  * Effective learning rate of dimension i: γ / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, lerp, nonNegative, norm, unitInterval } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, lerp, nonNegative, unitInterval } from './optimizer';
+import { norm } from '../vector';
 
 export interface RmspropHyperparameters extends Hyperparameters {
   lr: number;

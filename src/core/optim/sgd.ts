@@ -18,8 +18,8 @@ import {
   closedUnitInterval,
   fillEffective,
   nonNegative,
-  norm,
 } from './optimizer';
+import { norm } from '../vector';
 
 export interface SgdHyperparameters extends Hyperparameters {
   lr: number;

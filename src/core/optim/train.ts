@@ -1,0 +1,244 @@
+/**
+ * The optimization loop: batches (BGD, SGD, MBGD with seeded shuffling per
+ * epoch), learning-rate schedules, one optimizer step per iteration, and a
+ * telemetry record per step. Divergence (a non-finite loss, gradient or
+ * parameter) stops the run and keeps the last finite state.
+ */
+import { Random } from '../random';
+import type { Layout } from '../tensor';
+import type { AnyOptimizer } from './index';
+import { type Hyperparameters } from './optimizer';
+import { norm } from '../vector';
+import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
+import { type Summary, normsByTensor, summarize } from './telemetry';
+
+/** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
+export interface TrainingProblem {
+  readonly layout: Layout;
+  /** Starting parameters (copied by the loop). */
+  readonly initial: Float64Array;
+  /** Number of samples when the problem has `data`, else null. */
+  readonly dataSize: number | null;
+  evaluate(params: Float64Array, batch: number[] | null): Promise<{ loss: number; grad: Float64Array }>;
+  loss(params: Float64Array, batch: number[] | null): Promise<number>;
+  hessianVectorProduct(params: Float64Array, vector: Float64Array): Promise<Float64Array>;
+}
+
+export interface TrainOptions {
+  steps: number;
+  /** Samples per step for problems with data; null = the full batch. */
+  batchSize: number | null;
+  seed: number;
+  schedule: ScheduleSpec;
+  /** Emit every k-th record (and the first and last); the computation is never thinned. */
+  every: number;
+  /** With mini-batches, also compute the full-batch loss every k steps (0: never). */
+  fullLossEvery: number;
+  /** Include the parameters in each record (trajectories; sensible for small problems). */
+  recordParams: boolean;
+  /** Stop once the full loss is at or below this value (null: run all steps). */
+  tolerance: number | null;
+  signal?: AbortSignal;
+  onRecord?: (record: StepRecord) => void;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
+  steps: 100,
+  batchSize: null,
+  seed: 0,
+  schedule: { kind: 'constant' } as ScheduleSpec,
+  every: 1,
+  fullLossEvery: 0,
+  recordParams: false,
+  tolerance: null,
+});
+
+export interface StepRecord {
+  /** 1-based optimizer step. */
+  step: number;
+  /** 0-based epoch (a full pass over the data; every step for full-batch problems). */
+  epoch: number;
+  lr: number;
+  /** Loss of this step's batch at the parameters before the step (what torch's closure returns). */
+  loss: number;
+  /** Full-batch loss at the same parameters, when computed this step (always for full-batch runs). */
+  fullLoss: number | null;
+  gradNorm: number;
+  updateNorm: number;
+  /** ‖Δθ‖ / ‖θ‖, overall and per named tensor. */
+  updateRatio: number;
+  updateRatioByTensor: Record<string, number>;
+  velocityNorm: number | null;
+  /** Adaptive methods: the per-dimension effective learning rate this step, summarized overall and per tensor. */
+  effectiveLr: Summary | null;
+  effectiveLrByTensor: Record<string, Summary | null> | null;
+  /** Extra loss/gradient evaluations inside the step (line search, look-ahead, Hessian). */
+  evaluations: number;
+  /** L-BFGS: the line search's step length. */
+  stepSize: number | null;
+  warning: string | null;
+  /** Parameters after the step, when recordParams. */
+  params: number[] | null;
+}
+
+export interface TrainResult {
+  optimizer: string;
+  hyperparameters: Hyperparameters;
+  steps: StepRecord[];
+  /** After the last step; when diverged, the last finite parameters (loss null if even that is not finite). */
+  final: { params: number[]; loss: number | null; step: number };
+  stopped: 'steps' | 'tolerance' | 'diverged' | 'cancelled';
+  /** Step at which the full loss first reached the tolerance. */
+  stepsToTolerance: number | null;
+  diverged: { step: number; message: string } | null;
+  seconds: number;
+}
+
+/** Hands out batches: the full batch (null), or seeded shuffles cut into batches, epoch by epoch. */
+class Batcher {
+  private order: number[] = [];
+  private position = 0;
+  epoch = 0;
+  private readonly random: Random;
+
+  constructor(
+    private readonly dataSize: number | null,
+    private readonly batchSize: number | null,
+    seed: number,
+  ) {
+    this.random = new Random(seed);
+  }
+
+  get full(): boolean {
+    return this.dataSize === null || this.batchSize === null || this.batchSize >= this.dataSize;
+  }
+
+  /** The next batch, and whether it ends an epoch. */
+  next(): { batch: number[] | null; endsEpoch: boolean } {
+    if (this.full) return { batch: null, endsEpoch: true };
+    if (this.position === 0) this.order = this.random.shuffle(Array.from({ length: this.dataSize! }, (_, i) => i));
+    const batch = this.order.slice(this.position, this.position + this.batchSize!);
+    this.position += this.batchSize!;
+    const endsEpoch = this.position >= this.dataSize!;
+    if (endsEpoch) this.position = 0;
+    return { batch, endsEpoch };
+  }
+}
+
+function allFinite(vector: Float64Array): boolean {
+  for (let i = 0; i < vector.length; i++) if (!Number.isFinite(vector[i])) return false;
+  return true;
+}
+
+export async function train(
+  problem: TrainingProblem,
+  optimizerName: string,
+  optimizer: AnyOptimizer,
+  hyper: Hyperparameters,
+  partial: Partial<TrainOptions> = {},
+): Promise<TrainResult> {
+  const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...partial };
+  const started = performance.now();
+  const layout = problem.layout;
+  const params = problem.initial.slice();
+  const before = new Float64Array(params.length);
+  const update = new Float64Array(params.length);
+  const effective = optimizer.adaptive ? new Float64Array(params.length) : null;
+  const state = optimizer.init(params.length, hyper);
+  const batcher = new Batcher(problem.dataSize, options.batchSize, options.seed);
+  if (optimizer.fullBatch && !batcher.full) {
+    throw new RangeError(`${optimizerName} needs the full batch (its steps assume one fixed objective): drop --batch-size`);
+  }
+  const scheduleState = initialScheduleState();
+  const baseLr = hyper.lr as number;
+  const records: StepRecord[] = [];
+  let stopped: TrainResult['stopped'] = 'steps';
+  let stepsToTolerance: number | null = null;
+  let diverged: TrainResult['diverged'] = null;
+  let epochLossSum = 0;
+  let epochBatches = 0;
+  let step = 0;
+  while (step < options.steps) {
+    if (options.signal?.aborted) {
+      stopped = 'cancelled';
+      break;
+    }
+    const epoch = batcher.epoch;
+    const lr = scheduledLearningRate(options.schedule, baseLr, epoch, scheduleState);
+    const { batch, endsEpoch } = batcher.next();
+    step += 1;
+    before.set(params);
+    let loss: number;
+    let grad: Float64Array;
+    let stepResult;
+    try {
+      ({ loss, grad } = await problem.evaluate(params, batch));
+      const objective = {
+        evaluate: (at: Float64Array) => problem.evaluate(at, batch),
+        hessianVectorProduct: (at: Float64Array, vector: Float64Array) => problem.hessianVectorProduct(at, vector),
+      };
+      stepResult = await optimizer.step({ params, grad, loss, lr, hyper, objective, effectiveLearningRate: effective }, state);
+      if (!allFinite(params)) throw new RangeError('the parameters became non-finite (the learning rate is too large for this problem?)');
+    } catch (error) {
+      params.set(before);
+      diverged = { step, message: error instanceof Error ? error.message : String(error) };
+      stopped = 'diverged';
+      break;
+    }
+    const fullLoss = batch === null
+      ? loss
+      : options.fullLossEvery > 0 && step % options.fullLossEvery === 0
+        ? await problem.loss(before, null)
+        : null;
+    for (let i = 0; i < params.length; i++) update[i] = params[i] - before[i];
+    const last = step === options.steps;
+    if (step === 1 || last || step % options.every === 0) {
+      const beforeNorms = normsByTensor(layout, before);
+      const updateNorms = normsByTensor(layout, update);
+      const record: StepRecord = {
+        step,
+        epoch,
+        lr,
+        loss,
+        fullLoss,
+        gradNorm: norm(grad),
+        updateNorm: norm(update),
+        updateRatio: norm(update) / (norm(before) || 1),
+        updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec) => [spec.name, updateNorms[spec.name] / (beforeNorms[spec.name] || 1)])),
+        velocityNorm: optimizer.velocityNorm?.(state) ?? null,
+        effectiveLr: effective ? summarize(effective) : null,
+        effectiveLrByTensor: effective ? Object.fromEntries(layout.tensors.map((spec) => [spec.name, summarize(effective, spec.offset, spec.offset + spec.size)])) : null,
+        evaluations: stepResult.evaluations,
+        stepSize: stepResult.stepSize ?? null,
+        warning: stepResult.warning ?? null,
+        params: options.recordParams ? Array.from(params) : null,
+      };
+      records.push(record);
+      options.onRecord?.(record);
+    }
+    if (options.tolerance !== null && fullLoss !== null && fullLoss <= options.tolerance && stepsToTolerance === null) {
+      stepsToTolerance = step - 1;
+      stopped = 'tolerance';
+      break;
+    }
+    epochLossSum += loss;
+    epochBatches += 1;
+    if (endsEpoch) {
+      observeEpochLoss(options.schedule, baseLr, epochLossSum / epochBatches, scheduleState);
+      epochLossSum = 0;
+      epochBatches = 0;
+      batcher.epoch += 1;
+    }
+  }
+  const finalLoss = diverged ? await problem.loss(params, null).catch(() => null) : await problem.loss(params, null);
+  return {
+    optimizer: optimizerName,
+    hyperparameters: hyper,
+    steps: records,
+    final: { params: Array.from(params), loss: finalLoss, step },
+    stopped,
+    stepsToTolerance,
+    diverged,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
