@@ -59,13 +59,16 @@ export class Objective {
     return Float64Array.from(values);
   }
 
-  /** f(x); `where` says which point this is in error messages ("at the point", "with x[0] + 1e-5"). */
-  loss(x: Float64Array, where: string): Promise<number> {
-    return this.guard(where, () => scalarTarget(this.definition, this.layout, x, this.evaluations, null).value());
+  /**
+   * f(x), or f(x, batch) on a mini-batch of sample indices; `where` says which
+   * point this is in error messages ("at the point", "with x[0] + 1e-5").
+   */
+  loss(x: Float64Array, where: string, batch: number[] | null = null): Promise<number> {
+    return this.guard(where, () => scalarTarget(this.definition, this.layout, x, this.evaluations, batch).value());
   }
 
-  gradient(x: Float64Array, where: string): Promise<Float64Array> {
-    return this.guard(where, () => scalarTarget(this.definition, this.layout, x, this.evaluations, null).gradient());
+  gradient(x: Float64Array, where: string, batch: number[] | null = null): Promise<Float64Array> {
+    return this.guard(where, () => scalarTarget(this.definition, this.layout, x, this.evaluations, batch).gradient());
   }
 
   /** hvp(x, v) of the problem; only when {@link hasHvp}. */

@@ -4,6 +4,8 @@
  * telemetry record per step. Divergence (a non-finite loss, gradient or
  * parameter) stops the run and keeps the last finite state.
  */
+import { Objective, hessianVectorProduct } from '../analysis';
+import type { ScalarDefinition } from '../problem';
 import { Random } from '../random';
 import type { Layout } from '../tensor';
 import type { AnyOptimizer } from './index';
@@ -240,5 +242,22 @@ export async function train(
     stepsToTolerance,
     diverged,
     seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** A scalar problem as the loop sees it: the same calls and checks as gradient checking and analysis. */
+export function trainingProblem(definition: ScalarDefinition, start?: ArrayLike<number>): TrainingProblem {
+  const objective = Objective.of(definition);
+  const initial = objective.point(start);
+  return {
+    layout: objective.layout,
+    initial,
+    dataSize: definition.dataSize,
+    evaluate: async (params, batch) => ({
+      loss: await objective.loss(params, 'during the step', batch),
+      grad: await objective.gradient(params, 'during the step', batch),
+    }),
+    loss: (params, batch) => objective.loss(params, 'at the final point', batch),
+    hessianVectorProduct: (params, vector) => hessianVectorProduct(objective, params).apply(vector),
   };
 }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
+import { parseSchedule } from '../../src/core/optim/schedules';
+import { type TrainOptions, train, trainingProblem } from '../../src/core/optim/train';
+import { type ScalarDefinition, classifyExport } from '../../src/core/problem';
+import { findBuiltin } from '../../src/core/problems';
+
+function scalar(value: object): ScalarDefinition {
+  return classifyExport('problem', value) as ScalarDefinition;
+}
+
+async function run(definition: ScalarDefinition, name: string, given: Record<string, unknown>, options: Partial<TrainOptions>) {
+  const choice = findOptimizer(name)!;
+  const hyper = resolveHyperparameters(choice, given as never);
+  return train(trainingProblem(definition), name, choice.optimizer, hyper, options);
+}
+
+/** f(x) = a/2·x²: gradient descent gives x_k = (1 − γa)^k·x0 exactly. */
+const parabola = (a: number, x0: number) => scalar({ params: { x: x0 }, f: (p: { x: number }) => (a / 2) * p.x * p.x, grad: (p: { x: number }) => ({ x: a * p.x }) });
+
+describe('training loop', () => {
+  it('follows the closed form of gradient descent and records each step', async () => {
+    const result = await run(parabola(4, 1), 'sgd', { lr: 0.1 }, { steps: 5, recordParams: true });
+    assert.equal(result.steps.length, 5);
+    result.steps.forEach((record, k) => {
+      const before = 0.6 ** k;
+      assert.ok(Math.abs(record.params![0] - 0.6 ** (k + 1)) < 1e-15);
+      assert.ok(Math.abs(record.loss - 2 * before * before) < 1e-15);
+      assert.equal(record.fullLoss, record.loss);
+      assert.ok(Math.abs(record.gradNorm - 4 * before) < 1e-14);
+      assert.ok(Math.abs(record.updateNorm - 0.4 * before) < 1e-14);
+      assert.ok(Math.abs(record.updateRatio - 0.4) < 1e-12);
+      assert.equal(record.effectiveLr, null);
+    });
+    assert.ok(Math.abs(result.final.loss! - 2 * 0.6 ** 10) < 1e-15);
+    assert.equal(result.stopped, 'steps');
+  });
+
+  it('thins records with every, never the computation', async () => {
+    const thin = await run(parabola(4, 1), 'sgd', { lr: 0.1 }, { steps: 10, every: 4 });
+    const full = await run(parabola(4, 1), 'sgd', { lr: 0.1 }, { steps: 10 });
+    assert.deepEqual(thin.steps.map((record) => record.step), [1, 4, 8, 10]);
+    assert.deepEqual(thin.final, full.final);
+  });
+
+  it('applies schedules per epoch: step, exponential, cosine, warm-up', async () => {
+    const lrs = async (schedule: string) => (await run(parabola(1, 1), 'sgd', { lr: 0.1 }, { steps: 4, schedule: parseSchedule(schedule) })).steps.map((r) => r.lr);
+    assert.deepEqual(await lrs('step:step_size=2,gamma=0.5'), [0.1, 0.1, 0.05, 0.05]);
+    (await lrs('exponential:gamma=0.9')).forEach((lr, k) => assert.ok(Math.abs(lr - 0.1 * 0.9 ** k) < 1e-17));
+    (await lrs('cosine:T_max=2,eta_min=0.02')).forEach((lr, k) => assert.ok(Math.abs(lr - (0.02 + 0.04 * (1 + Math.cos((Math.PI * k) / 2)))) < 1e-16));
+    (await lrs('warmup:start_factor=0.25,total_iters=2')).forEach((lr, k) => assert.ok(Math.abs(lr - 0.1 * (0.25 + 0.375 * Math.min(k, 2))) < 1e-16));
+  });
+
+  it('reduces the rate on a plateau after patience epochs without improvement', async () => {
+    const flat = scalar({ params: { x: 1 }, f: () => 1, grad: () => ({ x: 0 }) });
+    const result = await run(flat, 'sgd', { lr: 0.1 }, { steps: 6, schedule: parseSchedule('plateau:patience=2,factor=0.5') });
+    // Epoch 0 sets the best; epochs 1, 2 and 3 do not improve: after the third, 3 > patience.
+    assert.deepEqual(result.steps.map((r) => r.lr), [0.1, 0.1, 0.1, 0.1, 0.05, 0.05]);
+  });
+
+  it('rejects bad schedules by name', () => {
+    assert.throws(() => parseSchedule('linear'), /unknown schedule 'linear'/);
+    assert.throws(() => parseSchedule('step:gama=0.5'), /schedule step has no gama/);
+    assert.throws(() => parseSchedule('step:gamma=x'), /gamma must be a number, got 'x'/);
+    assert.throws(() => parseSchedule('step:step_size=0'), /step_size must be a whole number >= 1/);
+  });
+
+  it('cuts shuffled epochs into mini-batches, the same ones for the same seed', async () => {
+    const seen: number[][] = [];
+    const data = () => scalar({
+      params: { w: 0 },
+      data: { size: 10 },
+      f: (p: { w: number }, batch: number[] = []) => batch.reduce((s, i) => s + (p.w - i) ** 2, 0) / Math.max(1, batch.length),
+      grad: (p: { w: number }, batch?: number[]) => {
+        if (batch) seen.push(batch);
+        const all = batch ?? Array.from({ length: 10 }, (_, i) => i);
+        return { w: all.reduce((s, i) => s + 2 * (p.w - i), 0) / all.length };
+      },
+    });
+    const result = await run(data(), 'sgd', { lr: 0.01 }, { steps: 8, batchSize: 3, seed: 7 });
+    assert.deepEqual(result.steps.map((r) => r.epoch), [0, 0, 0, 0, 1, 1, 1, 1]);
+    assert.deepEqual(seen.map((batch) => batch.length), [3, 3, 3, 1, 3, 3, 3, 1]);
+    assert.deepEqual(seen.slice(0, 4).flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(seen.slice(4).flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.notDeepEqual(seen.slice(0, 4), seen.slice(4));
+    const again = seen.splice(0).slice(0, 4);
+    await run(data(), 'sgd', { lr: 0.01 }, { steps: 4, batchSize: 3, seed: 7 });
+    assert.deepEqual(seen, again);
+  });
+
+  it('stops on divergence and keeps the last finite state', async () => {
+    const exploding = scalar({ params: { x: 1 }, f: (p: { x: number }) => (Math.abs(p.x) > 1e3 ? NaN : p.x * p.x), grad: (p: { x: number }) => ({ x: 2 * p.x }) });
+    const result = await run(exploding, 'sgd', { lr: 3 }, { steps: 100, recordParams: true });
+    // x_k = (1 − 6)^k: |x_4| = 625, |x_5| = 3125 > 1e3.
+    assert.equal(result.stopped, 'diverged');
+    assert.equal(result.diverged!.step, 6);
+    assert.match(result.diverged!.message, /f\(p\) returned NaN/);
+    assert.equal(result.final.params[0], -3125);
+  });
+
+  it('refuses mini-batches for L-BFGS', async () => {
+    const definition = findBuiltin('linear-regression')!.create();
+    await assert.rejects(run(classifyExport('lr', definition) as ScalarDefinition, 'lbfgs', {}, { steps: 1, batchSize: 8 }), /lbfgs needs the full batch/);
+  });
+
+  it('reports per-dimension effective learning rates of adaptive methods', async () => {
+    const twoD = scalar({ params: { x: [1, -2] }, f: (p: { x: number[] }) => p.x[0] ** 2 + 10 * p.x[1] ** 2, grad: (p: { x: number[] }) => ({ x: [2 * p.x[0], 20 * p.x[1]] }) });
+    const [record] = (await run(twoD, 'adagrad', { lr: 0.5 }, { steps: 1 })).steps;
+    // Step 1: γ/(|g_i| + ε) with g = (2, −40).
+    assert.ok(Math.abs(record.effectiveLr!.max - 0.5 / (2 + 1e-10)) < 1e-15);
+    assert.ok(Math.abs(record.effectiveLr!.min - 0.5 / (40 + 1e-10)) < 1e-15);
+    assert.equal(record.effectiveLrByTensor!.x!.max, record.effectiveLr!.max);
+  });
+
+  it('converges on the built-ins: L-BFGS on Rosenbrock, Adam on the ill-conditioned quadratic', async () => {
+    const rosenbrock = classifyExport('rosenbrock', findBuiltin('rosenbrock')!.create()) as ScalarDefinition;
+    const lbfgs = await run(rosenbrock, 'lbfgs', { line_search_fn: 'strong_wolfe' }, { steps: 5 });
+    assert.ok(lbfgs.final.loss! < 1e-8, `L-BFGS loss ${lbfgs.final.loss}`);
+    const quadratic = classifyExport('quadratic', findBuiltin('quadratic')!.create()) as ScalarDefinition;
+    const adam = await run(quadratic, 'adam', { lr: 0.05 }, { steps: 2000 });
+    assert.ok(adam.final.loss! < 1e-8, `Adam loss ${adam.final.loss}`);
+  });
+});
