@@ -100,10 +100,11 @@ async function check(request: CheckRequest): Promise<void> {
   for (const definition of definitions) {
     if (request.only && !request.only.includes(definition.name)) continue;
     if (request.skip.includes(definition.name)) continue;
-    await send({ type: 'started', name: definition.name });
+    await send({ type: 'started', name: definition.name, activity: `checking ${definition.name}` });
     watchdog.arm(definition.name, request.timeoutMs);
     if (definition.kind === 'invalid') {
       await send({ type: 'result', result: errorResult(definition.name, definition.looksLike, request.options, located(definition.name, definition.error)) });
+      await send({ type: 'done', name: definition.name });
       continue;
     }
     let lastProgress = 0;
@@ -121,6 +122,7 @@ async function check(request: CheckRequest): Promise<void> {
     watchdog.disarm();
     if (result.error) result.error = located(definition.name, result.error);
     await send({ type: 'result', result });
+    await send({ type: 'done', name: definition.name });
   }
 }
 

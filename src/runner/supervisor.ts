@@ -1,0 +1,150 @@
+/**
+ * One sandboxed runner process (dist/worker.js) and its limits: the time
+ * limit per activity (and for loading), the heap limit, cancellation, and
+ * every way the process can end early, turned into a reason that names what
+ * was running and, when the watchdog could tell, where in user code.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { ParentToWorker, WorkerToParent } from '../protocol';
+import type { HangReport } from './watchdog';
+
+export interface RunnerLimits {
+  /** Per problem or optimizer run (and for loading the file), in seconds. */
+  timeoutSeconds: number;
+  /** V8 heap limit of the runner process, in MB. */
+  memoryMb: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<RunnerLimits> = Object.freeze({ timeoutSeconds: 60, memoryMb: 4096 });
+
+export interface SupervisionEvents {
+  /** What user code printed (console.log goes to 'stdout'). Never mixed into the caller's own output. */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  signal?: AbortSignal;
+}
+
+export interface Interruption {
+  /** The activity's name (a problem, an optimizer run) when one was running. */
+  name: string | null;
+  reason: string;
+}
+
+export interface SupervisionResult {
+  interrupted: Interruption | null;
+  cancelled: boolean;
+}
+
+/** How long past the limit the parent waits for the watchdog's report before killing anyway. */
+const WATCHDOG_GRACE_MS = 2000;
+
+export function workerPath(): string {
+  // dist/cli.js, dist/extension.js and dist/worker.js sit side by side; tests load from out/.
+  const beside = path.join(__dirname, 'worker.js');
+  return path.basename(__dirname) === 'dist' ? beside : path.resolve(__dirname, '../../../dist/worker.js');
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}
+
+/**
+ * Runs `request` in a fresh runner process until it says 'finished' or is
+ * stopped. Messages other than started/fatal/finished go to `onMessage`.
+ * `source` names the file (or built-in) for messages about loading.
+ */
+export function supervise(
+  request: ParentToWorker,
+  source: string,
+  limits: RunnerLimits,
+  events: SupervisionEvents,
+  onMessage: (message: WorkerToParent) => void,
+): Promise<SupervisionResult> {
+  return new Promise((resolve) => {
+    const result: SupervisionResult = { interrupted: null, cancelled: false };
+    const child: ChildProcess = fork(workerPath(), [], {
+      execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`],
+      // fd 4 carries the watchdog's report of where user code hangs.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
+    });
+    let current: { name: string; activity: string } | null = null;
+    let stderrTail = '';
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      events.signal?.removeEventListener('abort', onAbort);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      resolve(result);
+    };
+    const interrupt = (reason: string): void => {
+      if (!result.interrupted) result.interrupted = { name: current?.name ?? null, reason };
+      finish();
+    };
+    const doing = () => (current ? `while ${current.activity}` : `while loading ${path.basename(source)}`);
+    const outOfMemory = () => `ran out of memory (limit ${limits.memoryMb} MB, --memory) ${doing()}`;
+    const timedOut = () => `timed out after ${limits.timeoutSeconds} s (--timeout) ${doing()}`;
+    // The watchdog reports a hang with its place in user code at the limit; this
+    // timer is the backstop for when it cannot (stuck outside JavaScript, say).
+    const armTimer = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => interrupt(timedOut()), limits.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
+    };
+    readline.createInterface({ input: child.stdio[4] as Readable }).on('line', (line) => {
+      const hang = JSON.parse(line) as HangReport;
+      const place = hang.location ? `, in ${hang.functionName ?? 'user code'} (at ${hang.location})` : '';
+      if (hang.reason === 'memory') interrupt(`${outOfMemory()}${place}`);
+      else if (hang.problem === (current?.name ?? '')) interrupt(`${timedOut()}${place}`);
+    });
+    const onAbort = (): void => {
+      result.cancelled = true;
+      interrupt('cancelled');
+    };
+    if (events.signal?.aborted) return onAbort();
+    events.signal?.addEventListener('abort', onAbort);
+
+    child.stdout?.on('data', (chunk: Buffer) => events.onOutput?.(chunk.toString(), 'stdout'));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderrTail = (stderrTail + text).slice(-4000);
+      events.onOutput?.(text, 'stderr');
+    });
+    child.on('message', (message: WorkerToParent) => {
+      switch (message.type) {
+        case 'started':
+          current = { name: message.name, activity: message.activity };
+          armTimer();
+          break;
+        case 'done':
+          current = null;
+          clearTimeout(timer);
+          break;
+        case 'fatal':
+          interrupt(message.message);
+          return;
+        case 'finished':
+          finish();
+          return;
+      }
+      onMessage(message);
+    });
+    child.on('error', (error) => interrupt(`the runner process failed: ${error.message}`));
+    child.on('exit', (code, signal) => {
+      if (settled) return;
+      if (/heap out of memory|Allocation failed|Reached heap limit/i.test(stderrTail)) {
+        interrupt(outOfMemory());
+      } else {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const detail = lastLines(stderrTail, 3);
+        interrupt(`the runner process ${how}${detail ? `: ${detail}` : ''}`);
+      }
+    });
+    armTimer();
+    child.send(request);
+  });
+}
