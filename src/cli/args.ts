@@ -61,7 +61,7 @@ Options:
 
 Exit status: 0 all passed, 1 a problem failed or errored, 2 nothing could be checked.`;
 
-function parseNumber(flag: string, text: string | undefined, fallback: number, valid: (value: number) => boolean, expected: string): number {
+export function parseNumberFlag(flag: string, text: string | undefined, fallback: number, valid: (value: number) => boolean, expected: string): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || !valid(value)) {
@@ -78,21 +78,25 @@ function oneOf<T extends string>(flag: string, text: string | undefined, fallbac
 
 const positive = (value: number) => value > 0;
 const nonNegative = (value: number) => value >= 0;
-const positiveInteger = (value: number) => Number.isInteger(value) && value > 0;
+export const positiveInteger = (value: number) => Number.isInteger(value) && value > 0;
 
-/** Parses `check`'s arguments (after the word `check`); null when help was asked for. */
-export function parseCheckArgs(args: string[]): CheckCommand | null {
-  // parseArgs refuses `--eps -1` as ambiguous; a negative number after a valued flag is its value (and then rejected by name).
+/** parseArgs refuses `--eps -1` as ambiguous; a negative number after a valued flag is its value (then judged by name). */
+export function withNegativeValues(args: string[], flags: Record<string, { type: 'string' | 'boolean' }>): string[] {
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const flag = args[i].slice(2) as keyof typeof CHECK_FLAGS;
-    if (args[i].startsWith('--') && CHECK_FLAGS[flag]?.type === 'string' && /^-\d|^-\.\d|^-Inf/.test(args[i + 1] ?? '')) {
+    const flag = flags[args[i].slice(2)];
+    if (args[i].startsWith('--') && flag?.type === 'string' && /^-\d|^-\.\d|^-Inf/.test(args[i + 1] ?? '')) {
       joined.push(`${args[i]}=${args[++i]}`);
     } else joined.push(args[i]);
   }
+  return joined;
+}
+
+/** Parses `check`'s arguments (after the word `check`); null when help was asked for. */
+export function parseCheckArgs(args: string[]): CheckCommand | null {
   let parsed;
   try {
-    parsed = parseArgs({ args: joined, options: CHECK_FLAGS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withNegativeValues(args, CHECK_FLAGS), options: CHECK_FLAGS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^.*?: /, '').replace(/\. To specify a positional argument.*$/s, ''));
   }
@@ -103,20 +107,20 @@ export function parseCheckArgs(args: string[]): CheckCommand | null {
   const options: CheckOptions = {
     mode: oneOf('mode', values.mode, defaults.mode, ['full', 'fast', 'sparse']),
     order: Number(oneOf('order', values.order, String(defaults.order) as '1' | '2', ['1', '2'])) as 1 | 2,
-    eps: parseNumber('eps', values.eps, defaults.eps, positive, 'a positive number'),
-    atol: parseNumber('atol', values.atol, defaults.atol, nonNegative, 'a number >= 0'),
-    rtol: parseNumber('rtol', values.rtol, defaults.rtol, nonNegative, 'a number >= 0'),
-    seed: parseNumber('seed', values.seed, defaults.seed, (value) => Number.isSafeInteger(value) && value >= 0, 'a whole number >= 0'),
-    samples: parseNumber('samples', values.samples, defaults.samples, positiveInteger, 'a whole number >= 1'),
-    projections: parseNumber('projections', values.projections, defaults.projections, positiveInteger, 'a whole number >= 1'),
-    worst: parseNumber('worst', values.worst, defaults.worst, positiveInteger, 'a whole number >= 1'),
-    nondetTolerance: parseNumber('nondet-tol', values['nondet-tol'], defaults.nondetTolerance, nonNegative, 'a number >= 0'),
+    eps: parseNumberFlag('eps', values.eps, defaults.eps, positive, 'a positive number'),
+    atol: parseNumberFlag('atol', values.atol, defaults.atol, nonNegative, 'a number >= 0'),
+    rtol: parseNumberFlag('rtol', values.rtol, defaults.rtol, nonNegative, 'a number >= 0'),
+    seed: parseNumberFlag('seed', values.seed, defaults.seed, (value) => Number.isSafeInteger(value) && value >= 0, 'a whole number >= 0'),
+    samples: parseNumberFlag('samples', values.samples, defaults.samples, positiveInteger, 'a whole number >= 1'),
+    projections: parseNumberFlag('projections', values.projections, defaults.projections, positiveInteger, 'a whole number >= 1'),
+    worst: parseNumberFlag('worst', values.worst, defaults.worst, positiveInteger, 'a whole number >= 1'),
+    nondetTolerance: parseNumberFlag('nondet-tol', values['nondet-tol'], defaults.nondetTolerance, nonNegative, 'a number >= 0'),
     strict: values.strict ?? false,
-    batchSize: values['batch-size'] === undefined ? null : parseNumber('batch-size', values['batch-size'], 1, positiveInteger, 'a whole number >= 1'),
+    batchSize: values['batch-size'] === undefined ? null : parseNumberFlag('batch-size', values['batch-size'], 1, positiveInteger, 'a whole number >= 1'),
   };
   const limits: RunnerLimits = {
-    timeoutSeconds: parseNumber('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),
-    memoryMb: parseNumber('memory', values.memory, DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
+    timeoutSeconds: parseNumberFlag('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),
+    memoryMb: parseNumberFlag('memory', values.memory, DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
   };
   return { files: positionals, problems: values.problem ?? null, options, limits, json: values.json ?? false };
 }

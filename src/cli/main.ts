@@ -5,13 +5,19 @@ import { PROBLEM_FILE_EXTENSIONS } from '../runner/bundle';
 import { type FileReport, type ProblemReport, checkFile } from '../runner/runner';
 import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
 import { formatFile, formatSummary } from './format';
+import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
+import { formatAnalysis, formatComparison, formatRun, runCsv, runJson } from './optimize-output';
+import { analyzeSource, describeSource, optimizeSource } from '../runner/optimize';
 
 const USAGE = `Usage: gradlens <command> [options]
 
 Commands:
-  check <file...>   check analytic gradients against finite differences
+  check <file...>                       check analytic gradients against finite differences
+  optimize <file|builtin:NAME>          step an optimizer and print its telemetry
+  compare <file|builtin:NAME>           several optimizers from the same start
+  analyze <file|builtin:NAME>           classify the critical point (Hessian eigenvalues)
 
-Run 'gradlens check --help' for the options.`;
+Run 'gradlens <command> --help' for the options.`;
 
 function validateFiles(files: string[]): void {
   for (const file of files) {
@@ -56,8 +62,7 @@ async function runCheck(command: CheckCommand): Promise<number> {
   validateFiles(command.files);
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const progress = Boolean(process.stderr.isTTY) && !command.json;
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  const controller = interruptOnSigint();
   const reports: FileReport[] = [];
   for (const file of command.files) {
     const report = await checkFile(path.resolve(file), command.options, command.limits, {
@@ -90,6 +95,47 @@ async function runCheck(command: CheckCommand): Promise<number> {
   return exitCode;
 }
 
+function interruptOnSigint(): AbortController {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return controller;
+}
+
+/** optimize, compare and analyze: exit 0 done, 1 a run diverged or user code failed mid-run, 2 nothing could run. */
+async function runOptimizerCommand(command: OptimizerCommand, userThinned: boolean): Promise<number> {
+  if ('file' in command.source) validateFiles([command.source.file]);
+  const source = describeSource(command.source);
+  const events = { signal: interruptOnSigint().signal, onOutput: (text: string) => process.stderr.write(text) };
+  if (command.command === 'analyze') {
+    const outcome = await analyzeSource({ source: command.source, problem: command.problem, run: command.runs[0] ?? null, train: command.train }, command.limits, events);
+    if (command.output === 'json') {
+      process.stdout.write(`${JSON.stringify({ source, at: command.at, run: outcome.run ? runJson(outcome.run) : null, analysis: outcome.report, error: outcome.error }, null, 2)}\n`);
+    } else {
+      if (outcome.run) process.stdout.write(`${formatRun(outcome.run, source, userThinned)}\n\n`);
+      if (outcome.report) process.stdout.write(`${formatAnalysis(outcome.report, command.at === 'start' ? `${source} at its start` : `${source} after ${outcome.run?.optimizer}`)}\n`);
+    }
+    if (outcome.error) process.stderr.write(`gradlens: ${outcome.error}\n`);
+    return outcome.report ? 0 : outcome.nothingRan ? 2 : 1;
+  }
+  const outcome = await optimizeSource({ source: command.source, problem: command.problem, runs: command.runs, train: command.train }, command.limits, events);
+  const results = outcome.results;
+  if (command.output === 'json') {
+    const payload = command.command === 'optimize' && results.length === 1
+      ? { source, ...runJson(results[0]), error: outcome.error }
+      : { source, tolerance: command.train.tolerance, runs: results.map(runJson), error: outcome.error };
+    process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
+  } else if (command.output === 'csv') {
+    if (results.length > 0) process.stdout.write(`${runCsv(results)}\n`);
+  } else if (command.command === 'compare') {
+    if (results.length > 0) process.stdout.write(`${formatComparison(results, source, command.train.tolerance ?? 0)}\n`);
+  } else {
+    for (const result of results) process.stdout.write(`${formatRun(result, source, userThinned)}\n`);
+  }
+  if (outcome.error) process.stderr.write(`gradlens: ${outcome.error}\n`);
+  if (outcome.nothingRan) return 2;
+  return outcome.error || results.some((result) => result.diverged) ? 1 : 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -100,6 +146,14 @@ export async function main(argv: string[]): Promise<number> {
     if (command === '--version') {
       process.stdout.write(`${readVersion()}\n`);
       return 0;
+    }
+    if (command === 'optimize' || command === 'compare' || command === 'analyze') {
+      const parsed = parseOptimizerArgs(command, rest);
+      if (parsed === null) {
+        process.stdout.write(`${optimizerUsage(command)}\n`);
+        return 0;
+      }
+      return await runOptimizerCommand(parsed, rest.includes('--every'));
     }
     if (command !== 'check') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
     const parsed = parseCheckArgs(rest);

@@ -10,7 +10,12 @@ import * as path from 'node:path';
 import { locateExport } from '../core/exports';
 import { checkProblem, describeFailure, errorResult } from '../core/gradcheck';
 import { discoverProblems } from '../core/problem';
-import type { CheckRequest, DiscoveredProblem, WorkerToParent } from '../protocol';
+import { analyzeCriticalPoint } from '../core/analysis';
+import { findOptimizer } from '../core/optim';
+import { type StepRecord, type TrainResult, train as trainProblem, trainingProblem } from '../core/optim/train';
+import { type ScalarDefinition, classifyExport } from '../core/problem';
+import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
+import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, WorkerToParent } from '../protocol';
 import { LoadError, bundleProblemFile } from './bundle';
 import { formatLocation, userFrame } from './stack';
 import { Watchdog } from './watchdog';
@@ -64,33 +69,42 @@ function loadModule(code: string, file: string): unknown {
   return module.exports;
 }
 
-async function check(request: CheckRequest): Promise<void> {
-  const file = path.resolve(request.file);
+interface LoadedFile {
+  file: string;
+  definitions: ReturnType<typeof discoverProblems>;
+  discovered: DiscoveredProblem[];
+}
+
+/** Bundles and loads a problem file; reports 'loaded' or 'loadError' (then null). */
+async function loadFile(requested: string, timeoutMs: number): Promise<LoadedFile | null> {
+  const file = path.resolve(requested);
   let moduleExports: unknown;
   try {
-    if (!fs.existsSync(file)) throw new LoadError(`${request.file}: no such file`);
+    if (!fs.existsSync(file)) throw new LoadError(`${requested}: no such file`);
     const bundle = await bundleProblemFile(file, API_MODULE);
     userSources = bundle.sources;
     watchdog.bundle(file, bundle.code, bundle.sources);
-    watchdog.arm(LOADING, request.timeoutMs);
+    watchdog.arm(LOADING, timeoutMs);
     moduleExports = loadModule(bundle.code, file);
     watchdog.disarm();
   } catch (error) {
-    await send({ type: 'loadError', file: request.file, message: describeLoadError(error, file) });
-    return;
+    await send({ type: 'loadError', file: requested, message: describeLoadError(error, file) });
+    return null;
   }
   const source = fs.readFileSync(file, 'utf8');
   // Report in source order (the bundle lists exports alphabetically).
-  const definitions = discoverProblems(moduleExports)
+  const located = discoverProblems(moduleExports)
     .map((definition) => ({ definition, line: locateExport(source, definition.name) }))
-    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
-    .map(({ definition }) => definition);
-  const discovered: DiscoveredProblem[] = definitions.map((definition) => ({
-    name: definition.name,
-    kind: definition.kind,
-    line: locateExport(source, definition.name),
-  }));
-  await send({ type: 'loaded', file: request.file, problems: discovered });
+    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  const discovered: DiscoveredProblem[] = located.map(({ definition, line }) => ({ name: definition.name, kind: definition.kind, line }));
+  await send({ type: 'loaded', file: requested, problems: discovered });
+  return { file, definitions: located.map(({ definition }) => definition), discovered };
+}
+
+async function check(request: CheckRequest): Promise<void> {
+  const loaded = await loadFile(request.file, request.timeoutMs);
+  if (!loaded) return;
+  const { file, definitions, discovered } = loaded;
   const exportLocation = (name: string): string => {
     const line = discovered.find((entry) => entry.name === name)?.line ?? 1;
     return formatLocation({ file, line, column: 1 }).replace(/:1$/, '');
@@ -126,6 +140,93 @@ async function check(request: CheckRequest): Promise<void> {
   }
 }
 
+/** The scalar problem an optimize or analyze request names: a built-in, or an export of a file. */
+async function resolveScalar(request: OptimizeRequest | AnalyzeRequest): Promise<ScalarDefinition | null> {
+  const refuse = async (message: string) => {
+    await send({ type: 'refused', message });
+    return null;
+  };
+  if ('builtin' in request.source) {
+    const builtin = findBuiltin(request.source.builtin);
+    if (!builtin) return refuse(`no built-in problem '${request.source.builtin}' (one of ${BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')})`);
+    const definition = classifyExport(builtin.name, builtin.create(request.source.options));
+    return definition as ScalarDefinition;
+  }
+  const loaded = await loadFile(request.source.file, request.timeoutMs);
+  if (!loaded) return null;
+  const scalars = loaded.definitions.filter((definition): definition is ScalarDefinition => definition.kind === 'scalar');
+  if (request.problem !== null) {
+    const named = loaded.definitions.find((definition) => definition.name === request.problem);
+    if (!named) return refuse(`no problem named ${request.problem} in ${request.source.file} (it has ${loaded.definitions.map((entry) => entry.name).join(', ') || 'none'})`);
+    if (named.kind === 'invalid') return refuse(named.error);
+    if (named.kind !== 'scalar') return refuse(`${named.name} is a layer: optimizers need a scalar problem (params, f, grad)`);
+    return named;
+  }
+  if (scalars.length !== 1) {
+    return refuse(`${request.source.file} has ${scalars.length} scalar problems (${scalars.map((entry) => entry.name).join(', ') || 'none'}): choose one with --problem`);
+  }
+  return scalars[0];
+}
+
+/** Runs one optimizer in the sandbox, streaming its records in batches. */
+async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number): Promise<TrainResult> {
+  const choice = findOptimizer(run.name);
+  if (!choice) throw new RangeError(`unknown optimizer ${run.name}`);
+  await send({ type: 'started', name: run.name, activity: `running ${run.name} on ${definition.name}` });
+  watchdog.arm(run.name, timeoutMs);
+  let pending: StepRecord[] = [];
+  let lastFlush = Date.now();
+  const result = await trainProblem(trainingProblem(definition), run.name, choice.optimizer, run.hyperparameters, {
+    ...train,
+    onRecord: (record) => {
+      pending.push(record);
+      if (Date.now() - lastFlush >= PROGRESS_INTERVAL_MS) {
+        void send({ type: 'records', run: run.name, records: pending });
+        pending = [];
+        lastFlush = Date.now();
+      }
+    },
+  });
+  if (pending.length > 0) await send({ type: 'records', run: run.name, records: pending });
+  watchdog.disarm();
+  await send({ type: 'done', name: run.name });
+  return result;
+}
+
+async function optimize(request: OptimizeRequest): Promise<void> {
+  const definition = await resolveScalar(request);
+  if (!definition) return;
+  for (const run of request.runs) {
+    const result = await runOptimizer(definition, run, request.train, request.timeoutMs);
+    await send({ type: 'trained', result });
+  }
+}
+
+async function analyze(request: AnalyzeRequest): Promise<void> {
+  const definition = await resolveScalar(request);
+  if (!definition) return;
+  const trained = request.run ? await runOptimizer(definition, request.run, request.train, request.timeoutMs) : null;
+  if (trained) await send({ type: 'trained', result: trained });
+  const at = trained?.final.params;
+  await send({ type: 'started', name: 'analysis', activity: 'analyzing the critical point' });
+  watchdog.arm('analysis', request.timeoutMs);
+  const report = await analyzeCriticalPoint(definition, at);
+  watchdog.disarm();
+  await send({ type: 'analysis', report });
+  await send({ type: 'done', name: 'analysis' });
+}
+
+/** Errors of an optimize or analyze request (user code, divergence set-up, analysis) end it with a message. */
+async function serve(request: ParentToWorker): Promise<void> {
+  try {
+    if (request.type === 'check') await check(request);
+    else if (request.type === 'optimize') await optimize(request);
+    else await analyze(request);
+  } catch (error) {
+    await send({ type: 'refused', message: `${describeFailure(error)}${locate(error)}` });
+  }
+}
+
 const watchdog = new Watchdog(path.join(__dirname, 'watchdog.js'));
 
 process.on('uncaughtException', (error) => {
@@ -138,11 +239,11 @@ process.on('unhandledRejection', (error) => {
 // A listener stays attached so the IPC channel keeps this process alive while user promises are pending:
 // a promise that never settles then meets the time limit instead of ending the process quietly.
 let started = false;
-process.on('message', (request: CheckRequest) => {
+process.on('message', (request: ParentToWorker) => {
   if (started) return;
   started = true;
   process.setSourceMapsEnabled(true);
   // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
   guardExit();
-  void check(request).then(() => send({ type: 'finished' }));
+  void serve(request).then(() => send({ type: 'finished' }));
 });

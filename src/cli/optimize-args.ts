@@ -1,0 +1,210 @@
+/**
+ * Arguments of `gradlens optimize | compare | analyze`: the problem source,
+ * training options, and hyper-parameter flags named after torch's arguments
+ * in kebab-case (`--weight-decay`, `--betas 0.9,0.999`, bare `--nesterov`).
+ */
+import { parseArgs } from 'node:util';
+import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
+import type { HyperValue, Hyperparameters, HyperparameterSpec } from '../core/optim/optimizer';
+import { parseSchedule } from '../core/optim/schedules';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../core/optim/train';
+import type { OptimizerRun, ProblemSource } from '../protocol';
+import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/supervisor';
+import { UsageError, parseNumberFlag, positiveInteger, withNegativeValues } from './args';
+
+export type OptimizerCommandName = 'optimize' | 'compare' | 'analyze';
+
+export interface OptimizerCommand {
+  command: OptimizerCommandName;
+  source: ProblemSource;
+  problem: string | null;
+  runs: OptimizerRun[];
+  train: Omit<TrainOptions, 'signal' | 'onRecord'>;
+  limits: RunnerLimits;
+  output: 'text' | 'json' | 'csv';
+  /** analyze: at the start, or where the optimizer ends. */
+  at: 'start' | 'final';
+}
+
+function kebab(name: string): string {
+  return name.replace(/_/g, '-');
+}
+
+function allSpecs(): Map<string, HyperparameterSpec> {
+  const specs = new Map<string, HyperparameterSpec>();
+  for (const name of optimizerNames()) for (const spec of findOptimizer(name)!.optimizer.hyperparameters) specs.set(spec.name, spec);
+  return specs;
+}
+
+const COMMON_FLAGS = {
+  problem: { type: 'string' },
+  optimizer: { type: 'string' },
+  optimizers: { type: 'string' },
+  schedule: { type: 'string' },
+  'batch-size': { type: 'string' },
+  steps: { type: 'string' },
+  seed: { type: 'string' },
+  every: { type: 'string' },
+  'full-loss-every': { type: 'string' },
+  tolerance: { type: 'string' },
+  at: { type: 'string' },
+  option: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  json: { type: 'boolean' },
+  csv: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function optimizerUsage(command: OptimizerCommandName): string {
+  const lines = [
+    command === 'optimize'
+      ? 'Usage: gradlens optimize <file|builtin:NAME> --optimizer NAME [hyper-parameters] [options]'
+      : command === 'compare'
+        ? 'Usage: gradlens compare <file|builtin:NAME> --optimizers sgd,momentum,adam [hyper-parameters] [options]'
+        : 'Usage: gradlens analyze <file|builtin:NAME> [--at start|final] [--optimizer NAME ...] [options]',
+    '',
+    `Optimizers: ${optimizerNames().join(', ')}`,
+    'Hyper-parameters: torch.optim argument names in kebab-case, e.g. --lr 0.01 --betas 0.9,0.999 --weight-decay 1e-4 --nesterov',
+    '  (booleans: --amsgrad to set, --no-bias-correction to clear)',
+    `  ${[...allSpecs().values()].map((spec) => `--${kebab(spec.name)}`).join(' ')}`,
+    '',
+    'Options:',
+    '  --problem NAME        the export to use (needed when a file has several scalar problems)',
+    '  --option KEY=VALUE    options of a built-in, e.g. --option condition=1000 (repeatable)',
+    `  --steps N             optimizer steps; default ${DEFAULT_TRAIN_OPTIONS.steps}`,
+    '  --batch-size B        problems with data: samples per step (1: SGD, N: full batch); default full batch',
+    '  --schedule S          constant | step:step_size=1,gamma=0.9 | exponential:gamma=0.99 | cosine:T_max=100,eta_min=0',
+    '                        | warmup:start_factor=0.33,total_iters=5 | plateau:factor=0.1,patience=10',
+    `  --seed S              seed for shuffling; default ${DEFAULT_TRAIN_OPTIONS.seed}`,
+    '  --every K             print every K-th step record (the run itself is never thinned)',
+    '  --full-loss-every K   with mini-batches, also compute the full loss every K steps',
+    '  --tolerance T         compare: steps until the full loss is <= T; default 1e-6',
+    '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process',
+    '  --json | --csv        machine-readable output',
+  ];
+  return lines.join('\n');
+}
+
+function parseHyper(spec: HyperparameterSpec, text: string | boolean): HyperValue {
+  const flag = `--${kebab(spec.name)}`;
+  switch (spec.kind) {
+    case 'boolean':
+      return text === true;
+    case 'pair': {
+      const values = String(text).split(',').map((part) => Number(part));
+      if (values.length !== 2 || values.some((value) => !Number.isFinite(value))) throw new UsageError(`${flag} must be two numbers like 0.9,0.999, got '${text}'`);
+      return values;
+    }
+    case 'choice':
+      if (text === 'none' || text === 'null') return null;
+      if (!spec.choices?.includes(String(text))) throw new UsageError(`${flag} must be one of ${spec.choices?.map((c) => c ?? 'none').join(', ')}, got '${text}'`);
+      return String(text);
+    default: {
+      const value = Number(text);
+      if (String(text).trim() === '' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isInteger(value))) {
+        throw new UsageError(`${flag} must be ${spec.kind === 'integer' ? 'a whole number' : 'a number'}, got '${text}'`);
+      }
+      return value;
+    }
+  }
+}
+
+function parseSource(text: string, options: string[]): ProblemSource {
+  if (!text.startsWith('builtin:')) {
+    if (options.length > 0) throw new UsageError('--option is for built-in problems (builtin:NAME)');
+    return { file: text };
+  }
+  const parsed: Record<string, unknown> = {};
+  for (const option of options) {
+    const [key, value] = option.split('=', 2);
+    if (!key || value === undefined) throw new UsageError(`--option must look like KEY=VALUE, got '${option}'`);
+    // Numbers and JSON (e.g. start=[0,0.5]) are parsed; anything else stays a string.
+    try {
+      parsed[key] = JSON.parse(value);
+    } catch {
+      parsed[key] = value;
+    }
+  }
+  return { builtin: text.slice('builtin:'.length), options: parsed };
+}
+
+/** Checks the user's hyper-parameters against the optimizer: unknown names and bad values are usage errors. */
+function runFor(name: string, given: Hyperparameters, strict: boolean): OptimizerRun {
+  const choice: OptimizerChoice | undefined = findOptimizer(name);
+  if (!choice) throw new UsageError(`unknown optimizer '${name}' (one of ${optimizerNames().join(', ')})`);
+  const known = new Set(choice.optimizer.hyperparameters.map((spec) => spec.name));
+  const applicable = strict ? given : Object.fromEntries(Object.entries(given).filter(([key]) => known.has(key)));
+  try {
+    return { name: choice.name, hyperparameters: resolveHyperparameters(choice, applicable) };
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^(\w+) must/, (_, flag: string) => `--${kebab(flag)} must`));
+  }
+}
+
+export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]): OptimizerCommand | null {
+  const specs = allSpecs();
+  const flags: Record<string, { type: 'string' | 'boolean' }> = { ...COMMON_FLAGS };
+  for (const spec of specs.values()) flags[kebab(spec.name)] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: withNegativeValues(args, flags), options: flags, allowPositionals: true, allowNegative: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values.help) return null;
+  if (parsed.positionals.length !== 1) throw new UsageError(`${command} takes one problem: a file or builtin:NAME (got ${parsed.positionals.length})`);
+  const given: Hyperparameters = {};
+  for (const spec of specs.values()) {
+    const value = values[kebab(spec.name)];
+    if (value !== undefined) given[spec.name] = parseHyper(spec, value as string | boolean);
+  }
+  const text = (name: string) => values[name] as string | undefined;
+  const number = (name: string, fallback: number, valid: (value: number) => boolean, expected: string) => parseNumberFlag(name, text(name), fallback, valid, expected);
+  let runs: OptimizerRun[];
+  if (command === 'compare') {
+    const names = (text('optimizers') ?? 'sgd,momentum,nesterov,adagrad,rmsprop,adam').split(',').map((name) => name.trim()).filter(Boolean);
+    // Shared flags apply to the optimizers that have them (e.g. --momentum only to SGD).
+    runs = names.map((name) => runFor(name, given, false));
+  } else if (command === 'optimize' || text('optimizer') !== undefined) {
+    if (text('optimizer') === undefined) throw new UsageError('--optimizer is required (e.g. --optimizer adam)');
+    runs = [runFor(text('optimizer')!, given, true)];
+  } else {
+    runs = [];
+  }
+  const at = text('at') ?? (runs.length > 0 ? 'final' : 'start');
+  if (at !== 'start' && at !== 'final') throw new UsageError(`--at must be start or final, got '${at}'`);
+  if (command === 'analyze' && at === 'final' && runs.length === 0) throw new UsageError('--at final needs --optimizer to get there');
+  let schedule = DEFAULT_TRAIN_OPTIONS.schedule;
+  try {
+    if (text('schedule') !== undefined) schedule = parseSchedule(text('schedule')!);
+  } catch (error) {
+    throw new UsageError(`--schedule: ${(error as Error).message}`);
+  }
+  const tolerance = text('tolerance') !== undefined || command === 'compare' ? number('tolerance', 1e-6, (value) => value >= 0, 'a number >= 0') : null;
+  const train: OptimizerCommand['train'] = {
+    steps: number('steps', DEFAULT_TRAIN_OPTIONS.steps, positiveInteger, 'a whole number >= 1'),
+    batchSize: text('batch-size') === undefined ? null : number('batch-size', 1, positiveInteger, 'a whole number >= 1'),
+    seed: number('seed', 0, (value) => Number.isSafeInteger(value) && value >= 0, 'a whole number >= 0'),
+    schedule,
+    every: number('every', 1, positiveInteger, 'a whole number >= 1'),
+    fullLossEvery: number('full-loss-every', 0, (value) => Number.isInteger(value) && value >= 0, 'a whole number >= 0'),
+    recordParams: true,
+    tolerance,
+  };
+  if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
+  return {
+    command,
+    source: parseSource(parsed.positionals[0], (values.option as string[] | undefined) ?? []),
+    problem: text('problem') ?? null,
+    runs: command === 'analyze' && at === 'start' ? [] : runs,
+    train,
+    limits: {
+      timeoutSeconds: number('timeout', DEFAULT_LIMITS.timeoutSeconds, (value) => value > 0, 'a positive number of seconds'),
+      memoryMb: number('memory', DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
+    },
+    output: values.json ? 'json' : values.csv ? 'csv' : 'text',
+    at,
+  };
+}

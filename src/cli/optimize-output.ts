@@ -1,0 +1,113 @@
+/** Terminal, JSON and CSV output of optimizer runs and critical-point analysis. */
+import type { CriticalPointReport } from '../core/analysis';
+import type { StepRecord, TrainResult } from '../core/optim/train';
+import { formatNumber } from './format';
+
+const DISPLAY_ROWS = 20;
+
+function hyperparameterText(result: TrainResult): string {
+  return Object.entries(result.hyperparameters)
+    .map(([name, value]) => `${name} ${Array.isArray(value) ? value.join(',') : String(value)}`)
+    .join(', ');
+}
+
+function paramsText(params: number[]): string {
+  const shown = params.slice(0, 8).map(formatNumber).join(', ');
+  return params.length > 8 ? `[${shown}, … ${params.length} in all]` : `[${shown}]`;
+}
+
+/** The records to show in a terminal: all when the user thinned them, else about twenty. */
+function displayed(records: StepRecord[], userThinned: boolean): StepRecord[] {
+  if (userThinned || records.length <= DISPLAY_ROWS) return records;
+  const stride = Math.ceil(records.length / DISPLAY_ROWS);
+  return records.filter((_record, index) => index % stride === 0 || index === records.length - 1);
+}
+
+export function formatRun(result: TrainResult, source: string, userThinned: boolean): string {
+  const header = ['step', 'epoch', 'lr', 'loss', '|grad|', '|update|', 'update/param', 'eff. lr (median)'];
+  const rows = displayed(result.steps, userThinned).map((record) => [
+    String(record.step),
+    String(record.epoch),
+    formatNumber(record.lr),
+    formatNumber(record.loss),
+    formatNumber(record.gradNorm),
+    formatNumber(record.updateNorm),
+    formatNumber(record.updateRatio),
+    record.effectiveLr ? formatNumber(record.effectiveLr.median) : '-',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, column) => cell.padStart(widths[column])).join('  ')}`;
+  const lines = [`${result.optimizer} on ${source} (${hyperparameterText(result)})`, line(header), ...rows.map(line)];
+  const warnings = [...new Set(result.steps.map((record) => record.warning).filter((warning): warning is string => warning !== null))];
+  for (const warning of warnings) lines.push(`  warning: ${warning}`);
+  if (result.diverged) lines.push(`  diverged at step ${result.diverged.step}: ${result.diverged.message}; the last finite parameters are kept`);
+  const loss = result.final.loss === null ? 'not finite' : formatNumber(result.final.loss);
+  lines.push(`  final loss ${loss} after ${result.final.step} steps (${formatNumber(result.seconds)} s); params ${paramsText(result.final.params)}`);
+  return lines.join('\n');
+}
+
+export function runJson(result: TrainResult): object {
+  return {
+    optimizer: result.optimizer,
+    hyperparameters: result.hyperparameters,
+    steps: result.steps,
+    final: result.final,
+    stopped: result.stopped,
+    diverged: result.diverged,
+    stepsToTolerance: result.stepsToTolerance,
+    seconds: result.seconds,
+  };
+}
+
+const CSV_COLUMNS = ['step', 'epoch', 'lr', 'loss', 'fullLoss', 'gradNorm', 'updateNorm', 'updateRatio', 'velocityNorm', 'effectiveLrMin', 'effectiveLrMedian', 'effectiveLrMax', 'stepSize'] as const;
+
+export function runCsv(results: TrainResult[]): string {
+  const lines = [['optimizer', ...CSV_COLUMNS].join(',')];
+  for (const result of results) {
+    for (const record of result.steps) {
+      const cells: Record<(typeof CSV_COLUMNS)[number], number | null> = {
+        step: record.step,
+        epoch: record.epoch,
+        lr: record.lr,
+        loss: record.loss,
+        fullLoss: record.fullLoss,
+        gradNorm: record.gradNorm,
+        updateNorm: record.updateNorm,
+        updateRatio: record.updateRatio,
+        velocityNorm: record.velocityNorm,
+        effectiveLrMin: record.effectiveLr?.min ?? null,
+        effectiveLrMedian: record.effectiveLr?.median ?? null,
+        effectiveLrMax: record.effectiveLr?.max ?? null,
+        stepSize: record.stepSize,
+      };
+      lines.push([result.optimizer, ...CSV_COLUMNS.map((column) => (cells[column] === null ? '' : String(cells[column])))].join(','));
+    }
+  }
+  return lines.join('\n');
+}
+
+export function formatComparison(results: TrainResult[], source: string, tolerance: number): string {
+  const header = ['optimizer', `steps to loss <= ${formatNumber(tolerance)}`, 'final loss', 'wall time'];
+  const rows = results.map((result) => [
+    result.optimizer,
+    result.stepsToTolerance === null ? (result.diverged ? `diverged at ${result.diverged.step}` : `not within ${result.final.step}`) : String(result.stepsToTolerance),
+    result.final.loss === null ? 'not finite' : formatNumber(result.final.loss),
+    `${formatNumber(result.seconds * 1000)} ms`,
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`;
+  return [`${source}: same start, same batches`, line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatAnalysis(report: CriticalPointReport, where: string): string {
+  const lines = [`${where}: ${report.summary}`];
+  lines.push(`  loss ${formatNumber(report.loss)}, gradient norm ${formatNumber(report.gradientNorm)}`);
+  const values = report.spectrum.eigenvalues.slice(0, 12).map(formatNumber).join(', ');
+  lines.push(`  Hessian eigenvalues (${report.hessian.source}): ${values}${report.spectrum.eigenvalues.length > 12 ? ', …' : ''}`);
+  lines.push(`  classification ${report.classification}, minimum ratio ${report.minimumRatio === null ? 'unknown' : formatNumber(report.minimumRatio)}, condition number ${report.conditionNumber === null ? 'infinite or unknown' : formatNumber(report.conditionNumber)}`);
+  if (report.escape) {
+    const direction = report.escape.elements.slice(0, 6).map((element) => `${element.element} ${formatNumber(element.value)}`).join(', ');
+    lines.push(`  escape direction (eigenvalue ${formatNumber(report.escape.eigenvalue)}): ${direction}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,75 @@
+/** Optimizer runs and critical-point analysis in the sandbox (the parent side). */
+import type { CriticalPointReport } from '../core/analysis';
+import type { StepRecord, TrainResult } from '../core/optim/train';
+import type { AnalyzeRequest, OptimizeRequest, ProblemSource } from '../protocol';
+import { DEFAULT_LIMITS, type RunnerLimits, type SupervisionEvents, supervise } from './supervisor';
+
+export interface OptimizeEvents extends SupervisionEvents {
+  onRecords?: (run: string, records: StepRecord[]) => void;
+  onTrained?: (result: TrainResult) => void;
+}
+
+export interface SandboxOutcome {
+  /** Why the request ended early: the file did not load, the request was refused, or the process was stopped. */
+  error: string | null;
+  /** The error was in loading or naming the problem: nothing ran. */
+  nothingRan: boolean;
+  cancelled: boolean;
+}
+
+export function describeSource(source: ProblemSource): string {
+  return 'builtin' in source ? `builtin:${source.builtin}` : source.file;
+}
+
+async function request(
+  message: OptimizeRequest | AnalyzeRequest,
+  limits: RunnerLimits,
+  events: OptimizeEvents,
+  collect: { trained: TrainResult[]; analysis: CriticalPointReport | null },
+): Promise<SandboxOutcome> {
+  let refusal: string | null = null;
+  let loaded = 'builtin' in message.source;
+  const outcome = await supervise(message, describeSource(message.source), limits, events, (reply) => {
+    switch (reply.type) {
+      case 'loaded':
+        loaded = true;
+        break;
+      case 'loadError':
+      case 'refused':
+        refusal = reply.message;
+        break;
+      case 'records':
+        events.onRecords?.(reply.run, reply.records);
+        break;
+      case 'trained':
+        collect.trained.push(reply.result);
+        events.onTrained?.(reply.result);
+        break;
+      case 'analysis':
+        collect.analysis = reply.report;
+        break;
+    }
+  });
+  const error = refusal ?? outcome.interrupted?.reason ?? null;
+  return { error, nothingRan: error !== null && (!loaded || collect.trained.length === 0), cancelled: outcome.cancelled };
+}
+
+export async function optimizeSource(
+  message: Omit<OptimizeRequest, 'type' | 'timeoutMs'>,
+  limits: RunnerLimits = DEFAULT_LIMITS,
+  events: OptimizeEvents = {},
+): Promise<SandboxOutcome & { results: TrainResult[] }> {
+  const collect = { trained: [] as TrainResult[], analysis: null };
+  const outcome = await request({ ...message, type: 'optimize', timeoutMs: limits.timeoutSeconds * 1000 }, limits, events, collect);
+  return { ...outcome, results: collect.trained };
+}
+
+export async function analyzeSource(
+  message: Omit<AnalyzeRequest, 'type' | 'timeoutMs'>,
+  limits: RunnerLimits = DEFAULT_LIMITS,
+  events: OptimizeEvents = {},
+): Promise<SandboxOutcome & { report: CriticalPointReport | null; run: TrainResult | null }> {
+  const collect: { trained: TrainResult[]; analysis: CriticalPointReport | null } = { trained: [], analysis: null };
+  const outcome = await request({ ...message, type: 'analyze', timeoutMs: limits.timeoutSeconds * 1000 }, limits, events, collect);
+  return { ...outcome, nothingRan: collect.analysis === null, report: collect.analysis, run: collect.trained[0] ?? null };
+}
