@@ -173,3 +173,30 @@ describe('hyper-parameters', () => {
     assert.equal(findOptimizer('adagrad ')?.name, undefined);
   });
 });
+
+describe("Newton's method", () => {
+  it('solves a quadratic in one step: x* = −A⁻¹b, effective rates γ·(A⁻¹)ᵢᵢ', async () => {
+    const a = [1, 4, 10];
+    const b = [2, -2, 5];
+    const result = await run('newton', {}, [3, 3, 3], quadratic(a, b), 1);
+    result.iterates[0].forEach((x, i) => close(x, -b[i] / a[i], 1e-12));
+    result.effective.forEach((rate, i) => close(rate, 1 / a[i], 1e-12));
+  });
+
+  it('damping shrinks the step: (A + λI)⁻¹', async () => {
+    const result = await run('newton', { damping: 1 }, [3], quadratic([1], [0]), 1);
+    close(result.iterates[0][0], 3 - (1 * 3) / 2);
+  });
+
+  it('warns at a saddle and steps with |eigenvalues| instead of climbing', async () => {
+    const choice = findOptimizer('newton')!;
+    const hyper = resolveHyperparameters(choice, {});
+    // f = x²/2 − y²/2 at (1, 1): the Newton step would jump to the saddle (0, 0); saddle-free moves y away.
+    const objective = quadratic([1, -1], [0, 0]);
+    const params = Float64Array.from([1, 1]);
+    const state = choice.optimizer.init(2, hyper);
+    const step = await choice.optimizer.step({ params, grad: objective.gradient(params), loss: 0, lr: 1, hyper, objective, effectiveLearningRate: null }, state);
+    assert.match(step.warning!, /not positive definite \(smallest eigenvalue -1\.00\)/);
+    assert.deepEqual(Array.from(params), [0, 2]);
+  });
+});

@@ -5,6 +5,7 @@ import { adam, adamw } from './adam';
 import { adamax } from './adamax';
 import { lbfgs } from './lbfgs';
 import { nadam } from './nadam';
+import { newton } from './newton';
 import type { Hyperparameters, Optimizer } from './optimizer';
 import { radam } from './radam';
 import { rmsprop } from './rmsprop';
@@ -13,7 +14,7 @@ import { sgd } from './sgd';
 // Each rule is typed by its own hyper-parameters; the registry hands them out by name.
 export type AnyOptimizer = Optimizer<Hyperparameters, object>;
 
-const RULES = [sgd, adagrad, rmsprop, adadelta, adam, adamw, adamax, nadam, radam, lbfgs] as unknown as AnyOptimizer[];
+const RULES = [sgd, adagrad, rmsprop, adadelta, adam, adamw, adamax, nadam, radam, lbfgs, newton] as unknown as AnyOptimizer[];
 
 export interface OptimizerChoice {
   /** What the user typed: a rule name or a preset. */
