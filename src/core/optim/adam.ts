@@ -1,14 +1,14 @@
 /**
  * Adam and AdamW as in torch.optim (_single_tensor_adam / adamw):
  *   g ← ∇f(θ) + λθ   (Adam)      or   θ ← θ(1 − γλ)   (AdamW, decoupled)
- *   m ← lerp(m, g, 1 − β1);  v ← β2·v + (1 − β2)·g²
+ *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
  *   v̂ ← max(v̂, v) (AMSGrad, raw second moment as in current torch code)
  *   θ ← θ − (γ / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
  * `bias_correction: false` is the teaching toggle that drops both
  * (1 − βᵗ) factors, showing why early steps are too small without them.
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
 import { norm } from '../vector';
 
 export interface AdamHyperparameters extends Hyperparameters {
@@ -68,7 +68,7 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
           if (decoupled) params[i] *= 1 - lr * weightDecay;
           else g += weightDecay * params[i];
         }
-        expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
+        expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
         expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
         let second = expAvgSq[i];
         if (amsgrad) second = maxExpAvgSq[i] = Math.max(maxExpAvgSq[i], second);

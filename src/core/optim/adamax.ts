@@ -1,9 +1,9 @@
 /**
  * Adamax as torch.optim.Adamax (_single_tensor_adamax; Kingma & Ba 2015, §7.1):
- *   m ← lerp(m, g, 1 − β1);  u ← max(β2·u, |g| + ε);  θ ← θ − (γ / (1 − β1ᵗ)) · m / u
+ *   m ← β1·m + (1 − β1)·g;  u ← max(β2·u, |g| + ε);  θ ← θ − (γ / (1 − β1ᵗ)) · m / u
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / uᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
 import { norm } from '../vector';
 
 export interface AdamaxHyperparameters extends Hyperparameters {
@@ -44,7 +44,7 @@ export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
     for (let i = 0; i < params.length; i++) {
       let g = maximize ? -grad[i] : grad[i];
       if (weightDecay !== 0) g += weightDecay * params[i];
-      expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
+      expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expInf[i] = Math.max(expInf[i] * beta2, Math.abs(g) + eps);
       params[i] -= clr * (expAvg[i] / expInf[i]);
       if (effective) effective[i] = clr / expInf[i];

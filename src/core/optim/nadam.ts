@@ -2,11 +2,11 @@
  * NAdam as torch.optim.NAdam (_single_tensor_nadam; Dozat 2016), with the
  * μ product running to t+1 as documented (torch ≥ 2.0):
  *   μₜ = β1(1 − ½·0.96^(t·ψ)),  μₜ₊₁ = β1(1 − ½·0.96^((t+1)·ψ)),  Π ← Π·μₜ
- *   m ← lerp(m, g, 1 − β1);  v ← β2·v + (1 − β2)·g²;  d = √(v / (1 − β2ᵗ)) + ε
+ *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  d = √(v / (1 − β2ᵗ)) + ε
  *   θ ← θ − γ(1 − μₜ)/(1 − Π) · g/d − γ·μₜ₊₁/(1 − Π·μₜ₊₁) · m/d
  * Effective learning rate of dimension i: (γ(1 − μₜ)/(1 − Π) + γμₜ₊₁/(1 − Πμₜ₊₁)) / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
 import { norm } from '../vector';
 
 export interface NadamHyperparameters extends Hyperparameters {
@@ -62,7 +62,7 @@ export const nadam: Optimizer<NadamHyperparameters, NadamState> = {
         if (hyper.decoupled_weight_decay) params[i] *= 1 - lr * weightDecay;
         else g += weightDecay * params[i];
       }
-      expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
+      expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
       const denominator = Math.sqrt(expAvgSq[i] / biasCorrection2) + eps;
       params[i] -= gradientStep * (g / denominator);

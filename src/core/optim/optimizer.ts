@@ -4,6 +4,8 @@
  * creates plain state, and updates a flat float64 parameter vector in place.
  * All tensors of a problem are one flat vector: every rule here is
  * elementwise (or, for L-BFGS, defined on the flattened vector as in torch).
+ * Moving averages are written as documented, β·m + (1 − β)·g (torch ≥ 2.0
+ * computes the same with lerp, which can differ in the last bit).
  */
 
 export type HyperValue = number | boolean | string | null | readonly number[];
@@ -89,11 +91,6 @@ export const WEIGHT_DECAY = (fallback = 0): HyperparameterSpec => ({
   description: 'L2 penalty added to the gradient',
 });
 export const MAXIMIZE: HyperparameterSpec = { name: 'maximize', kind: 'boolean', default: false, description: 'maximize the objective' };
-
-/** torch.lerp: start + weight·(end − start) for weight < 0.5, else end − (end − start)·(1 − weight). */
-export function lerp(start: number, end: number, weight: number): number {
-  return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
-}
 
 /** Fills `out` with `value` when telemetry asked for it (non-adaptive rules). */
 export function fillEffective(out: Float64Array | null, value: number): void {

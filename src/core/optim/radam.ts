@@ -1,13 +1,13 @@
 /**
  * RAdam as torch.optim.RAdam (_single_tensor_radam; Liu et al. 2020), with
  * the adaptive term √(1 − β2ᵗ) / (√v + ε) of the current torch code:
- *   m ← lerp(m, g, 1 − β1);  v ← β2·v + (1 − β2)·g²;  m̂ = m / (1 − β1ᵗ)
+ *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  m̂ = m / (1 − β1ᵗ)
  *   ρ∞ = 2/(1 − β2) − 1,  ρₜ = ρ∞ − 2tβ2ᵗ/(1 − β2ᵗ)
  *   ρₜ > 5: r = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ)),  θ ← θ − m̂·γ·(√(1 − β2ᵗ)/(√v + ε))·r
  *   else:   θ ← θ − m̂·γ  (un-adapted momentum SGD while the variance estimate is unreliable)
  * Effective learning rate of dimension i (per unit of m): γ·√(1 − β2ᵗ)·r/((√vᵢ + ε)(1 − β1ᵗ)), or γ/(1 − β1ᵗ).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, lerp, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
 import { norm } from '../vector';
 
 export interface RadamHyperparameters extends Hyperparameters {
@@ -60,7 +60,7 @@ export const radam: Optimizer<RadamHyperparameters, RadamState> = {
         if (hyper.decoupled_weight_decay) params[i] *= 1 - lr * weightDecay;
         else g += weightDecay * params[i];
       }
-      expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
+      expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
       const corrected = expAvg[i] / biasCorrection1;
       if (rectified) {

@@ -1,10 +1,10 @@
 /**
  * RMSprop as torch.optim.RMSprop (_single_tensor_rmsprop):
- *   v ← α·v + (1 − α)·g²;  centered: ḡ ← lerp(ḡ, g, 1 − α), d = √(v − ḡ²) + ε, else d = √v + ε
+ *   v ← α·v + (1 − α)·g²;  centered: ḡ ← α·ḡ + (1 − α)·g, d = √(v − ḡ²) + ε, else d = √v + ε
  *   momentum μ > 0: b ← μb + g/d, θ ← θ − γb;  else θ ← θ − γ·g/d
  * Effective learning rate of dimension i: γ / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, lerp, nonNegative, unitInterval } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, unitInterval } from './optimizer';
 import { norm } from '../vector';
 
 export interface RmspropHyperparameters extends Hyperparameters {
@@ -58,7 +58,7 @@ export const rmsprop: Optimizer<RmspropHyperparameters, RmspropState> = {
       squareAvg[i] = squareAvg[i] * alpha + (1 - alpha) * g * g;
       let average: number;
       if (centered) {
-        gradAvg[i] = lerp(gradAvg[i], g, 1 - alpha);
+        gradAvg[i] = gradAvg[i] * alpha + (1 - alpha) * g;
         average = Math.sqrt(squareAvg[i] - gradAvg[i] * gradAvg[i]) + eps;
       } else {
         average = Math.sqrt(squareAvg[i]) + eps;
