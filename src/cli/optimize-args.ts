@@ -47,6 +47,7 @@ const COMMON_FLAGS = {
   every: { type: 'string' },
   'full-loss-every': { type: 'string' },
   tolerance: { type: 'string' },
+  'detail-tensor': { type: 'string' },
   at: { type: 'string' },
   option: { type: 'string', multiple: true },
   timeout: { type: 'string' },
@@ -80,6 +81,7 @@ export function optimizerUsage(command: OptimizerCommandName): string {
     '  --every K             print every K-th step record (the run itself is never thinned)',
     '  --full-loss-every K   with mini-batches, also compute the full loss every K steps',
     '  --tolerance T         compare: steps until the full loss is <= T; default 1e-6',
+    '  --detail-tensor NAME  include that tensor\'s full per-dimension effective learning rates in each record',
     '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process',
     '  --json | --csv        machine-readable output',
   ];
@@ -192,6 +194,7 @@ export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]
     fullLossEvery: number('full-loss-every', 0, (value) => Number.isInteger(value) && value >= 0, 'a whole number >= 0'),
     recordParams: true,
     tolerance,
+    detailTensor: text('detail-tensor') ?? null,
   };
   if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
   return {

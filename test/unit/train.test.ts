@@ -122,3 +122,38 @@ describe('training loop', () => {
     assert.ok(adam.final.loss! < 1e-8, `Adam loss ${adam.final.loss}`);
   });
 });
+
+describe('every optimizer on the built-in quadratic (κ = 10)', () => {
+  const cases: [string, Record<string, unknown>, number][] = [
+    ['sgd', { lr: 0.1 }, 300],
+    ['momentum', { lr: 0.05 }, 300],
+    ['nesterov', { lr: 0.05 }, 300],
+    ['adagrad', { lr: 0.5 }, 500],
+    ['rmsprop', { lr: 0.01 }, 500],
+    ['adadelta', { lr: 1 }, 3000],
+    ['adam', { lr: 0.05 }, 500],
+    ['adamw', { lr: 0.05, weight_decay: 0 }, 500],
+    ['adamax', { lr: 0.05 }, 500],
+    ['nadam', { lr: 0.05 }, 500],
+    ['radam', { lr: 0.05 }, 500],
+    ['lbfgs', { line_search_fn: 'strong_wolfe' }, 5],
+    ['newton', {}, 2],
+  ];
+  for (const [name, hyper, steps] of cases) {
+    it(`${name} lowers the loss at least 1000-fold`, async () => {
+      const definition = classifyExport('quadratic', findBuiltin('quadratic')!.create({ condition: 10 })) as ScalarDefinition;
+      const result = await run(definition, name, hyper, { steps });
+      const start = result.steps[0].loss;
+      assert.equal(result.stopped, 'steps');
+      assert.ok(result.final.loss! < start / 1000, `${name}: ${start} → ${result.final.loss}`);
+    });
+  }
+
+  it('gives the full effective rates of one tensor on request', async () => {
+    const definition = classifyExport('quadratic', findBuiltin('quadratic')!.create({ condition: 10 })) as ScalarDefinition;
+    const [record] = (await run(definition, 'adam', {}, { steps: 1, detailTensor: 'x' })).steps;
+    assert.equal(record.effectiveLrDetail!.length, 2);
+    assert.equal(Math.min(...record.effectiveLrDetail!), record.effectiveLr!.min);
+    await assert.rejects(run(definition, 'adam', {}, { steps: 1, detailTensor: 'W' }), /no tensor W \(the parameters are x\)/);
+  });
+});

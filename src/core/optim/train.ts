@@ -40,6 +40,8 @@ export interface TrainOptions {
   recordParams: boolean;
   /** Stop once the full loss is at or below this value (null: run all steps). */
   tolerance: number | null;
+  /** A tensor whose full per-dimension effective learning rates go into each record (summaries only otherwise). */
+  detailTensor: string | null;
   signal?: AbortSignal;
   onRecord?: (record: StepRecord) => void;
 }
@@ -53,6 +55,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   fullLossEvery: 0,
   recordParams: false,
   tolerance: null,
+  detailTensor: null,
 });
 
 export interface StepRecord {
@@ -74,6 +77,8 @@ export interface StepRecord {
   /** Adaptive methods: the per-dimension effective learning rate this step, summarized overall and per tensor. */
   effectiveLr: Summary | null;
   effectiveLrByTensor: Record<string, Summary | null> | null;
+  /** The full effective learning rates of `detailTensor`, row-major, when asked for. */
+  effectiveLrDetail: number[] | null;
   /** Extra loss/gradient evaluations inside the step (line search, look-ahead, Hessian). */
   evaluations: number;
   /** L-BFGS: the line search's step length. */
@@ -151,6 +156,10 @@ export async function train(
   if (optimizer.fullBatch && !batcher.full) {
     throw new RangeError(`${optimizerName} needs the full batch (its steps assume one fixed objective): drop --batch-size`);
   }
+  const detail = options.detailTensor === null ? null : layout.tensors.find((spec) => spec.name === options.detailTensor);
+  if (detail === undefined) {
+    throw new RangeError(`no tensor ${options.detailTensor} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
+  }
   const scheduleState = initialScheduleState();
   const baseLr = hyper.lr as number;
   const records: StepRecord[] = [];
@@ -210,6 +219,7 @@ export async function train(
         velocityNorm: optimizer.velocityNorm?.(state) ?? null,
         effectiveLr: effective ? summarize(effective) : null,
         effectiveLrByTensor: effective ? Object.fromEntries(layout.tensors.map((spec) => [spec.name, summarize(effective, spec.offset, spec.offset + spec.size)])) : null,
+        effectiveLrDetail: effective && detail ? Array.from(effective.subarray(detail.offset, detail.offset + detail.size)) : null,
         evaluations: stepResult.evaluations,
         stepSize: stepResult.stepSize ?? null,
         warning: stepResult.warning ?? null,
