@@ -4,7 +4,7 @@
  * (Zeiler 2012; torch keeps a learning rate γ, default 1.)
  * Effective learning rate of dimension i: γ·√(uᵢ + ε) / √(vᵢ + ε), with u before its update.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, closedUnitInterval, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, closedUnitInterval, nonNegative, decayedGradient } from './optimizer';
 
 export interface AdadeltaHyperparameters extends Hyperparameters {
   lr: number;
@@ -40,8 +40,7 @@ export const adadelta: Optimizer<AdadeltaHyperparameters, AdadeltaState> = {
     const { squareAvg, accDelta } = state;
     const effective = context.effectiveLearningRate;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) g += weightDecay * params[i];
+      const g = decayedGradient(params, grad, i, weightDecay, maximize);
       squareAvg[i] = squareAvg[i] * rho + (1 - rho) * g * g;
       const ratio = Math.sqrt(accDelta[i] + eps) / Math.sqrt(squareAvg[i] + eps);
       const delta = ratio * g;

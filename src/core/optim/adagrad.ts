@@ -5,7 +5,7 @@
  * The course notes' AdaGrad adds δ = 1e-7 outside the square root too: that is `--eps 1e-7`.
  * Effective learning rate of dimension i: γₜ / (√sᵢ + ε).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient } from './optimizer';
 
 export interface AdagradHyperparameters extends Hyperparameters {
   lr: number;
@@ -43,8 +43,7 @@ export const adagrad: Optimizer<AdagradHyperparameters, AdagradState> = {
     const { sum } = state;
     const effective = context.effectiveLearningRate;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) g += weightDecay * params[i];
+      const g = decayedGradient(params, grad, i, weightDecay, maximize);
       sum[i] += g * g;
       const std = Math.sqrt(sum[i]) + eps;
       params[i] -= clr * (g / std);

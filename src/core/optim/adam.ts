@@ -8,7 +8,7 @@
  * (1 − βᵗ) factors, showing why early steps are too small without them.
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
 import { norm } from '../vector';
 
 export interface AdamHyperparameters extends Hyperparameters {
@@ -63,11 +63,7 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
       const { expAvg, expAvgSq, maxExpAvgSq } = state;
       const effective = context.effectiveLearningRate;
       for (let i = 0; i < params.length; i++) {
-        let g = maximize ? -grad[i] : grad[i];
-        if (weightDecay !== 0) {
-          if (decoupled) params[i] *= 1 - lr * weightDecay;
-          else g += weightDecay * params[i];
-        }
+        const g = decayedGradient(params, grad, i, weightDecay, maximize, decoupled ? lr : null);
         expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
         expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
         let second = expAvgSq[i];

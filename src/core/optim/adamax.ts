@@ -3,7 +3,7 @@
  *   m ← β1·m + (1 − β1)·g;  u ← max(β2·u, |g| + ε);  θ ← θ − (γ / (1 − β1ᵗ)) · m / u
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / uᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
 import { norm } from '../vector';
 
 export interface AdamaxHyperparameters extends Hyperparameters {
@@ -42,8 +42,7 @@ export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
     const { expAvg, expInf } = state;
     const effective = context.effectiveLearningRate;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) g += weightDecay * params[i];
+      const g = decayedGradient(params, grad, i, weightDecay, maximize);
       expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expInf[i] = Math.max(expInf[i] * beta2, Math.abs(g) + eps);
       params[i] -= clr * (expAvg[i] / expInf[i]);

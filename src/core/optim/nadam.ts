@@ -6,7 +6,7 @@
  *   θ ← θ − γ(1 − μₜ)/(1 − Π) · g/d − γ·μₜ₊₁/(1 − Π·μₜ₊₁) · m/d
  * Effective learning rate of dimension i: (γ(1 − μₜ)/(1 − Π) + γμₜ₊₁/(1 − Πμₜ₊₁)) / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
 import { norm } from '../vector';
 
 export interface NadamHyperparameters extends Hyperparameters {
@@ -57,11 +57,7 @@ export const nadam: Optimizer<NadamHyperparameters, NadamState> = {
     const { expAvg, expAvgSq } = state;
     const effective = context.effectiveLearningRate;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) {
-        if (hyper.decoupled_weight_decay) params[i] *= 1 - lr * weightDecay;
-        else g += weightDecay * params[i];
-      }
+      const g = decayedGradient(params, grad, i, weightDecay, maximize, hyper.decoupled_weight_decay ? lr : null);
       expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
       const denominator = Math.sqrt(expAvgSq[i] / biasCorrection2) + eps;

@@ -92,6 +92,27 @@ export const WEIGHT_DECAY = (fallback = 0): HyperparameterSpec => ({
 });
 export const MAXIMIZE: HyperparameterSpec = { name: 'maximize', kind: 'boolean', default: false, description: 'maximize the objective' };
 
+/**
+ * The preamble every torch rule shares, for element i: g = ±∇ᵢ (maximize flips
+ * it), then weight decay either added to the gradient (L2: g + λθ) or, when
+ * decoupled (AdamW and friends), applied to the parameter (θ ← θ(1 − γλ)).
+ */
+export function decayedGradient(
+  params: Float64Array,
+  grad: Float64Array,
+  i: number,
+  weightDecay: number,
+  maximize: boolean,
+  decoupledLr: number | null = null,
+): number {
+  let g = maximize ? -grad[i] : grad[i];
+  if (weightDecay !== 0) {
+    if (decoupledLr !== null) params[i] *= 1 - decoupledLr * weightDecay;
+    else g += weightDecay * params[i];
+  }
+  return g;
+}
+
 /** Fills `out` with `value` when telemetry asked for it (non-adaptive rules). */
 export function fillEffective(out: Float64Array | null, value: number): void {
   out?.fill(value);

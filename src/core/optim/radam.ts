@@ -7,7 +7,7 @@
  *   else:   θ ← θ − m̂·γ  (un-adapted momentum SGD while the variance estimate is unreliable)
  * Effective learning rate of dimension i (per unit of m): γ·√(1 − β2ᵗ)·r/((√vᵢ + ε)(1 − β1ᵗ)), or γ/(1 − β1ᵗ).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
 import { norm } from '../vector';
 
 export interface RadamHyperparameters extends Hyperparameters {
@@ -55,11 +55,7 @@ export const radam: Optimizer<RadamHyperparameters, RadamState> = {
     const { expAvg, expAvgSq } = state;
     const effective = context.effectiveLearningRate;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) {
-        if (hyper.decoupled_weight_decay) params[i] *= 1 - lr * weightDecay;
-        else g += weightDecay * params[i];
-      }
+      const g = decayedGradient(params, grad, i, weightDecay, maximize, hyper.decoupled_weight_decay ? lr : null);
       expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
       const corrected = expAvg[i] / biasCorrection1;

@@ -4,7 +4,7 @@
  *   momentum μ > 0: b ← μb + g/d, θ ← θ − γb;  else θ ← θ − γ·g/d
  * Effective learning rate of dimension i: γ / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, unitInterval } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, unitInterval, decayedGradient } from './optimizer';
 import { norm } from '../vector';
 
 export interface RmspropHyperparameters extends Hyperparameters {
@@ -53,8 +53,7 @@ export const rmsprop: Optimizer<RmspropHyperparameters, RmspropState> = {
     const { squareAvg, gradAvg, buffer } = state;
     const effective = context.effectiveLearningRate;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) g += weightDecay * params[i];
+      const g = decayedGradient(params, grad, i, weightDecay, maximize);
       squareAvg[i] = squareAvg[i] * alpha + (1 - alpha) * g * g;
       let average: number;
       if (centered) {

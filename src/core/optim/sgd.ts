@@ -17,8 +17,7 @@ import {
   WEIGHT_DECAY,
   closedUnitInterval,
   fillEffective,
-  nonNegative,
-} from './optimizer';
+  nonNegative, decayedGradient } from './optimizer';
 import { norm } from '../vector';
 
 export interface SgdHyperparameters extends Hyperparameters {
@@ -75,8 +74,7 @@ export const sgd: Optimizer<SgdHyperparameters, SgdState> = {
     const first = state.buffer === null;
     const buffer = momentum !== 0 ? (state.buffer ??= new Float64Array(params.length)) : null;
     for (let i = 0; i < params.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) g += weightDecay * params[i];
+      let g = decayedGradient(params, grad, i, weightDecay, maximize);
       if (buffer) {
         buffer[i] = first ? g : momentum * buffer[i] + (1 - dampening) * g;
         g = nesterov ? g + momentum * buffer[i] : buffer[i];
