@@ -62,14 +62,21 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
       const stepSize = lr / biasCorrection1;
       const { expAvg, expAvgSq, maxExpAvgSq } = state;
       const effective = context.effectiveLearningRate;
-      for (let i = 0; i < params.length; i++) {
-        const g = decayedGradient(params, grad, i, weightDecay, maximize, decoupled ? lr : null);
-        expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
-        expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
-        let second = expAvgSq[i];
-        if (amsgrad) second = maxExpAvgSq[i] = Math.max(maxExpAvgSq[i], second);
+      // Hoisted constants and locals: the loop is memory-bound (bench/optim.ts), so read each array once.
+      const oneMinusBeta1 = 1 - beta1;
+      const oneMinusBeta2 = 1 - beta2;
+      const decoupledLr = decoupled ? lr : null;
+      const size = params.length;
+      for (let i = 0; i < size; i++) {
+        const g = decayedGradient(params, grad, i, weightDecay, maximize, decoupledLr);
+        const m = expAvg[i] * beta1 + oneMinusBeta1 * g;
+        const v = expAvgSq[i] * beta2 + oneMinusBeta2 * g * g;
+        expAvg[i] = m;
+        expAvgSq[i] = v;
+        let second = v;
+        if (amsgrad) second = maxExpAvgSq[i] = Math.max(maxExpAvgSq[i], v);
         const denominator = Math.sqrt(second) / biasCorrection2Sqrt + eps;
-        params[i] -= stepSize * (expAvg[i] / denominator);
+        params[i] -= stepSize * (m / denominator);
         if (effective) effective[i] = stepSize / denominator;
       }
       return { evaluations: 0 };

@@ -1,23 +1,29 @@
 /**
  * Per-step telemetry: one record schema for the CLI, the worker stream and
- * the dashboard. Per-dimension arrays are summarized in O(n) (min, max and
- * quantiles read off a log-spaced histogram) so large problems stay cheap;
- * the full vector of one tensor can be asked for.
+ * the dashboard. Per-dimension arrays are summarized: min and max exactly,
+ * quartiles read off a log-spaced histogram of at most SAMPLE_LIMIT evenly
+ * strided elements, so a record costs one cheap pass over n, not a log per
+ * element (bench/optim.ts measures it); the full vector of one tensor can be
+ * asked for.
  */
 import type { Layout } from '../tensor';
 
 export interface Summary {
   min: number;
   max: number;
-  /** Approximate quartiles and median (from the histogram, exact to within one bin). */
+  /** Approximate quartiles and median (from the histogram: within one bin, of a strided sample when large). */
   q25: number;
   median: number;
   q75: number;
-  /** Log-spaced bins between min and max (linear when min ≤ 0): `edges` has one more entry than `counts`. */
-  histogram: { edges: number[]; counts: number[] };
+  /**
+   * Log-spaced bins between min and max (linear when min ≤ 0): `edges` has one more entry than `counts`.
+   * Counts are of the sampled elements; `sampled` says how many (all of them when n ≤ SAMPLE_LIMIT).
+   */
+  histogram: { edges: number[]; counts: number[]; sampled: number };
 }
 
 export const HISTOGRAM_BINS = 32;
+export const SAMPLE_LIMIT = 4096;
 
 export function summarize(values: Float64Array, start = 0, end = values.length, bins = HISTOGRAM_BINS): Summary | null {
   if (end <= start) return null;
@@ -32,15 +38,17 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
   const high = logarithmic ? Math.log(max) : max;
   const width = (high - low) / bins;
   const counts = new Array<number>(bins).fill(0);
-  for (let i = start; i < end; i++) {
+  const stride = Math.max(1, Math.ceil((end - start) / SAMPLE_LIMIT));
+  let total = 0;
+  for (let i = start; i < end; i += stride) {
     const position = logarithmic ? Math.log(values[i]) : values[i];
     const bin = width > 0 ? Math.min(bins - 1, Math.floor((position - low) / width)) : 0;
     counts[bin]++;
+    total++;
   }
   const edges = Array.from({ length: bins + 1 }, (_, k) => (logarithmic ? Math.exp(low + k * width) : low + k * width));
   edges[0] = min;
   edges[bins] = max;
-  const total = end - start;
   const quantile = (q: number): number => {
     if (width === 0) return min;
     const target = q * total;
@@ -55,16 +63,14 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
     }
     return max;
   };
-  return { min, max, q25: quantile(0.25), median: quantile(0.5), q75: quantile(0.75), histogram: { edges, counts } };
+  return { min, max, q25: quantile(0.25), median: quantile(0.5), q75: quantile(0.75), histogram: { edges, counts, sampled: total } };
 }
 
-/** ‖v‖ over each named tensor of the layout. */
-export function normsByTensor(layout: Layout, vector: Float64Array): Record<string, number> {
-  const norms: Record<string, number> = {};
-  for (const spec of layout.tensors) {
+/** Σv² over each named tensor of the layout, in layout order (overall norms follow by summing). */
+export function squaredNormsByTensor(layout: Layout, vector: Float64Array): number[] {
+  return layout.tensors.map((spec) => {
     let sum = 0;
     for (let i = spec.offset; i < spec.offset + spec.size; i++) sum += vector[i] * vector[i];
-    norms[spec.name] = Math.sqrt(sum);
-  }
-  return norms;
+    return sum;
+  });
 }

@@ -12,7 +12,7 @@ import type { AnyOptimizer } from './index';
 import { type Hyperparameters } from './optimizer';
 import { norm } from '../vector';
 import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
-import { type Summary, normsByTensor, summarize } from './telemetry';
+import { type Summary, squaredNormsByTensor, summarize } from './telemetry';
 
 /** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
 export interface TrainingProblem {
@@ -178,6 +178,7 @@ export async function train(
     const lr = scheduledLearningRate(options.schedule, baseLr, epoch, scheduleState);
     const { batch, endsEpoch } = batcher.next();
     step += 1;
+    const recorded = step === 1 || step === options.steps || step % options.every === 0;
     before.set(params);
     let loss: number;
     let grad: Float64Array;
@@ -188,7 +189,7 @@ export async function train(
         evaluate: (at: Float64Array) => problem.evaluate(at, batch),
         hessianVectorProduct: (at: Float64Array, vector: Float64Array) => problem.hessianVectorProduct(at, vector),
       };
-      stepResult = await optimizer.step({ params, grad, loss, lr, hyper, objective, effectiveLearningRate: effective }, state);
+      stepResult = await optimizer.step({ params, grad, loss, lr, hyper, objective, effectiveLearningRate: recorded ? effective : null }, state);
       if (!allFinite(params)) throw new RangeError('the parameters became non-finite (the learning rate is too large for this problem?)');
     } catch (error) {
       params.set(before);
@@ -202,10 +203,12 @@ export async function train(
         ? await problem.loss(before, null)
         : null;
     for (let i = 0; i < params.length; i++) update[i] = params[i] - before[i];
-    const last = step === options.steps;
-    if (step === 1 || last || step % options.every === 0) {
-      const beforeNorms = normsByTensor(layout, before);
-      const updateNorms = normsByTensor(layout, update);
+    if (recorded) {
+      const beforeSquares = squaredNormsByTensor(layout, before);
+      const updateSquares = squaredNormsByTensor(layout, update);
+      const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+      const updateNorm = Math.sqrt(sum(updateSquares));
+      const overallRate = effective ? summarize(effective) : null;
       const record: StepRecord = {
         step,
         epoch,
@@ -213,12 +216,15 @@ export async function train(
         loss,
         fullLoss,
         gradNorm: norm(grad),
-        updateNorm: norm(update),
-        updateRatio: norm(update) / (norm(before) || 1),
-        updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec) => [spec.name, updateNorms[spec.name] / (beforeNorms[spec.name] || 1)])),
+        updateNorm,
+        updateRatio: updateNorm / (Math.sqrt(sum(beforeSquares)) || 1),
+        updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, Math.sqrt(updateSquares[t]) / (Math.sqrt(beforeSquares[t]) || 1)])),
         velocityNorm: optimizer.velocityNorm?.(state) ?? null,
-        effectiveLr: effective ? summarize(effective) : null,
-        effectiveLrByTensor: effective ? Object.fromEntries(layout.tensors.map((spec) => [spec.name, summarize(effective, spec.offset, spec.offset + spec.size)])) : null,
+        effectiveLr: overallRate,
+        // One tensor: its summary is the overall one.
+        effectiveLrByTensor: effective
+          ? Object.fromEntries(layout.tensors.map((spec) => [spec.name, layout.tensors.length === 1 ? overallRate : summarize(effective, spec.offset, spec.offset + spec.size)]))
+          : null,
         effectiveLrDetail: effective && detail ? Array.from(effective.subarray(detail.offset, detail.offset + detail.size)) : null,
         evaluations: stepResult.evaluations,
         stepSize: stepResult.stepSize ?? null,
