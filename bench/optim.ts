@@ -419,7 +419,7 @@ async function benchStep(options: Options, out: string[]): Promise<void> {
       `per rep ${tfResult.perRep.map((perStep, rep) => formatRatio(perStep / gradlens.perRep[rep])).join(', ')}.`);
   }
   const effective = byKey('gradlens-effective')!;
-  out.push(`Writing the effective rates (train() always passes the buffer for adaptive rules, whatever "every" is) costs ` +
+  out.push(`Writing the effective rates (which train() asks of adaptive rules on the steps it records) costs ` +
     `${formatRatio(median(effective.perRep) / gradlensMedian)}x the plain step.`);
   out.push('');
 }
