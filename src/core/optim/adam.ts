@@ -8,7 +8,7 @@
  * (1 − βᵗ) factors, showing why early steps are too small without them.
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS } from './optimizer';
 import { norm } from '../vector';
 
 export interface AdamHyperparameters extends Hyperparameters {
@@ -39,7 +39,7 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
     fullBatch: false,
     hyperparameters: [
       LR(1e-3),
-      { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2) of the moment estimates' },
+      BETAS,
       { name: 'eps', kind: 'number', default: 1e-8, check: nonNegative, description: 'added to the denominator' },
       WEIGHT_DECAY(decoupled ? 1e-2 : 0),
       { name: 'amsgrad', kind: 'boolean', default: false, description: 'use the maximum of past second moments (AMSGrad)' },

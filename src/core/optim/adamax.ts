@@ -3,7 +3,7 @@
  *   m ← β1·m + (1 − β1)·g;  u ← max(β2·u, |g| + ε);  θ ← θ − (γ / (1 − β1ᵗ)) · m / u
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / uᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS } from './optimizer';
 import { norm } from '../vector';
 
 export interface AdamaxHyperparameters extends Hyperparameters {
@@ -27,7 +27,7 @@ export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
   fullBatch: false,
   hyperparameters: [
     LR(2e-3),
-    { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2)' },
+    BETAS,
     { name: 'eps', kind: 'number', default: 1e-8, check: nonNegative, description: 'added to |g|' },
     WEIGHT_DECAY(),
     MAXIMIZE,

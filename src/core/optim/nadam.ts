@@ -6,7 +6,7 @@
  *   θ ← θ − γ(1 − μₜ)/(1 − Π) · g/d − γ·μₜ₊₁/(1 − Π·μₜ₊₁) · m/d
  * Effective learning rate of dimension i: (γ(1 − μₜ)/(1 − Π) + γμₜ₊₁/(1 − Πμₜ₊₁)) / dᵢ.
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS, DECOUPLED_WEIGHT_DECAY } from './optimizer';
 import { norm } from '../vector';
 
 export interface NadamHyperparameters extends Hyperparameters {
@@ -33,11 +33,11 @@ export const nadam: Optimizer<NadamHyperparameters, NadamState> = {
   fullBatch: false,
   hyperparameters: [
     LR(2e-3),
-    { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2)' },
+    BETAS,
     { name: 'eps', kind: 'number', default: 1e-8, check: nonNegative, description: 'added to the denominator' },
     WEIGHT_DECAY(),
     { name: 'momentum_decay', kind: 'number', default: 4e-3, check: nonNegative, description: 'ψ in the momentum schedule μₜ' },
-    { name: 'decoupled_weight_decay', kind: 'boolean', default: false, description: 'decay θ directly, as AdamW' },
+    DECOUPLED_WEIGHT_DECAY,
     MAXIMIZE,
   ],
   init: (size) => ({ step: 0, muProduct: 1, expAvg: new Float64Array(size), expAvgSq: new Float64Array(size) }),

@@ -90,6 +90,13 @@ export const WEIGHT_DECAY = (fallback = 0): HyperparameterSpec => ({
   check: nonNegative,
   description: 'L2 penalty added to the gradient',
 });
+export const BETAS: HyperparameterSpec = { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2) of the moment estimates' };
+export const DECOUPLED_WEIGHT_DECAY: HyperparameterSpec = {
+  name: 'decoupled_weight_decay',
+  kind: 'boolean',
+  default: false,
+  description: 'decay θ directly, as AdamW',
+};
 export const MAXIMIZE: HyperparameterSpec = { name: 'maximize', kind: 'boolean', default: false, description: 'maximize the objective' };
 
 /**

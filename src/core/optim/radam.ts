@@ -7,7 +7,7 @@
  *   else:   θ ← θ − m̂·γ  (un-adapted momentum SGD while the variance estimate is unreliable)
  * Effective learning rate of dimension i (per unit of m): γ·√(1 − β2ᵗ)·r/((√vᵢ + ε)(1 − β1ᵗ)), or γ/(1 − β1ᵗ).
  */
-import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, betaPair, nonNegative, decayedGradient } from './optimizer';
+import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS, DECOUPLED_WEIGHT_DECAY } from './optimizer';
 import { norm } from '../vector';
 
 export interface RadamHyperparameters extends Hyperparameters {
@@ -32,10 +32,10 @@ export const radam: Optimizer<RadamHyperparameters, RadamState> = {
   fullBatch: false,
   hyperparameters: [
     LR(1e-3),
-    { name: 'betas', kind: 'pair', default: [0.9, 0.999], check: betaPair, description: 'decay rates (β1, β2)' },
+    BETAS,
     { name: 'eps', kind: 'number', default: 1e-8, check: nonNegative, description: 'added to √v' },
     WEIGHT_DECAY(),
-    { name: 'decoupled_weight_decay', kind: 'boolean', default: false, description: 'decay θ directly, as AdamW' },
+    DECOUPLED_WEIGHT_DECAY,
     MAXIMIZE,
   ],
   init: (size) => ({ step: 0, expAvg: new Float64Array(size), expAvgSq: new Float64Array(size) }),
