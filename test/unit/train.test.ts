@@ -157,3 +157,17 @@ describe('every optimizer on the built-in quadratic (κ = 10)', () => {
     await assert.rejects(run(definition, 'adam', {}, { steps: 1, detailTensor: 'W' }), /no tensor W \(the parameters are x\)/);
   });
 });
+
+describe('checkpoints', () => {
+  it('a run paused, saved as JSON and resumed ends exactly where an uninterrupted run does', async () => {
+    const definition = () => classifyExport('lr', findBuiltin('linear-regression')!.create()) as ScalarDefinition;
+    const options = { batchSize: 48, seed: 3, schedule: parseSchedule('plateau:patience=0,factor=0.5,threshold=0.5') };
+    const straight = await run(definition(), 'adam', { lr: 0.05, amsgrad: true }, { ...options, steps: 20 });
+    const first = await run(definition(), 'adam', { lr: 0.05, amsgrad: true }, { ...options, steps: 7 });
+    const saved = JSON.parse(JSON.stringify(first.checkpoint));
+    const resumed = await run(definition(), 'adam', { lr: 0.05, amsgrad: true }, { ...options, steps: 20, resume: saved });
+    assert.deepEqual(resumed.final, straight.final);
+    assert.deepEqual(resumed.steps.map((r) => [r.step, r.epoch, r.lr, r.loss]), straight.steps.slice(7).map((r) => [r.step, r.epoch, r.lr, r.loss]));
+    assert.ok(straight.steps.some((r) => r.lr < 0.05), 'the plateau schedule reduced the rate (its state is part of the checkpoint)');
+  });
+});

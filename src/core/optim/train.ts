@@ -7,6 +7,7 @@
 import { Objective, hessianVectorProduct } from '../analysis';
 import type { ScalarDefinition } from '../problem';
 import { Random } from '../random';
+import { fromPlain, toPlain } from './checkpoint';
 import type { Layout } from '../tensor';
 import type { AnyOptimizer } from './index';
 import { type Hyperparameters } from './optimizer';
@@ -42,6 +43,8 @@ export interface TrainOptions {
   tolerance: number | null;
   /** A tensor whose full per-dimension effective learning rates go into each record (summaries only otherwise). */
   detailTensor: string | null;
+  /** Continue a saved run (TrainResult.checkpoint) up to `steps` steps in all. */
+  resume?: Checkpoint;
   signal?: AbortSignal;
   onRecord?: (record: StepRecord) => void;
 }
@@ -88,6 +91,17 @@ export interface StepRecord {
   params: number[] | null;
 }
 
+/** Everything needed to continue a run exactly, as JSON (see checkpoint.ts). */
+export interface Checkpoint {
+  step: number;
+  params: number[];
+  optimizerState: unknown;
+  scheduleState: unknown;
+  batcher: unknown;
+  /** The current epoch's loss sum and batch count (reduce-on-plateau reads their mean). */
+  epochLoss: [number, number];
+}
+
 export interface TrainResult {
   optimizer: string;
   hyperparameters: Hyperparameters;
@@ -99,6 +113,8 @@ export interface TrainResult {
   stepsToTolerance: number | null;
   diverged: { step: number; message: string } | null;
   seconds: number;
+  /** Pause here and continue later with `resume` (the run is stopped at `final.step`). */
+  checkpoint: Checkpoint;
 }
 
 /** Hands out batches: the full batch (null), or seeded shuffles cut into batches, epoch by epoch. */
@@ -106,7 +122,7 @@ class Batcher {
   private order: number[] = [];
   private position = 0;
   epoch = 0;
-  private readonly random: Random;
+  private random: Random;
 
   constructor(
     private readonly dataSize: number | null,
@@ -114,6 +130,17 @@ class Batcher {
     seed: number,
   ) {
     this.random = new Random(seed);
+  }
+
+  save(): { order: number[]; position: number; epoch: number; random: number[] } {
+    return { order: this.order.slice(), position: this.position, epoch: this.epoch, random: this.random.snapshot() };
+  }
+
+  restore(saved: { order: number[]; position: number; epoch: number; random: number[] }): void {
+    this.order = saved.order.slice();
+    this.position = saved.position;
+    this.epoch = saved.epoch;
+    this.random = new Random(saved.random);
   }
 
   get full(): boolean {
@@ -151,7 +178,7 @@ export async function train(
   const before = new Float64Array(params.length);
   const update = new Float64Array(params.length);
   const effective = optimizer.adaptive ? new Float64Array(params.length) : null;
-  const state = optimizer.init(params.length, hyper);
+  let state = optimizer.init(params.length, hyper);
   const batcher = new Batcher(problem.dataSize, options.batchSize, options.seed);
   if (optimizer.fullBatch && !batcher.full) {
     throw new RangeError(`${optimizerName} needs the full batch (its steps assume one fixed objective): drop --batch-size`);
@@ -160,7 +187,7 @@ export async function train(
   if (detail === undefined) {
     throw new RangeError(`no tensor ${options.detailTensor} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
   }
-  const scheduleState = initialScheduleState();
+  let scheduleState = initialScheduleState();
   const baseLr = hyper.lr as number;
   const records: StepRecord[] = [];
   let stopped: TrainResult['stopped'] = 'steps';
@@ -169,6 +196,16 @@ export async function train(
   let epochLossSum = 0;
   let epochBatches = 0;
   let step = 0;
+  if (options.resume) {
+    const saved = options.resume;
+    if (saved.params.length !== params.length) throw new RangeError(`the checkpoint has ${saved.params.length} parameters, the problem ${params.length}`);
+    params.set(saved.params);
+    state = fromPlain(saved.optimizerState as never) as typeof state;
+    scheduleState = fromPlain(saved.scheduleState as never) as typeof scheduleState;
+    batcher.restore(saved.batcher as never);
+    [epochLossSum, epochBatches] = saved.epochLoss;
+    step = saved.step;
+  }
   while (step < options.steps) {
     if (options.signal?.aborted) {
       stopped = 'cancelled';
@@ -258,6 +295,14 @@ export async function train(
     stepsToTolerance,
     diverged,
     seconds: (performance.now() - started) / 1000,
+    checkpoint: {
+      step,
+      params: Array.from(params),
+      optimizerState: toPlain(state),
+      scheduleState: toPlain(scheduleState),
+      batcher: batcher.save(),
+      epochLoss: [epochLossSum, epochBatches],
+    },
   };
 }
 
