@@ -132,6 +132,7 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
     for (const result of results) process.stdout.write(`${formatRun(result, source, userThinned)}\n`);
   }
   if (outcome.error) process.stderr.write(`gradlens: ${outcome.error}\n`);
+  if (command.save && results.length === 1) fs.writeFileSync(command.save, `${JSON.stringify(results[0].checkpoint)}\n`);
   if (outcome.nothingRan) return 2;
   return outcome.error || results.some((result) => result.diverged) ? 1 : 0;
 }

@@ -3,11 +3,12 @@
  * training options, and hyper-parameter flags named after torch's arguments
  * in kebab-case (`--weight-decay`, `--betas 0.9,0.999`, bare `--nesterov`).
  */
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
 import type { HyperValue, Hyperparameters, HyperparameterSpec } from '../core/optim/optimizer';
 import { parseSchedule } from '../core/optim/schedules';
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../core/optim/train';
+import { type Checkpoint, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../core/optim/train';
 import type { OptimizerRun, ProblemSource } from '../protocol';
 import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/supervisor';
 import { UsageError, parseNumberFlag, positiveInteger, withNegativeValues } from './args';
@@ -24,6 +25,8 @@ export interface OptimizerCommand {
   output: 'text' | 'json' | 'csv';
   /** analyze: at the start, or where the optimizer ends. */
   at: 'start' | 'final';
+  /** optimize: where to write the checkpoint. */
+  save: string | null;
 }
 
 function kebab(name: string): string {
@@ -48,6 +51,8 @@ const COMMON_FLAGS = {
   'full-loss-every': { type: 'string' },
   tolerance: { type: 'string' },
   'detail-tensor': { type: 'string' },
+  save: { type: 'string' },
+  resume: { type: 'string' },
   at: { type: 'string' },
   option: { type: 'string', multiple: true },
   timeout: { type: 'string' },
@@ -82,10 +87,26 @@ export function optimizerUsage(command: OptimizerCommandName): string {
     '  --full-loss-every K   with mini-batches, also compute the full loss every K steps',
     '  --tolerance T         compare: steps until the full loss is <= T; default 1e-6',
     '  --detail-tensor NAME  include that tensor\'s full per-dimension effective learning rates in each record',
+    '  --save FILE           optimize: write a checkpoint (parameters, optimizer and schedule state) when the run ends',
+    '  --resume FILE         optimize: continue from a checkpoint up to --steps steps in all',
     '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process',
     '  --json | --csv        machine-readable output',
   ];
   return lines.join('\n');
+}
+
+function readCheckpoint(file: string): Checkpoint {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--resume ${file}: ${(error as Error).message}`);
+  }
+  const fields = ['step', 'params', 'optimizerState', 'scheduleState', 'batcher', 'epochLoss'];
+  if (saved === null || typeof saved !== 'object' || fields.some((field) => !(field in saved))) {
+    throw new UsageError(`--resume ${file}: not a GradLens checkpoint (expected ${fields.join(', ')}; write one with --save)`);
+  }
+  return saved as Checkpoint;
 }
 
 function parseHyper(spec: HyperparameterSpec, text: string | boolean): HyperValue {
@@ -196,6 +217,8 @@ export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]
     tolerance,
     detailTensor: text('detail-tensor') ?? null,
   };
+  if ((text('save') !== undefined || text('resume') !== undefined) && command !== 'optimize') throw new UsageError('--save and --resume are for optimize');
+  if (text('resume') !== undefined) train.resume = readCheckpoint(text('resume')!);
   if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
   return {
     command,
@@ -209,5 +232,6 @@ export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]
     },
     output: values.json ? 'json' : values.csv ? 'csv' : 'text',
     at,
+    save: text('save') ?? null,
   };
 }

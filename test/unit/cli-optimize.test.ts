@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -44,6 +46,18 @@ describe('gradlens optimize | compare | analyze', () => {
     assert.deepEqual([raw.hyperparameters.bias_correction, raw.hyperparameters.amsgrad], [false, true]);
     // Without bias correction the first step is γ·(1 − β1)g/(√(1 − β2)·|g| + ε), not γ·sign(g).
     assert.ok(Math.abs(raw.final.params[0] - (1 - (0.1 * 0.1 * 4) / (Math.sqrt(0.001) * 4 + 1e-8))) < 1e-12);
+  });
+
+  it('--save and --resume continue a run exactly', () => {
+    const checkpoint = path.join(os.tmpdir(), `gradlens-checkpoint-${process.pid}.json`);
+    const final = (...flags: string[]) => JSON.parse(gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'rmsprop', '--lr', '0.01', ...flags, '--json').stdout).final;
+    const straight = final('--steps', '30');
+    assert.equal(gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'rmsprop', '--lr', '0.01', '--steps', '12', '--save', checkpoint).code, 0);
+    assert.deepEqual(final('--steps', '30', '--resume', checkpoint), straight);
+    fs.rmSync(checkpoint);
+    const missing = gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'adam', '--resume', checkpoint);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--resume .*: ENOENT/);
   });
 
   it('keeps user output on stderr', () => {
