@@ -25,10 +25,9 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Problem } from '../src/api';
 import { type AnyOptimizer, findOptimizer, resolveHyperparameters } from '../src/core/optim';
 import type { Hyperparameters, Objective, StepContext } from '../src/core/optim/optimizer';
-import { squaredNormsByTensor, summarize } from '../src/core/optim/telemetry';
+import { stepSquares, summarize } from '../src/core/optim/telemetry';
 import { type TrainResult, train, trainingProblem } from '../src/core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
-import { norm } from '../src/core/vector';
 
 const load = createRequire(__filename);
 
@@ -504,8 +503,7 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
   for (let i = 0; i < n; i++) update[i] = params[i] - before[i];
   const velocityNorm = setup.optimizer.velocityNorm!;
   const parts: { label: string; run: () => unknown }[] = [
-    { label: 'squaredNormsByTensor(before) + squaredNormsByTensor(update)', run: () => [squaredNormsByTensor(layout, before), squaredNormsByTensor(layout, update)] },
-    { label: 'norm(grad)', run: () => norm(grad) },
+    { label: 'stepSquares(before, update, grad)', run: () => stepSquares(layout, before, update, grad) },
     { label: 'velocityNorm (norm of exp_avg)', run: () => velocityNorm(state) },
     { label: 'summarize(effective) overall', run: () => summarize(effective) },
     { label: 'summarize(effective) per tensor', run: () => layout.tensors.map((spec) => summarize(effective, spec.offset, spec.offset + spec.size)) },

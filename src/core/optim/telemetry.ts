@@ -66,11 +66,21 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
   return { min, max, q25: quantile(0.25), median: quantile(0.5), q75: quantile(0.75), histogram: { edges, counts, sampled: total } };
 }
 
-/** Σv² over each named tensor of the layout, in layout order (overall norms follow by summing). */
-export function squaredNormsByTensor(layout: Layout, vector: Float64Array): number[] {
-  return layout.tensors.map((spec) => {
-    let sum = 0;
-    for (let i = spec.offset; i < spec.offset + spec.size; i++) sum += vector[i] * vector[i];
-    return sum;
-  });
+/** Per tensor, in one pass: Σθ², Σ(Δθ)² and Σg² (overall norms follow by summing). */
+export function stepSquares(layout: Layout, before: Float64Array, update: Float64Array, grad: Float64Array): { before: number[]; update: number[]; grad: number[] } {
+  const sums = { before: [] as number[], update: [] as number[], grad: [] as number[] };
+  for (const spec of layout.tensors) {
+    let parameter = 0;
+    let change = 0;
+    let gradient = 0;
+    for (let i = spec.offset; i < spec.offset + spec.size; i++) {
+      parameter += before[i] * before[i];
+      change += update[i] * update[i];
+      gradient += grad[i] * grad[i];
+    }
+    sums.before.push(parameter);
+    sums.update.push(change);
+    sums.grad.push(gradient);
+  }
+  return sums;
 }

@@ -11,9 +11,8 @@ import { fromPlain, toPlain } from './checkpoint';
 import type { Layout } from '../tensor';
 import type { AnyOptimizer } from './index';
 import { type Hyperparameters } from './optimizer';
-import { norm } from '../vector';
 import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
-import { type Summary, squaredNormsByTensor, summarize } from './telemetry';
+import { type Summary, stepSquares, summarize } from './telemetry';
 
 /** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
 export interface TrainingProblem {
@@ -241,8 +240,7 @@ export async function train(
         : null;
     for (let i = 0; i < params.length; i++) update[i] = params[i] - before[i];
     if (recorded) {
-      const beforeSquares = squaredNormsByTensor(layout, before);
-      const updateSquares = squaredNormsByTensor(layout, update);
+      const { before: beforeSquares, update: updateSquares, grad: gradSquares } = stepSquares(layout, before, update, grad);
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
       const updateNorm = Math.sqrt(sum(updateSquares));
       const overallRate = effective ? summarize(effective) : null;
@@ -252,7 +250,7 @@ export async function train(
         lr,
         loss,
         fullLoss,
-        gradNorm: norm(grad),
+        gradNorm: Math.sqrt(sum(gradSquares)),
         updateNorm,
         updateRatio: updateNorm / (Math.sqrt(sum(beforeSquares)) || 1),
         updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, Math.sqrt(updateSquares[t]) / (Math.sqrt(beforeSquares[t]) || 1)])),
