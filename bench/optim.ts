@@ -25,7 +25,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Problem } from '../src/api';
 import { type AnyOptimizer, findOptimizer, resolveHyperparameters } from '../src/core/optim';
 import type { Hyperparameters, Objective, StepContext } from '../src/core/optim/optimizer';
-import { stepSquares, summarize } from '../src/core/optim/telemetry';
+import { range, stepSquares, summarize } from '../src/core/optim/telemetry';
 import { type TrainResult, train, trainingProblem } from '../src/core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
 
@@ -502,11 +502,17 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
   const update = new Float64Array(n);
   for (let i = 0; i < n; i++) update[i] = params[i] - before[i];
   const velocityNorm = setup.optimizer.velocityNorm!;
+  // As train() does: exact ranges per tensor, the overall range from them.
+  const ranges = layout.tensors.map((spec) => range(effective, spec.offset, spec.offset + spec.size));
+  const overall: [number, number] = [Math.min(...ranges.map(([low]) => low)), Math.max(...ranges.map(([, high]) => high))];
   const parts: { label: string; run: () => unknown }[] = [
     { label: 'stepSquares(before, update, grad)', run: () => stepSquares(layout, before, update, grad) },
     { label: 'velocityNorm (norm of exp_avg)', run: () => velocityNorm(state) },
-    { label: 'summarize(effective) overall', run: () => summarize(effective) },
-    { label: 'summarize(effective) per tensor', run: () => layout.tensors.map((spec) => summarize(effective, spec.offset, spec.offset + spec.size)) },
+    { label: 'range(effective) per tensor', run: () => layout.tensors.map((spec) => range(effective, spec.offset, spec.offset + spec.size)) },
+    {
+      label: 'summarize(effective) per tensor and overall, ranges known',
+      run: () => layout.tensors.map((spec, t) => summarize(effective, spec.offset, spec.offset + spec.size, ranges[t])).concat(summarize(effective, 0, n, overall)),
+    },
   ];
   const inner = n >= 1_000_000 ? 5 : 20;
   return parts.map(({ label, run }) => {

@@ -25,14 +25,22 @@ export interface Summary {
 export const HISTOGRAM_BINS = 32;
 export const SAMPLE_LIMIT = 4096;
 
-export function summarize(values: Float64Array, start = 0, end = values.length, bins = HISTOGRAM_BINS): Summary | null {
-  if (end <= start) return null;
+/** Exact min and max of values[start, end). */
+export function range(values: Float64Array, start = 0, end = values.length): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   for (let i = start; i < end; i++) {
-    if (values[i] < min) min = values[i];
-    if (values[i] > max) max = values[i];
+    const value = values[i];
+    if (value < min) min = value;
+    if (value > max) max = value;
   }
+  return [min, max];
+}
+
+/** `known` is the exact [min, max] when the caller has it already (saves a pass). */
+export function summarize(values: Float64Array, start = 0, end = values.length, known?: [number, number], bins = HISTOGRAM_BINS): Summary | null {
+  if (end <= start) return null;
+  const [min, max] = known ?? range(values, start, end);
   const logarithmic = min > 0 && max / min > 10;
   const low = logarithmic ? Math.log(min) : min;
   const high = logarithmic ? Math.log(max) : max;

@@ -12,7 +12,7 @@ import type { Layout } from '../tensor';
 import type { AnyOptimizer } from './index';
 import { type Hyperparameters } from './optimizer';
 import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
-import { type Summary, stepSquares, summarize } from './telemetry';
+import { type Summary, range, stepSquares, summarize } from './telemetry';
 
 /** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
 export interface TrainingProblem {
@@ -243,7 +243,11 @@ export async function train(
       const { before: beforeSquares, update: updateSquares, grad: gradSquares } = stepSquares(layout, before, update, grad);
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
       const updateNorm = Math.sqrt(sum(updateSquares));
-      const overallRate = effective ? summarize(effective) : null;
+      // Per-tensor summaries first; the overall one reuses their exact ranges instead of another pass.
+      // (An empty tensor's range is [Infinity, -Infinity], which changes neither end.)
+      const tensorRanges = effective ? layout.tensors.map((spec) => range(effective, spec.offset, spec.offset + spec.size)) : [];
+      const overallRange: [number, number] = [Math.min(...tensorRanges.map(([low]) => low)), Math.max(...tensorRanges.map(([, high]) => high))];
+      const overallRate = effective ? summarize(effective, 0, effective.length, overallRange) : null;
       const record: StepRecord = {
         step,
         epoch,
@@ -258,7 +262,7 @@ export async function train(
         effectiveLr: overallRate,
         // One tensor: its summary is the overall one.
         effectiveLrByTensor: effective
-          ? Object.fromEntries(layout.tensors.map((spec) => [spec.name, layout.tensors.length === 1 ? overallRate : summarize(effective, spec.offset, spec.offset + spec.size)]))
+          ? Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, layout.tensors.length === 1 ? overallRate : summarize(effective, spec.offset, spec.offset + spec.size, tensorRanges[t])]))
           : null,
         effectiveLrDetail: effective && detail ? Array.from(effective.subarray(detail.offset, detail.offset + detail.size)) : null,
         evaluations: stepResult.evaluations,
