@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import type { Message } from 'esbuild';
+import { formatLocation } from './stack';
 
 export const PROBLEM_FILE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
@@ -14,11 +15,12 @@ export class LoadError extends Error {
   override name = 'LoadError';
 }
 
-export function formatBuildMessage(message: Message, cwd: string): string {
+/** esbuild's locations are relative to its working directory, `baseDir`. */
+function formatBuildMessage(message: Message, baseDir: string, cwd: string): string {
   const location = message.location;
   if (!location) return message.text;
-  const file = path.relative(cwd, path.resolve(location.file)) || location.file;
-  return `${file}:${location.line}:${location.column + 1}: ${message.text}`;
+  const file = path.resolve(baseDir, location.file);
+  return `${formatLocation({ file, line: location.line, column: location.column + 1 }, cwd)}: ${message.text}`;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function bundleProblemFile(file: string, apiModule: string, cwd = p
   } catch (error) {
     const failure = error as { errors?: Message[] };
     if (Array.isArray(failure.errors) && failure.errors.length > 0) {
-      throw new LoadError(failure.errors.map((message) => formatBuildMessage(message, cwd)).join('\n'));
+      throw new LoadError(failure.errors.map((message) => formatBuildMessage(message, path.dirname(file), cwd)).join('\n'));
     }
     throw error;
   }

@@ -3,9 +3,9 @@
  * takes the runner process down, that problem gets an error result and a
  * fresh process carries on with the rest.
  */
-import * as path from 'node:path';
 import { type CheckOptions, type CheckResult, errorResult } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
+import { displayPath } from './stack';
 import { DEFAULT_LIMITS, type RunnerLimits, type SupervisionEvents, supervise } from './supervisor';
 
 export { DEFAULT_LIMITS, type RunnerLimits, workerPath } from './supervisor';
@@ -28,10 +28,6 @@ export interface RunnerEvents extends SupervisionEvents {
   onProgress?: (file: string, problem: string, done: number, total: number) => void;
   onProblemStarted?: (file: string, problem: string) => void;
   onResult?: (report: ProblemReport) => void;
-}
-
-export function displayPath(file: string): string {
-  return path.relative(process.cwd(), file) || file;
 }
 
 /** Checks the problems of one file (all, or `only` those) in sandboxed processes. */

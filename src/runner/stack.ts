@@ -26,7 +26,13 @@ export function userFrame(error: unknown, sources: readonly string[]): SourceLoc
   return null;
 }
 
+/** A path as messages show it: relative to `cwd` when inside it, else absolute. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const absolute = path.resolve(cwd, file);
+  const relative = path.relative(cwd, absolute);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative;
+}
+
 export function formatLocation(location: SourceLocation, cwd = process.cwd()): string {
-  const relative = path.relative(cwd, location.file);
-  return `${relative.startsWith('..') ? location.file : relative}:${location.line}:${location.column}`;
+  return `${displayPath(location.file, cwd)}:${location.line}:${location.column}`;
 }

@@ -7,6 +7,7 @@ import * as inspector from 'node:inspector';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { formatLocation } from './stack';
 import { HANG_REPORT_FD, type HangReport, type WatchdogMessage } from './watchdog';
 
 function runWatchdogThread(port: MessagePort): void {
@@ -46,11 +47,10 @@ function runWatchdogThread(port: MessagePort): void {
       if (entry.originalSource === undefined || entry.originalLine === undefined) continue;
       const source = path.resolve(path.dirname(map.file), entry.originalSource.replace(/^file:\/\//, ''));
       if (!map.sources.includes(source)) continue;
-      const relative = path.relative(map.cwd, source);
       hang = {
         reason,
         problem,
-        location: `${relative.startsWith('..') ? source : relative}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`,
+        location: formatLocation({ file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 }, map.cwd),
         functionName: frame.functionName || null,
       };
       break;

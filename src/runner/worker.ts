@@ -9,15 +9,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { locateExport } from '../core/exports';
 import { checkProblem, describeFailure, errorResult } from '../core/gradcheck';
-import { discoverProblems } from '../core/problem';
 import { analyzeCriticalPoint } from '../core/analysis';
 import { findOptimizer } from '../core/optim';
 import { type StepRecord, type TrainResult, train as trainProblem, trainingProblem } from '../core/optim/train';
-import { type ScalarDefinition, classifyExport } from '../core/problem';
+import { type ScalarDefinition, classifyExport, discoverProblems } from '../core/problem';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
 import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, WorkerToParent } from '../protocol';
 import { LoadError, bundleProblemFile } from './bundle';
-import { formatLocation, userFrame } from './stack';
+import { displayPath, formatLocation, userFrame } from './stack';
 import { Watchdog } from './watchdog';
 
 const API_MODULE = path.join(__dirname, 'api.js');
@@ -49,7 +48,7 @@ function locate(error: unknown): string {
 }
 
 function describeLoadError(error: unknown, file: string): string {
-  const relative = formatLocation({ file, line: 0, column: 0 }).replace(/:0:0$/, '');
+  const relative = displayPath(file);
   if (error instanceof LoadError) return error.message;
   const code = (error as { code?: string }).code;
   const frame = userFrame(error, userSources);
@@ -107,7 +106,7 @@ async function check(request: CheckRequest): Promise<void> {
   const { file, definitions, discovered } = loaded;
   const exportLocation = (name: string): string => {
     const line = discovered.find((entry) => entry.name === name)?.line ?? 1;
-    return formatLocation({ file, line, column: 1 }).replace(/:1$/, '');
+    return `${displayPath(file)}:${line}`;
   };
   // Errors that did not come with a place in user code point at the export.
   const located = (name: string, error: string): string => (error.includes('(at ') ? error : `${error} (at ${exportLocation(name)})`);
