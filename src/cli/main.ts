@@ -178,6 +178,11 @@ function readVersion(): string {
 }
 
 if (require.main === module) {
+  // `gradlens ... | head` closes stdout early: stop quietly, as other command-line tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

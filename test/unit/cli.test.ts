@@ -138,6 +138,14 @@ describe('gradlens check', () => {
     assert.match(report.errors[0].error, /syntax-error\.grad\.ts:3/);
   });
 
+  it('stops quietly when its output is closed early (| head)', () => {
+    // Megabytes of JSON: head has certainly gone before the CLI finishes writing.
+    const command = `"${process.execPath}" "${cli}" optimize builtin:rosenbrock --optimizer adam --steps 3000 --json | head -c 1`;
+    const result = spawnSync('sh', ['-c', command], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.stdout, '{');
+    assert.doesNotMatch(result.stderr, /EPIPE|Unhandled/);
+  });
+
   it('prints usage for --help', () => {
     const { code, stdout } = gradlens('check', '--help');
     assert.equal(code, 0);
