@@ -10,7 +10,6 @@ import { Random } from './random';
 import {
   type CheckTarget,
   type Evaluations,
-  type MaybePromise,
   UserCodeError,
   layerTarget,
   noEvaluations,
@@ -221,10 +220,6 @@ class Recorder {
   }
 }
 
-async function settle<T>(value: MaybePromise<T>): Promise<T> {
-  return value;
-}
-
 /** Runs one check on a target; throws user and validation errors with the place they happened in `where`. */
 class Engine {
   readonly recorder: Recorder;
@@ -268,7 +263,7 @@ class Engine {
 
   private async gradient(): Promise<Float64Array> {
     try {
-      return await settle(this.target.gradient());
+      return await this.target.gradient();
     } catch (error) {
       this.fail(error);
     }
