@@ -25,7 +25,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Problem } from '../src/api';
 import { type AnyOptimizer, findOptimizer, resolveHyperparameters } from '../src/core/optim';
 import type { Hyperparameters, Objective, StepContext } from '../src/core/optim/optimizer';
-import { range, stepSquares, summarize } from '../src/core/optim/telemetry';
+import { stepStatistics, summarize } from '../src/core/optim/telemetry';
 import { type TrainResult, train, trainingProblem } from '../src/core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
 
@@ -499,16 +499,13 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
   const effective = new Float64Array(n);
   const state = setup.optimizer.init(n, setup.hyper);
   setup.optimizer.step({ params, grad, loss: 0, lr: LR, hyper: setup.hyper, objective: NO_OBJECTIVE, effectiveLearningRate: effective }, state);
-  const update = new Float64Array(n);
-  for (let i = 0; i < n; i++) update[i] = params[i] - before[i];
   const velocityNorm = setup.optimizer.velocityNorm!;
-  // As train() does: exact ranges per tensor, the overall range from them.
-  const ranges = layout.tensors.map((spec) => range(effective, spec.offset, spec.offset + spec.size));
+  // As train() does: update, squares and exact ranges per tensor in one pass, the overall range from them.
+  const ranges = stepStatistics(layout, before, params, grad, effective).effectiveRange;
   const overall: [number, number] = [Math.min(...ranges.map(([low]) => low)), Math.max(...ranges.map(([, high]) => high))];
   const parts: { label: string; run: () => unknown }[] = [
-    { label: 'stepSquares(before, update, grad)', run: () => stepSquares(layout, before, update, grad) },
+    { label: 'stepStatistics(before, after, grad, effective): update, squares, ranges', run: () => stepStatistics(layout, before, params, grad, effective) },
     { label: 'velocityNorm (norm of exp_avg)', run: () => velocityNorm(state) },
-    { label: 'range(effective) per tensor', run: () => layout.tensors.map((spec) => range(effective, spec.offset, spec.offset + spec.size)) },
     {
       label: 'summarize(effective) per tensor and overall, ranges known',
       run: () => layout.tensors.map((spec, t) => summarize(effective, spec.offset, spec.offset + spec.size, ranges[t])).concat(summarize(effective, 0, n, overall)),

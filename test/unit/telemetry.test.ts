@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SAMPLE_LIMIT, summarize } from '../../src/core/optim/telemetry';
+import type { Layout } from '../../src/core/tensor';
+import { SAMPLE_LIMIT, stepStatistics, summarize } from '../../src/core/optim/telemetry';
 
 describe('telemetry summaries', () => {
   it('reads quartiles of 1..1000 off the histogram to within one bin', () => {
@@ -33,5 +34,21 @@ describe('telemetry summaries', () => {
     assert.deepEqual([constant.min, constant.median, constant.max], [3, 3, 3]);
     const signed = summarize(Float64Array.from([-1, 0, 1, 2]))!;
     assert.deepEqual([signed.min, signed.max], [-1, 2]);
+  });
+});
+
+describe('stepStatistics', () => {
+  it('sums squares of parameters, update and gradient and effective-rate ranges per tensor, by hand', () => {
+    const layout: Layout = { size: 3, tensors: [{ name: 'W', shape: [2], offset: 0, size: 2, form: 'typed' }, { name: 'b', shape: [1], offset: 2, size: 1, form: 'typed' }] };
+    const before = Float64Array.of(1, -2, 3);
+    const after = Float64Array.of(0.5, -1, 3.5);
+    const grad = Float64Array.of(2, 0, -1);
+    const effective = Float64Array.of(0.1, 0.3, 0.2);
+    const statistics = stepStatistics(layout, before, after, grad, effective);
+    assert.deepEqual(statistics.before, [1 + 4, 9]);
+    assert.deepEqual(statistics.update, [0.25 + 1, 0.25]);
+    assert.deepEqual(statistics.grad, [4, 1]);
+    assert.deepEqual(statistics.effectiveRange, [[0.1, 0.3], [0.2, 0.2]]);
+    assert.deepEqual(stepStatistics(layout, before, after, grad, null).effectiveRange, []);
   });
 });

@@ -74,21 +74,51 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
   return { min, max, q25: quantile(0.25), median: quantile(0.5), q75: quantile(0.75), histogram: { edges, counts, sampled: total } };
 }
 
-/** Per tensor, in one pass: Σθ², Σ(Δθ)² and Σg² (overall norms follow by summing). */
-export function stepSquares(layout: Layout, before: Float64Array, update: Float64Array, grad: Float64Array): { before: number[]; update: number[]; grad: number[] } {
-  const sums = { before: [] as number[], update: [] as number[], grad: [] as number[] };
+/** Per tensor: Σθ², Σ(Δθ)², Σg² and the exact range of the effective rates (overall norms follow by summing). */
+export interface StepStatistics {
+  before: number[];
+  update: number[];
+  grad: number[];
+  /** [min, max] of `effective` per tensor; empty when there are no effective rates. */
+  effectiveRange: [number, number][];
+}
+
+/**
+ * The statistics of a recorded step in one read of each vector instead of one
+ * pass per statistic: the loop is memory-bound, so the passes, not the
+ * arithmetic, are the cost (bench/optim.ts).
+ */
+export function stepStatistics(
+  layout: Layout,
+  before: Float64Array,
+  after: Float64Array,
+  grad: Float64Array,
+  effective: Float64Array | null,
+): StepStatistics {
+  const statistics: StepStatistics = { before: [], update: [], grad: [], effectiveRange: [] };
   for (const spec of layout.tensors) {
     let parameter = 0;
     let change = 0;
     let gradient = 0;
-    for (let i = spec.offset; i < spec.offset + spec.size; i++) {
-      parameter += before[i] * before[i];
-      change += update[i] * update[i];
+    let low = Infinity;
+    let high = -Infinity;
+    const end = spec.offset + spec.size;
+    for (let i = spec.offset; i < end; i++) {
+      const value = before[i];
+      const delta = after[i] - value;
+      parameter += value * value;
+      change += delta * delta;
       gradient += grad[i] * grad[i];
+      if (effective) {
+        const rate = effective[i];
+        if (rate < low) low = rate;
+        if (rate > high) high = rate;
+      }
     }
-    sums.before.push(parameter);
-    sums.update.push(change);
-    sums.grad.push(gradient);
+    statistics.before.push(parameter);
+    statistics.update.push(change);
+    statistics.grad.push(gradient);
+    if (effective) statistics.effectiveRange.push([low, high]);
   }
-  return sums;
+  return statistics;
 }

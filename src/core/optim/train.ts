@@ -12,7 +12,7 @@ import type { Layout } from '../tensor';
 import type { AnyOptimizer } from './index';
 import { type Hyperparameters } from './optimizer';
 import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
-import { type Summary, range, stepSquares, summarize } from './telemetry';
+import { type Summary, stepStatistics, summarize } from './telemetry';
 
 /** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
 export interface TrainingProblem {
@@ -175,7 +175,6 @@ export async function train(
   const layout = problem.layout;
   const params = problem.initial.slice();
   const before = new Float64Array(params.length);
-  const update = new Float64Array(params.length);
   const effective = optimizer.adaptive ? new Float64Array(params.length) : null;
   let state = optimizer.init(params.length, hyper);
   const batcher = new Batcher(problem.dataSize, options.batchSize, options.seed);
@@ -238,14 +237,13 @@ export async function train(
       : options.fullLossEvery > 0 && step % options.fullLossEvery === 0
         ? await problem.loss(before, null)
         : null;
-    for (let i = 0; i < params.length; i++) update[i] = params[i] - before[i];
     if (recorded) {
-      const { before: beforeSquares, update: updateSquares, grad: gradSquares } = stepSquares(layout, before, update, grad);
+      const statistics = stepStatistics(layout, before, params, grad, effective);
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-      const updateNorm = Math.sqrt(sum(updateSquares));
-      // Per-tensor summaries first; the overall one reuses their exact ranges instead of another pass.
+      const updateNorm = Math.sqrt(sum(statistics.update));
+      // Per-tensor summaries reuse the exact ranges; the overall range follows from them.
       // (An empty tensor's range is [Infinity, -Infinity], which changes neither end.)
-      const tensorRanges = effective ? layout.tensors.map((spec) => range(effective, spec.offset, spec.offset + spec.size)) : [];
+      const tensorRanges = statistics.effectiveRange;
       const overallRange: [number, number] = [Math.min(...tensorRanges.map(([low]) => low)), Math.max(...tensorRanges.map(([, high]) => high))];
       const overallRate = effective ? summarize(effective, 0, effective.length, overallRange) : null;
       const record: StepRecord = {
@@ -254,10 +252,10 @@ export async function train(
         lr,
         loss,
         fullLoss,
-        gradNorm: Math.sqrt(sum(gradSquares)),
+        gradNorm: Math.sqrt(sum(statistics.grad)),
         updateNorm,
-        updateRatio: updateNorm / (Math.sqrt(sum(beforeSquares)) || 1),
-        updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, Math.sqrt(updateSquares[t]) / (Math.sqrt(beforeSquares[t]) || 1)])),
+        updateRatio: updateNorm / (Math.sqrt(sum(statistics.before)) || 1),
+        updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, Math.sqrt(statistics.update[t]) / (Math.sqrt(statistics.before[t]) || 1)])),
         velocityNorm: optimizer.velocityNorm?.(state) ?? null,
         effectiveLr: overallRate,
         // One tensor: its summary is the overall one.
