@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'test/artifacts/', 'test/fixtures/'] },
+  { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'test/artifacts/', 'test/fixtures/', 'test/host/workspace/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
