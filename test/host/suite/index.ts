@@ -17,6 +17,7 @@ import Mocha from 'mocha';
 export const RESULT_PREFIX = 'GRADLENS_HOST_RESULT ';
 
 export function run(): Promise<void> {
+  process.setSourceMapsEnabled(true); // stacks point at test/host/suite/*.ts
   const mocha = new Mocha({
     ui: 'bdd',
     reporter: 'spec',

@@ -1,0 +1,424 @@
+// Runs GradLens in a real VS Code 1.100.3 extension host (code-server, driven by headless Chromium).
+//
+//   node test/host/run.mjs [--phase 1|2] [--grep REGEX] [--timeout SECONDS] [--vsix FILE] [--keep]
+//
+// Phase 1: the mocha suite out/test/host/suite (compiled from test/host/suite/*.ts by `npm run compile`)
+//          in an extension host with extensionDevelopmentPath = this repo, on a fresh copy of
+//          test/host/workspace/. The host's console (mocha's spec output) is streamed to stdout.
+// Phase 2: as a user would: the packaged gradlens-<version>.vsix (`npm run package`) installed into a
+//          fresh extensions dir, the workbench on a copy of examples/, Quick Open a buggy example,
+//          F1 "GradLens: Check Gradients", Enter, and the failure notification must show.
+//
+// Builds nothing: run `npm run build && npm run compile && npm run package` first (npm test does).
+// Installs the host on first use (test/host/install-host.mjs). Scratch state, logs and screenshots go
+// to test/artifacts/ (git-ignored); the last line is a summary, test/artifacts/host/result.json the same as JSON.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { format, parseArgs } from 'node:util';
+import { CHROMIUM, REPO_ROOT, installHost } from './install-host.mjs';
+
+/** Phase 2's expectations. The notification wording may change: adjust it here. */
+export const PALETTE_FLOW = {
+  /** A file of examples/ with a deliberately buggy problem, opened through Quick Open. */
+  file: 'softmax-classifier.grad.ts',
+  /** The palette row (category: title) that is run. */
+  command: 'GradLens: Check Gradients',
+  /** A notification toast whose text matches this shows the failure. */
+  failureToast: /GradLens\b[\s\S]*\bfail/i,
+  /** Seconds from Enter to that toast (bundling and checking run in the sandboxed runner). */
+  toastTimeout: 120,
+};
+
+const ARTIFACTS = path.join(REPO_ROOT, 'test', 'artifacts');
+const SCRATCH = path.join(ARTIFACTS, 'host');
+const TESTS_PATH = path.join(REPO_ROOT, 'out', 'test', 'host', 'suite', 'index');
+const FIXTURE_WORKSPACE = path.join(REPO_ROOT, 'test', 'host', 'workspace');
+const RESULT_PREFIX = 'GRADLENS_HOST_RESULT ';
+const started = Date.now();
+const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+const say = (line) => console.log(`[host ${seconds()} s] ${line}`);
+
+// ---------------------------------------------------------------- cleanup on every path
+const cleanups = [];
+/** Registers fn to run once at the end, on failure or on a signal; returns an unregister function. */
+function onCleanup(fn) {
+  cleanups.push(fn);
+  return () => cleanups.splice(cleanups.indexOf(fn), 1);
+}
+async function cleanup() {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()();
+    } catch (error) {
+      console.error(`[host] cleanup: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+}
+/** Last resort (process.exit inside a handler): synchronous SIGKILL of every server process group still running. */
+const serverGroups = new Set();
+process.on('exit', () => {
+  for (const pid of serverGroups) killGroup(pid, 'SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    console.error(`\n[host] ${signal}: stopping the server and the browser`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal); // the server was started detached: its own process group
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function freshDir(dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A fresh temporary copy of a folder (removed at the end unless --keep). */
+function tempCopy(source, label, keep) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gradlens-host-${label}-`));
+  fs.cpSync(source, dir, { recursive: true });
+  if (!keep) onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Scratch state of one server: HOME, user data, config (keeps the real home clean). */
+function scratch(name) {
+  const dir = freshDir(path.join(SCRATCH, name));
+  const paths = {
+    dir,
+    home: path.join(dir, 'home'),
+    userData: path.join(dir, 'user-data'),
+    extensions: path.join(dir, 'extensions'),
+    config: path.join(dir, 'config.yaml'),
+    serverLog: path.join(dir, 'server.log'),
+    workbenchLog: path.join(dir, 'workbench.log'),
+  };
+  for (const sub of [paths.home, paths.userData, paths.extensions]) fs.mkdirSync(sub, { recursive: true });
+  fs.writeFileSync(paths.config, 'auth: none\ncert: false\n');
+  return paths;
+}
+
+function serverArgs(host, s) {
+  return [host.entry, '--config', s.config, '--user-data-dir', s.userData, '--extensions-dir', s.extensions, '--disable-telemetry', '--disable-update-check'];
+}
+
+function serverEnv(s, extra = {}) {
+  const env = { ...process.env, HOME: s.home, XDG_CONFIG_HOME: path.join(s.home, '.config'), XDG_DATA_HOME: path.join(s.home, '.local', 'share'), XDG_CACHE_HOME: path.join(s.home, '.cache'), ...extra };
+  delete env.VSCODE_IPC_HOOK_CLI; // when run from a VS Code terminal
+  return env;
+}
+
+/** Starts code-server on a free port; resolves once it listens. Killed by cleanup(). */
+async function startServer(host, s, workspace, env = {}) {
+  const port = await freePort();
+  const log = fs.createWriteStream(s.serverLog);
+  const child = spawn(process.execPath, [...serverArgs(host, s), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', workspace], {
+    env: serverEnv(s, env),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  serverGroups.add(child.pid);
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  onCleanup(async () => {
+    if (killGroup(child.pid, 'SIGTERM')) {
+      const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      killGroup(child.pid, 'SIGKILL'); // extension host and watchers, if still there
+    }
+    serverGroups.delete(child.pid);
+    log.end();
+  });
+  let output = '';
+  const listening = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`code-server did not listen within 60 s (log: ${path.relative(REPO_ROOT, s.serverLog)})`)), 60000);
+    const onData = (chunk) => {
+      log.write(chunk);
+      output += chunk;
+      if (output.includes('HTTP server listening on')) {
+        clearTimeout(timer);
+        output = '';
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`code-server exited (${code}) before listening:\n${output.slice(-2000)}`));
+    });
+  });
+  await listening;
+  return { port, authority: `127.0.0.1:${port}` };
+}
+
+async function launchBrowser(s) {
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch {
+    throw new Error('playwright-core is not installed: run `npm ci`');
+  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    env: { ...process.env, HOME: s.home },
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  onCleanup(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const workbenchLog = fs.createWriteStream(s.workbenchLog);
+  onCleanup(() => new Promise((resolve) => workbenchLog.end(resolve)));
+  page.on('console', (message) => workbenchLog.write(`[console.${message.type()}] ${message.text()}\n`));
+  page.on('pageerror', (error) => workbenchLog.write(`[pageerror] ${error.message}\n`));
+  return { page, workbenchLog };
+}
+
+function workbenchUrl(authority, workspace, payload) {
+  return `http://${authority}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+async function screenshot(page, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  try {
+    await page.screenshot({ path: file });
+    say(`screenshot ${path.relative(REPO_ROOT, file)}`);
+  } catch (error) {
+    say(`screenshot ${name} failed: ${error instanceof Error ? error.message : error}`);
+  }
+}
+
+/**
+ * Workbench messages not worth showing on stdout (they stay in test/artifacts/host/phase1/workbench.log).
+ * The extension host's console.log (mocha's output, the extension's own logging) reaches codeAutomationLog
+ * mixed with the workbench's own log; these are the workbench's.
+ */
+const NOISE = [
+  /^Resolv(ing|ed) connection token/,
+  /^Creating a socket/,
+  /^Updating additional builtin extensions cache/,
+  /^\[Service Worker\]/,
+  /^ChatSessionStore:/,
+  /ENOTFOUND|ERR_NAME_NOT_RESOLVED/, // extension gallery queries (offline)
+  /vsda/,
+  /same-origin iframe/,
+  /DialogService: refused to show dialog in tests/,
+];
+
+// ---------------------------------------------------------------- phase 1: the mocha suite
+async function runSuite(host, options) {
+  const s = scratch('phase1');
+  if (!fs.existsSync(`${TESTS_PATH}.js`)) throw new Error(`${path.relative(REPO_ROOT, TESTS_PATH)}.js is missing: run \`npm run compile\` first`);
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
+  const workspace = tempCopy(FIXTURE_WORKSPACE, 'workspace', options.keep);
+  const env = {};
+  if (options.grep) env.GRADLENS_HOST_GREP = options.grep;
+  const { authority } = await startServer(host, s, workspace, env);
+  say(`phase 1: server on ${authority}, workspace ${workspace}`);
+  const { page, workbenchLog } = await launchBrowser(s);
+
+  let result;
+  let done;
+  const exited = new Promise((resolve) => (done = resolve));
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    // args: console arguments of the workbench log, a format string first (mocha's spec reporter uses %s, %d).
+    const list = [].concat(args);
+    const text = typeof list[0] === 'string' ? format(...list) : list.map((arg) => JSON.stringify(arg)).join(' ');
+    workbenchLog.write(`[${type}] ${text}\n`);
+    if (text.startsWith(RESULT_PREFIX)) {
+      try {
+        result = JSON.parse(text.slice(RESULT_PREFIX.length));
+      } catch {
+        /* an unrelated line */
+      }
+      return;
+    }
+    if (NOISE.some((pattern) => pattern.test(text))) return;
+    console.log(type === 'error' ? `[host error] ${text}` : text);
+  });
+  await page.exposeFunction('codeAutomationExit', (code) => done(code));
+  const payload = [
+    ['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`],
+    ['extensionTestsPath', `vscode-remote://${authority}${TESTS_PATH}`],
+    ['skipWelcome', 'true'],
+  ];
+  await page.goto(workbenchUrl(authority, workspace, payload));
+  say(`phase 1: workbench loaded, waiting for the suite (timeout ${options.timeout} s)`);
+  let timer;
+  const code = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeout * 1000)))]);
+  clearTimeout(timer);
+  await screenshot(page, 'host-suite');
+  await cleanup();
+  if (code === 'timeout') say(`phase 1: no codeAutomationExit within ${options.timeout} s`);
+  else say(`phase 1: extension host exited with ${code}`);
+  return { exitCode: code, passed: result?.passed ?? 0, failed: result?.failed ?? (code === 0 ? 0 : 1), pending: result?.pending ?? 0, reported: Boolean(result), logs: path.relative(REPO_ROOT, s.dir) };
+}
+
+// ---------------------------------------------------------------- phase 2: the palette, as a user would
+async function installVsix(host, s, vsix) {
+  const child = spawn(process.execPath, [...serverArgs(host, s), '--install-extension', vsix], { env: serverEnv(s), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise((resolve) => child.on('exit', (exitCode, signal) => resolve(signal ?? exitCode)));
+  fs.writeFileSync(path.join(s.dir, 'install-extension.log'), output);
+  if (code !== 0 || !/successfully installed/i.test(output)) throw new Error(`installing ${path.basename(vsix)} failed (${code}):\n${output.trim()}`);
+}
+
+/** Opens the quick input with `key`, types `text` and waits for a row containing `row`; retries while the list is not ready. */
+async function quickPick(page, key, text, row) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  const match = page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(key);
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    await page.keyboard.type(text);
+    try {
+      await match.waitFor({ timeout: 2000 });
+      return attempt;
+    } catch (error) {
+      if (attempt >= 20) throw new Error(`"${row}" never appeared after ${key} + "${text}" (${attempt} attempts): ${error instanceof Error ? error.message : error}`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+  }
+}
+
+async function runPaletteFlow(host, options) {
+  const s = scratch('phase2');
+  const version = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
+  const vsix = path.resolve(options.vsix ?? path.join(REPO_ROOT, `gradlens-${version}.vsix`));
+  if (!fs.existsSync(vsix)) throw new Error(`${path.relative(REPO_ROOT, vsix)} is missing: run \`npm run package\` first`);
+  await installVsix(host, s, vsix);
+  say(`phase 2: installed ${path.basename(vsix)} into ${path.relative(REPO_ROOT, s.extensions)}`);
+  const workspace = tempCopy(path.join(REPO_ROOT, 'examples'), 'examples', options.keep);
+  const { authority } = await startServer(host, s, workspace);
+  const { page } = await launchBrowser(s);
+  try {
+    await page.goto(workbenchUrl(authority, workspace, [['skipWelcome', 'true']]));
+    await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60000 });
+    await page.waitForSelector('.explorer-folders-view', { timeout: 60000 });
+    say('phase 2: workbench ready');
+
+    const opened = await quickPick(page, 'Control+P', PALETTE_FLOW.file, PALETTE_FLOW.file);
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab.active', { hasText: PALETTE_FLOW.file }).waitFor({ timeout: 30000 });
+    await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 30000 });
+    say(`phase 2: opened ${PALETTE_FLOW.file} (Quick Open attempt ${opened})`);
+
+    const ran = await quickPick(page, 'F1', PALETTE_FLOW.command.replace(/^[^:]*:\s*/, ''), PALETTE_FLOW.command);
+    await page.keyboard.press('Enter');
+    say(`phase 2: ran "${PALETTE_FLOW.command}" (palette attempt ${ran}), waiting for the failure notification`);
+    const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: PALETTE_FLOW.failureToast }).first();
+    try {
+      await toast.waitFor({ timeout: PALETTE_FLOW.toastTimeout * 1000 });
+    } catch {
+      const shown = await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
+      await screenshot(page, 'palette-flow');
+      throw new Error(`no notification matching ${PALETTE_FLOW.failureToast} within ${PALETTE_FLOW.toastTimeout} s; toasts shown: ${JSON.stringify(shown)}`);
+    }
+    const message = toast.locator('.notification-list-item-message');
+    const text = ((await message.count()) > 0 ? await message.first().innerText() : await toast.innerText()).replace(/\s+/g, ' ').trim();
+    await page.waitForTimeout(600); // the toast slides in
+    await screenshot(page, 'palette-flow');
+    say(`phase 2: notification "${text}"`);
+    return { ok: true, notification: text, logs: path.relative(REPO_ROOT, s.dir) };
+  } catch (error) {
+    await screenshot(page, 'palette-flow');
+    throw error;
+  } finally {
+    await cleanup();
+  }
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      phase: { type: 'string' },
+      grep: { type: 'string' },
+      timeout: { type: 'string', default: '600' },
+      vsix: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const phases = values.phase ? [values.phase] : ['1', '2'];
+  if (phases.some((phase) => phase !== '1' && phase !== '2')) throw new Error(`--phase must be 1 or 2, got ${values.phase}`);
+  const options = { grep: values.grep, timeout: Number(values.timeout) || 600, vsix: values.vsix, keep: values.keep };
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+  const host = await installHost();
+  say(host.installed ? `host installed in ${host.seconds.toFixed(1)} s` : 'host already installed');
+
+  const summary = { phase1: null, palette: null };
+  if (phases.includes('1')) {
+    const t = Date.now();
+    try {
+      summary.phase1 = await runSuite(host, options);
+    } catch (error) {
+      await cleanup();
+      summary.phase1 = { exitCode: 'error', passed: 0, failed: 1, pending: 0, reported: false, error: error instanceof Error ? error.message : String(error) };
+      console.error(`[host] phase 1 failed: ${summary.phase1.error}`);
+    }
+    summary.phase1.seconds = (Date.now() - t) / 1000;
+  }
+  if (phases.includes('2')) {
+    const t = Date.now();
+    try {
+      summary.palette = await runPaletteFlow(host, options);
+    } catch (error) {
+      await cleanup();
+      summary.palette = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      console.error(`[host] phase 2 (palette flow) failed: ${summary.palette.error}`);
+    }
+    summary.palette.seconds = (Date.now() - t) / 1000;
+  }
+  summary.seconds = (Date.now() - started) / 1000;
+  fs.mkdirSync(SCRATCH, { recursive: true });
+  fs.writeFileSync(path.join(SCRATCH, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+  const p1 = summary.phase1;
+  const phase1Ok = !p1 || (p1.exitCode === 0 && p1.failed === 0 && p1.reported);
+  const paletteOk = !summary.palette || summary.palette.ok;
+  const parts = [];
+  if (p1) parts.push(`${p1.passed} passed, ${p1.failed} failed (phase 1${p1.reported ? '' : `: host exited ${p1.exitCode} without a suite result`}, ${p1.seconds.toFixed(1)} s)`);
+  if (summary.palette) parts.push(`palette flow: ${summary.palette.ok ? 'ok' : 'FAILED'} (${summary.palette.seconds.toFixed(1)} s)`);
+  console.log(`host: ${parts.join(', ')}`);
+  return phase1Ok && paletteOk ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error) => {
+    console.error(`[host] ${error instanceof Error ? error.message : error}`);
+    await cleanup();
+    process.exit(1);
+  },
+);
