@@ -10,6 +10,8 @@ function escape(name: string): string {
 
 /** The 1-based line declaring export `name` in `source`, or null when it cannot be told. */
 export function locateExport(source: string, name: string): number | null {
+  const listed = listExports(source).find((site) => site.name === name);
+  if (listed) return listed.line;
   const lines = source.split(/\r?\n/);
   const id = escape(name);
   const patterns: RegExp[] = name === 'default'
@@ -26,4 +28,49 @@ export function locateExport(source: string, name: string): number | null {
     if (index >= 0) return index + 1;
   }
   return null;
+}
+
+export interface ExportSite {
+  name: string;
+  /** 1-based line of the declaration (or of the export list naming it). */
+  line: number;
+}
+
+const DECLARED = /^\s*export\s+(?:declare\s+)?(?:const|let|var|class|(?:async\s+)?function\*?)\s+([A-Za-z_$][\w$]*)/;
+const ASSIGNED = /^\s*(?:module\.)?exports\.([A-Za-z_$][\w$]*)\s*=/;
+const DEFAULT = /^\s*(?:export\s+default\b|module\.exports\s*=(?!\s*\{))/;
+const LIST = /\bexport\s*\{([^}]*)\}(?!\s*from\b)/;
+const OBJECT = /^\s*module\.exports\s*=\s*\{([^}]*)\}/;
+
+/**
+ * The exports of a module, from its source text alone (no code runs): what
+ * the Test Explorer and CodeLens show before a file has been run, and in an
+ * untrusted workspace. Which exports really are problems is known only after
+ * the sandboxed worker has loaded the file; this list is the candidates.
+ */
+export function listExports(source: string): ExportSite[] {
+  const sites: ExportSite[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, line: number) => {
+    if (name && !seen.has(name)) {
+      seen.add(name);
+      sites.push({ name, line });
+    }
+  };
+  source.split(/\r?\n/).forEach((text, index) => {
+    const line = index + 1;
+    const declared = DECLARED.exec(text) ?? ASSIGNED.exec(text);
+    if (declared) add(declared[1], line);
+    if (DEFAULT.test(text)) add('default', line);
+    const list = LIST.exec(text) ?? OBJECT.exec(text);
+    if (list) {
+      for (const entry of list[1].split(',')) {
+        // `a as b` exports b; `a: value` in module.exports = { … } exports a.
+        const parts = entry.trim().split(/\s+as\s+|\s*:\s*/);
+        const name = (parts.length > 1 && /\bas\b/.test(entry) ? parts[1] : parts[0]).trim();
+        if (/^[A-Za-z_$][\w$]*$/.test(name)) add(name, line);
+      }
+    }
+  });
+  return sites;
 }

@@ -36,3 +36,17 @@ export function displayPath(file: string, cwd = process.cwd()): string {
 export function formatLocation(location: SourceLocation, cwd = process.cwd()): string {
   return `${displayPath(location.file, cwd)}:${location.line}:${location.column}`;
 }
+
+const AT_LOCATION = /\(at (.+?):(\d+)(?::(\d+))?\)/;
+const LEADING_LOCATION = /^(.+?):(\d+):(\d+): /;
+
+/**
+ * The location a runner message names: `(at file:line[:col])`, or a leading
+ * `file:line:col: ` (compile and load errors). Relative paths are resolved
+ * against `cwd`, as displayPath made them.
+ */
+export function messageLocation(message: string, cwd = process.cwd()): SourceLocation | null {
+  const match = AT_LOCATION.exec(message) ?? LEADING_LOCATION.exec(message);
+  if (!match) return null;
+  return { file: path.resolve(cwd, match[1]), line: Number(match[2]), column: match[3] === undefined ? 1 : Number(match[3]) };
+}
