@@ -408,7 +408,7 @@ async function main() {
   const phase1Ok = !p1 || (p1.exitCode === 0 && p1.failed === 0 && p1.reported);
   const paletteOk = !summary.palette || summary.palette.ok;
   const parts = [];
-  if (p1) parts.push(`${p1.passed} passed, ${p1.failed} failed (phase 1${p1.reported ? '' : `: host exited ${p1.exitCode} without a suite result`}, ${p1.seconds.toFixed(1)} s)`);
+  if (p1) parts.push(`${p1.passed} passed, ${p1.failed} failed (phase 1${p1.reported ? '' : p1.exitCode === 'timeout' ? `: timed out after ${options.timeout} s` : `: no suite result, host exit ${p1.exitCode}`}, ${p1.seconds.toFixed(1)} s)`);
   if (summary.palette) parts.push(`palette flow: ${summary.palette.ok ? 'ok' : 'FAILED'} (${summary.palette.seconds.toFixed(1)} s)`);
   console.log(`host: ${parts.join(', ')}`);
   return phase1Ok && paletteOk ? 0 : 1;
