@@ -36,9 +36,14 @@ function hostPaths(dir = HOST_DIR) {
   };
 }
 
-/** True when the host is fully installed (marker present). */
+/** True when the host is fully installed (marker present) with native modules built for this Node's ABI. */
 export function isHostInstalled(dir = HOST_DIR) {
-  return fs.existsSync(path.join(dir, MARKER)) && fs.existsSync(hostPaths(dir).entry);
+  try {
+    const marker = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
+    return marker.abi === process.versions.modules && fs.existsSync(hostPaths(dir).entry);
+  } catch {
+    return false;
+  }
 }
 
 class StepError extends Error {
@@ -174,7 +179,7 @@ export async function installHost(options = {}) {
     step('check that the native modules load, then move into place', async () => {
       const probe = [...NATIVE_MODULES, 'argon2'].map((name) => `require(${JSON.stringify(name)});`).join(' ');
       await run(process.execPath, ['-e', probe], paths.vscode, { NODE_PATH: path.join(temp, 'node_modules') });
-      fs.writeFileSync(path.join(temp, MARKER), JSON.stringify({ codeServer: CODE_SERVER_VERSION, node: process.version, installed: new Date().toISOString() }, null, 2));
+      fs.writeFileSync(path.join(temp, MARKER), JSON.stringify({ codeServer: CODE_SERVER_VERSION, node: process.version, abi: process.versions.modules, installed: new Date().toISOString() }, null, 2));
       fs.rmSync(dir, { recursive: true, force: true }); // a cache without marker is incomplete
       try {
         fs.renameSync(temp, dir);
@@ -185,6 +190,7 @@ export async function installHost(options = {}) {
     });
   }
 
+  if (fs.existsSync(dir) && !isHostInstalled(dir)) log(`${path.relative(process.cwd(), dir) || dir} is incomplete or built for another Node ABI: reinstalling`);
   log(`installing the VS Code ${VSCODE_VERSION} test host into ${path.relative(process.cwd(), dir) || dir} (log: ${path.relative(process.cwd(), logFile)})`);
   for (const [index, { title, fn }] of steps.entries()) {
     log(`step ${index + 1}/${steps.length}: ${title} (elapsed ${elapsed()})`);
