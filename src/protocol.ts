@@ -12,6 +12,8 @@ export interface DiscoveredProblem {
   kind: 'scalar' | 'layer' | 'invalid';
   /** 1-based line of the export, or null when it cannot be told. */
   line: number | null;
+  /** A scalar problem with `hvp`: its second-order check (gradgradcheck) can run. */
+  secondOrder: boolean;
 }
 
 /** A problem file, or a built-in problem (`builtin:rosenbrock`) with its options. */
@@ -36,6 +38,9 @@ export interface OptimizerRun {
   hyperparameters: Hyperparameters;
 }
 
+/** Training options as they travel to the worker (the callbacks stay behind). */
+export type RequestTrainOptions = Omit<TrainOptions, 'signal' | 'onRecord' | 'gate'>;
+
 /** Parent → worker: step optimizers on one problem, then optionally analyze where they ended. */
 export interface OptimizeRequest {
   type: 'optimize';
@@ -43,9 +48,23 @@ export interface OptimizeRequest {
   /** Export name; null: the file's only scalar problem. */
   problem: string | null;
   runs: OptimizerRun[];
-  train: Omit<TrainOptions, 'signal' | 'onRecord'>;
+  train: RequestTrainOptions;
   timeoutMs: number;
+  /** Start here instead of the problem's own params (flat, in layout order), e.g. a point clicked on the contour plot. */
+  start?: number[] | null;
+  /** For 2-D problems: also send the loss on an n × n grid (the dashboard's contour plot). */
+  surface?: { resolution: number } | null;
 }
+
+/**
+ * Parent → worker, during an optimize request (the dashboard's controls).
+ * `step` runs one step of a paused run; `stop` ends the current run with
+ * its result ('cancelled'), the rest of the request still runs.
+ */
+export type RunControlMessage =
+  | { type: 'control'; action: 'pause' | 'resume' | 'step' | 'stop' }
+  /** Applied before the next step; the worker confirms with 'hyperparametersChanged'. */
+  | { type: 'setHyperparameters'; values: Hyperparameters };
 
 /** Parent → worker: analyze the critical point at the start (or after `run`). */
 export interface AnalyzeRequest {
@@ -53,11 +72,11 @@ export interface AnalyzeRequest {
   source: ProblemSource;
   problem: string | null;
   run: OptimizerRun | null;
-  train: Omit<TrainOptions, 'signal' | 'onRecord'>;
+  train: RequestTrainOptions;
   timeoutMs: number;
 }
 
-export type ParentToWorker = CheckRequest | OptimizeRequest | AnalyzeRequest;
+export type ParentToWorker = CheckRequest | OptimizeRequest | AnalyzeRequest | RunControlMessage;
 
 export type WorkerToParent =
   | { type: 'loaded'; file: string; problems: DiscoveredProblem[] }
@@ -70,6 +89,13 @@ export type WorkerToParent =
   /** Telemetry records of a run, batched. */
   | { type: 'records'; run: string; records: StepRecord[] }
   | { type: 'trained'; result: TrainResult }
+  /** A run paused (no time limit while paused) or resumed. */
+  | { type: 'paused'; run: string; step: number }
+  | { type: 'resumed'; run: string }
+  /** New hyper-parameters in force from `step` on. */
+  | { type: 'hyperparametersChanged'; run: string; step: number; values: Hyperparameters }
+  /** The loss of a 2-D problem on a grid: values[j * resolution + i] = f(x_i, y_j). */
+  | { type: 'surface'; x: [number, number]; y: [number, number]; resolution: number; values: number[]; minima: [number, number][] }
   | { type: 'analysis'; report: CriticalPointReport }
   /** The request cannot be carried out (unknown problem, bad option): nothing more will come. */
   | { type: 'refused'; message: string }

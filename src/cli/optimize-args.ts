@@ -7,9 +7,10 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
 import type { HyperValue, Hyperparameters, HyperparameterSpec } from '../core/optim/optimizer';
+import { parseHyperValue } from '../core/optim/hyper-text';
 import { parseSchedule } from '../core/optim/schedules';
-import { type Checkpoint, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../core/optim/train';
-import type { OptimizerRun, ProblemSource } from '../protocol';
+import { type Checkpoint, DEFAULT_TRAIN_OPTIONS } from '../core/optim/train';
+import type { OptimizerRun, ProblemSource, RequestTrainOptions } from '../protocol';
 import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/supervisor';
 import { UsageError, parseNumberFlag, positiveInteger, withNegativeValues } from './args';
 
@@ -20,7 +21,7 @@ export interface OptimizerCommand {
   source: ProblemSource;
   problem: string | null;
   runs: OptimizerRun[];
-  train: Omit<TrainOptions, 'signal' | 'onRecord'>;
+  train: RequestTrainOptions;
   limits: RunnerLimits;
   output: 'text' | 'json' | 'csv';
   /** analyze: at the start, or where the optimizer ends. */
@@ -110,26 +111,11 @@ function readCheckpoint(file: string): Checkpoint {
 }
 
 function parseHyper(spec: HyperparameterSpec, text: string | boolean): HyperValue {
-  const flag = `--${kebab(spec.name)}`;
-  switch (spec.kind) {
-    case 'boolean':
-      return text === true;
-    case 'pair': {
-      const values = String(text).split(',').map((part) => Number(part));
-      if (values.length !== 2 || values.some((value) => !Number.isFinite(value))) throw new UsageError(`${flag} must be two numbers like 0.9,0.999, got '${text}'`);
-      return values;
-    }
-    case 'choice':
-      if (text === 'none' || text === 'null') return null;
-      if (!spec.choices?.includes(String(text))) throw new UsageError(`${flag} must be one of ${spec.choices?.map((c) => c ?? 'none').join(', ')}, got '${text}'`);
-      return String(text);
-    default: {
-      const value = Number(text);
-      if (String(text).trim() === '' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isInteger(value))) {
-        throw new UsageError(`${flag} must be ${spec.kind === 'integer' ? 'a whole number' : 'a number'}, got '${text}'`);
-      }
-      return value;
-    }
+  if (spec.kind === 'boolean') return text === true;
+  try {
+    return parseHyperValue(spec, String(text));
+  } catch (error) {
+    throw new UsageError(`--${kebab(spec.name)} ${(error as Error).message}`);
   }
 }
 

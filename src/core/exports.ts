@@ -74,3 +74,11 @@ export function listExports(source: string): ExportSite[] {
   });
   return sites;
 }
+
+const DECLARES_CALLABLE = /^\s*export\s+(?:default\s+)?(?:declare\s+)?(?:class|(?:async\s+)?function)\b/;
+
+/** The exports that may be problems: exported values (a function or class declaration never is one). */
+export function problemCandidates(source: string): ExportSite[] {
+  const lines = source.split(/\r?\n/);
+  return listExports(source).filter((site) => !DECLARES_CALLABLE.test(lines[site.line - 1]));
+}

@@ -1,12 +1,19 @@
 /** Optimizer runs and critical-point analysis in the sandbox (the parent side). */
 import type { CriticalPointReport } from '../core/analysis';
 import type { StepRecord, TrainResult } from '../core/optim/train';
-import type { AnalyzeRequest, OptimizeRequest, ProblemSource } from '../protocol';
+import type { Hyperparameters } from '../core/optim/optimizer';
+import type { AnalyzeRequest, OptimizeRequest, ProblemSource, WorkerToParent } from '../protocol';
 import { DEFAULT_LIMITS, type RunnerLimits, type SupervisionEvents, supervise } from './supervisor';
+
+export type SurfaceMessage = Extract<WorkerToParent, { type: 'surface' }>;
 
 export interface OptimizeEvents extends SupervisionEvents {
   onRecords?: (run: string, records: StepRecord[]) => void;
   onTrained?: (result: TrainResult) => void;
+  onPaused?: (run: string, step: number) => void;
+  onResumed?: (run: string) => void;
+  onHyperparametersChanged?: (run: string, step: number, values: Hyperparameters) => void;
+  onSurface?: (surface: SurfaceMessage) => void;
 }
 
 export interface SandboxOutcome {
@@ -44,6 +51,18 @@ async function request(
       case 'trained':
         collect.trained.push(reply.result);
         events.onTrained?.(reply.result);
+        break;
+      case 'paused':
+        events.onPaused?.(reply.run, reply.step);
+        break;
+      case 'resumed':
+        events.onResumed?.(reply.run);
+        break;
+      case 'hyperparametersChanged':
+        events.onHyperparametersChanged?.(reply.run, reply.step, reply.values);
+        break;
+      case 'surface':
+        events.onSurface?.(reply);
         break;
       case 'analysis':
         collect.analysis = reply.report;

@@ -20,6 +20,8 @@ export interface FileReport {
   file: string;
   /** The file could not be compiled or loaded: nothing in it was checked. */
   loadError: string | null;
+  /** What the file exports as problems, once it has loaded (null if it never did). */
+  discovered: DiscoveredProblem[] | null;
   problems: ProblemReport[];
   cancelled: boolean;
 }
@@ -28,6 +30,7 @@ export interface RunnerEvents extends SupervisionEvents {
   onProgress?: (file: string, problem: string, done: number, total: number) => void;
   onProblemStarted?: (file: string, problem: string) => void;
   onResult?: (report: ProblemReport) => void;
+  onLoaded?: (file: string, problems: DiscoveredProblem[]) => void;
 }
 
 /** Checks the problems of one file (all, or `only` those) in sandboxed processes. */
@@ -38,7 +41,7 @@ export async function checkFile(
   events: RunnerEvents = {},
   only: string[] | null = null,
 ): Promise<FileReport> {
-  const report: FileReport = { file, loadError: null, problems: [], cancelled: false };
+  const report: FileReport = { file, loadError: null, discovered: null, problems: [], cancelled: false };
   const lines = new Map<string, number | null>();
   const done: string[] = [];
   for (;;) {
@@ -54,6 +57,8 @@ export async function checkFile(
         switch (message.type) {
           case 'loaded':
             seen.discovered = message.problems;
+            report.discovered = message.problems;
+            events.onLoaded?.(file, message.problems);
             for (const problem of message.problems) lines.set(problem.name, problem.line);
             break;
           case 'loadError':

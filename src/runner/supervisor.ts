@@ -8,7 +8,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { ParentToWorker, WorkerToParent } from '../protocol';
+import type { ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
 import type { HangReport } from './watchdog';
 
 export interface RunnerLimits {
@@ -24,6 +24,8 @@ export interface SupervisionEvents {
   /** What user code printed (console.log goes to 'stdout'). Never mixed into the caller's own output. */
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   signal?: AbortSignal;
+  /** Called once the runner process exists, with a way to send it live-run controls. */
+  onControlChannel?: (post: (message: RunControlMessage) => void) => void;
 }
 
 export interface Interruption {
@@ -124,6 +126,12 @@ export function supervise(
           current = null;
           clearTimeout(timer);
           break;
+        case 'paused':
+          clearTimeout(timer);
+          break;
+        case 'resumed':
+          armTimer();
+          break;
         case 'fatal':
           interrupt(message.message);
           return;
@@ -146,5 +154,8 @@ export function supervise(
     });
     armTimer();
     child.send(request);
+    events.onControlChannel?.((message) => {
+      if (!settled && child.connected) child.send(message);
+    });
   });
 }

@@ -9,14 +9,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { locateExport } from '../core/exports';
 import { checkProblem, describeFailure, errorResult } from '../core/gradcheck';
-import { analyzeCriticalPoint } from '../core/analysis';
+import { Objective, analyzeCriticalPoint } from '../core/analysis';
 import { findOptimizer } from '../core/optim';
 import { type StepRecord, type TrainResult, train as trainProblem, trainingProblem } from '../core/optim/train';
 import { type ScalarDefinition, classifyExport, discoverProblems } from '../core/problem';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
-import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, WorkerToParent } from '../protocol';
+import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
 import { LoadError, bundleProblemFile } from './bundle';
 import { displayPath, formatLocation, userFrame } from './stack';
+import { RunControl } from './run-control';
 import { Watchdog } from './watchdog';
 
 const API_MODULE = path.join(__dirname, 'api.js');
@@ -95,7 +96,12 @@ async function loadFile(requested: string, timeoutMs: number): Promise<LoadedFil
   const located = discoverProblems(moduleExports)
     .map((definition) => ({ definition, line: locateExport(source, definition.name) }))
     .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-  const discovered: DiscoveredProblem[] = located.map(({ definition, line }) => ({ name: definition.name, kind: definition.kind, line }));
+  const discovered: DiscoveredProblem[] = located.map(({ definition, line }) => ({
+    name: definition.name,
+    kind: definition.kind,
+    line,
+    secondOrder: definition.kind === 'scalar' && definition.hvp !== null,
+  }));
   await send({ type: 'loaded', file: requested, problems: discovered });
   return { file, definitions: located.map(({ definition }) => definition), discovered };
 }
@@ -167,16 +173,55 @@ async function resolveScalar(request: OptimizeRequest | AnalyzeRequest): Promise
   return scalars[0];
 }
 
-/** Runs one optimizer in the sandbox, streaming its records in batches. */
-async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number): Promise<TrainResult> {
+/** The controls of the run in progress (messages from the parent while an optimize request runs). */
+let liveRun: RunControl | null = null;
+/** Controls that arrived between runs (a pause sent right after the request): they apply to the next run. */
+let earlyControls: RunControlMessage[] = [];
+
+/** Runs one optimizer in the sandbox, streaming its records in batches; the parent may pause, step, retune or stop it. */
+async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number, start: number[] | null = null): Promise<TrainResult> {
   const choice = findOptimizer(run.name);
   if (!choice) throw new RangeError(`unknown optimizer ${run.name}`);
   await send({ type: 'started', name: run.name, activity: `running ${run.name} on ${definition.name}` });
   watchdog.arm(run.name, timeoutMs);
   let pending: StepRecord[] = [];
   let lastFlush = Date.now();
-  const result = await trainProblem(trainingProblem(definition), run.name, choice.optimizer, run.hyperparameters, {
+  const flush = async () => {
+    if (pending.length > 0) await send({ type: 'records', run: run.name, records: pending });
+    pending = [];
+    lastFlush = Date.now();
+  };
+  // No time limit while paused: the watchdog is disarmed, and the parent holds its own timer.
+  const control = new RunControl({
+    paused: (step) => {
+      watchdog.disarm();
+      void flush().then(() => send({ type: 'paused', run: run.name, step }));
+    },
+    resumed: () => {
+      watchdog.arm(run.name, timeoutMs);
+      void send({ type: 'resumed', run: run.name });
+    },
+  });
+  liveRun = control;
+  for (const message of earlyControls) control.handle(message);
+  earlyControls = [];
+  let lastYield = Date.now();
+  const gate = {
+    async beforeStep(step: number) {
+      // Steps of synchronous user code settle in microtasks: give the parent's messages (stop, pause) a turn now and then.
+      if (Date.now() - lastYield >= PROGRESS_INTERVAL_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
+      const changes = await control.beforeStep(step);
+      if (changes) await send({ type: 'hyperparametersChanged', run: run.name, step, values: changes });
+      return changes;
+    },
+  };
+  const result = await trainProblem(trainingProblem(definition, start ?? undefined), run.name, choice.optimizer, run.hyperparameters, {
     ...train,
+    signal: control.stopper.signal,
+    gate,
     onRecord: (record) => {
       pending.push(record);
       if (Date.now() - lastFlush >= PROGRESS_INTERVAL_MS) {
@@ -186,17 +231,49 @@ async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, tra
       }
     },
   });
-  if (pending.length > 0) await send({ type: 'records', run: run.name, records: pending });
+  liveRun = null;
+  await flush();
   watchdog.disarm();
   await send({ type: 'done', name: run.name });
   return result;
 }
 
+/** The loss on a grid for the contour plot: a built-in's own window, else a box around the start. */
+async function sendSurface(definition: ScalarDefinition, request: OptimizeRequest, resolution: number, timeoutMs: number): Promise<void> {
+  const builtin = 'builtin' in request.source ? findBuiltin(request.source.builtin) : undefined;
+  const objective = Objective.of(definition);
+  const start = objective.point(request.start ?? undefined);
+  const around = (center: number): [number, number] => {
+    const half = 2 * Math.max(1, Math.abs(center));
+    return [center - half, center + half];
+  };
+  const x = builtin?.bounds?.x ?? around(start[0]);
+  const y = builtin?.bounds?.y ?? around(start[1]);
+  await send({ type: 'started', name: 'surface', activity: `evaluating the loss surface of ${definition.name}` });
+  watchdog.arm('surface', timeoutMs);
+  const values: number[] = [];
+  const point = new Float64Array(2);
+  for (let j = 0; j < resolution; j++) {
+    for (let i = 0; i < resolution; i++) {
+      point[0] = x[0] + ((x[1] - x[0]) * i) / (resolution - 1);
+      point[1] = y[0] + ((y[1] - y[0]) * j) / (resolution - 1);
+      // Where f is undefined (log of a negative, say) the plot has a hole: NaN travels as null.
+      values.push(await objective.loss(point, 'on the contour grid', null).catch(() => NaN));
+    }
+  }
+  watchdog.disarm();
+  await send({ type: 'done', name: 'surface' });
+  const minima = (builtin?.minima ?? []).map((minimum): [number, number] => [minimum[0], minimum[1]]);
+  await send({ type: 'surface', x, y, resolution, values, minima });
+}
+
 async function optimize(request: OptimizeRequest): Promise<void> {
   const definition = await resolveScalar(request);
   if (!definition) return;
+  const resolution = request.surface?.resolution;
+  if (resolution && resolution >= 2 && Objective.of(definition).layout.size === 2) await sendSurface(definition, request, resolution, request.timeoutMs);
   for (const run of request.runs) {
-    const result = await runOptimizer(definition, run, request.train, request.timeoutMs);
+    const result = await runOptimizer(definition, run, request.train, request.timeoutMs, request.start ?? null);
     await send({ type: 'trained', result });
   }
 }
@@ -216,7 +293,7 @@ async function analyze(request: AnalyzeRequest): Promise<void> {
 }
 
 /** Errors of an optimize or analyze request (user code, divergence set-up, analysis) end it with a message. */
-async function serve(request: ParentToWorker): Promise<void> {
+async function serve(request: Exclude<ParentToWorker, RunControlMessage>): Promise<void> {
   try {
     if (request.type === 'check') await check(request);
     else if (request.type === 'optimize') await optimize(request);
@@ -239,6 +316,11 @@ process.on('unhandledRejection', (error) => {
 // a promise that never settles then meets the time limit instead of ending the process quietly.
 let started = false;
 process.on('message', (request: ParentToWorker) => {
+  if (request.type === 'control' || request.type === 'setHyperparameters') {
+    if (liveRun) liveRun.handle(request);
+    else earlyControls.push(request);
+    return;
+  }
   if (started) return;
   started = true;
   process.setSourceMapsEnabled(true);

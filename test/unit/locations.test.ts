@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { listExports, locateExport } from '../../src/core/exports';
+import { listExports, locateExport, problemCandidates } from '../../src/core/exports';
 import { messageLocation } from '../../src/runner/stack';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
@@ -53,5 +53,12 @@ describe('messageLocation', () => {
     assert.deepEqual(messageLocation('f(p) returned NaN (at /abs/b.grad.ts:35)', '/w'), { file: '/abs/b.grad.ts', line: 35, column: 1 });
     assert.deepEqual(messageLocation('c.grad.ts:3:21: Unexpected ","', '/w'), { file: '/w/c.grad.ts', line: 3, column: 21 });
     assert.equal(messageLocation('timed out after 60 s', '/w'), null);
+  });
+});
+
+describe('problemCandidates', () => {
+  it('keeps exported values and drops exported functions and classes', () => {
+    const source = ['export const a = { params: {} };', 'export function helper() {}', 'export class Model {}', 'export async function load() {}', 'export default { params: {} };'].join('\n');
+    assert.deepEqual(problemCandidates(source), [{ name: 'a', line: 1 }, { name: 'default', line: 5 }]);
   });
 });

@@ -46,6 +46,17 @@ export interface TrainOptions {
   resume?: Checkpoint;
   signal?: AbortSignal;
   onRecord?: (record: StepRecord) => void;
+  /** Awaited before every step: pauses a live run, and hands over hyper-parameter changes made meanwhile. */
+  gate?: StepGate;
+}
+
+/**
+ * Lets a live run be paused, stepped and retuned (the dashboard's controls).
+ * `beforeStep` resolves when step `step` may run, with new hyper-parameter
+ * values to use from this step on (already validated), or null.
+ */
+export interface StepGate {
+  beforeStep(step: number): Promise<Hyperparameters | null>;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
@@ -167,9 +178,10 @@ export async function train(
   problem: TrainingProblem,
   optimizerName: string,
   optimizer: AnyOptimizer,
-  hyper: Hyperparameters,
+  initialHyper: Hyperparameters,
   partial: Partial<TrainOptions> = {},
 ): Promise<TrainResult> {
+  let hyper = initialHyper;
   const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...partial };
   const started = performance.now();
   const layout = problem.layout;
@@ -186,7 +198,7 @@ export async function train(
     throw new RangeError(`no tensor ${options.detailTensor} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
   }
   let scheduleState = initialScheduleState();
-  const baseLr = hyper.lr as number;
+  let baseLr = hyper.lr as number;
   const records: StepRecord[] = [];
   let stopped: TrainResult['stopped'] = 'steps';
   let stepsToTolerance: number | null = null;
@@ -205,6 +217,15 @@ export async function train(
     step = saved.step;
   }
   while (step < options.steps) {
+    if (options.signal?.aborted) {
+      stopped = 'cancelled';
+      break;
+    }
+    const changes = options.gate ? await options.gate.beforeStep(step + 1) : null;
+    if (changes) {
+      hyper = { ...hyper, ...changes };
+      baseLr = hyper.lr as number;
+    }
     if (options.signal?.aborted) {
       stopped = 'cancelled';
       break;

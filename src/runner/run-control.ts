@@ -1,0 +1,63 @@
+/**
+ * The worker's side of a live run's controls (pause, resume, single step,
+ * stop, new hyper-parameters), as the step gate of `train()`.
+ */
+import type { Hyperparameters } from '../core/optim/optimizer';
+import type { StepGate } from '../core/optim/train';
+import type { RunControlMessage } from '../protocol';
+
+export interface RunControlEvents {
+  paused(step: number): void;
+  resumed(): void;
+}
+
+export class RunControl implements StepGate {
+  private paused = false;
+  /** Steps a paused run may still take (single-stepping). */
+  private allowance = 0;
+  private pending: Hyperparameters | null = null;
+  private wake: (() => void) | null = null;
+  readonly stopper = new AbortController();
+
+  constructor(private readonly events: RunControlEvents) {}
+
+  handle(message: RunControlMessage): void {
+    if (message.type === 'setHyperparameters') {
+      this.pending = { ...this.pending, ...message.values };
+      return;
+    }
+    switch (message.action) {
+      case 'pause':
+        this.paused = true;
+        this.allowance = 0;
+        break;
+      case 'resume':
+        this.paused = false;
+        break;
+      case 'step':
+        this.paused = true;
+        this.allowance += 1;
+        break;
+      case 'stop':
+        this.stopper.abort();
+        this.paused = false;
+        break;
+    }
+    this.wake?.();
+  }
+
+  async beforeStep(step: number): Promise<Hyperparameters | null> {
+    if (this.paused && this.allowance === 0 && !this.stopper.signal.aborted) {
+      this.events.paused(step - 1);
+      while (this.paused && this.allowance === 0 && !this.stopper.signal.aborted) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+      }
+      this.events.resumed();
+    }
+    if (this.paused && this.allowance > 0) this.allowance -= 1;
+    const changes = this.pending;
+    this.pending = null;
+    return changes;
+  }
+}
