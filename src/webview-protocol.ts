@@ -1,0 +1,362 @@
+/**
+ * The one protocol between the extension host and the dashboard webview
+ * (`webview/`, bundled for the browser). Every message is a member of a
+ * union discriminated on `type`.
+ *
+ * Handshake: the webview posts `{ type: 'ready' }` once its listeners are in
+ * place; the host sends nothing before that, and after every `ready` (a
+ * reload, the panel shown again) it re-sends what it retained.
+ *
+ * Requests: every webview → host message but `ready` carries a `requestId`
+ * and gets exactly one `response` (with an error or null); data a request
+ * asks for (`requestEffectiveLr`) arrives in its own message before that.
+ *
+ * Run ids are never reused: a restart is a new run. Messages about a run
+ * the webview already has are idempotent (`runStarted` again keeps its
+ * series; records at or before its last step are ignored), which is what
+ * lets the host replay its state after a reload.
+ *
+ * This module is imported by the host and, for types only, by the browser
+ * bundle: it must stay free of Node and DOM APIs.
+ */
+import type { CriticalPointReport } from './core/analysis';
+import type { CheckResult } from './core/gradcheck';
+import type { HyperValue, Hyperparameters } from './core/optim/optimizer';
+import type { StepRecord, TrainResult } from './core/optim/train';
+
+export type { StepRecord } from './core/optim/train';
+
+// ---------------------------------------------------------------- host → webview
+
+export interface TensorShape {
+  name: string;
+  shape: number[];
+}
+
+export interface RunStarted {
+  type: 'runStarted';
+  runId: string;
+  /** The problem's name (a built-in such as `rosenbrock`, or an export name). */
+  problem: string;
+  optimizer: string;
+  hyperparameters: Hyperparameters;
+  tensors: TensorShape[];
+  /** A 2-D problem: records carry `params`, drawn as a trajectory over the loss surface of `problem`. */
+  twoDimensional: boolean;
+  /** Where a 2-D run starts ([x, y]); null otherwise. */
+  start: [number, number] | null;
+  /** Records carry per-dimension effective learning rates (Adagrad, RMSprop, Adam and kin). */
+  adaptive: boolean;
+  /** The tensor whose full effective learning rates come with every record (TrainOptions.detailTensor). */
+  detailTensor: string | null;
+  /** Steps planned. */
+  steps: number;
+  /** Runs started together by Compare Optimizers share a group and are drawn together; null: a single run. */
+  compareGroup: string | null;
+}
+
+export interface RecordsBatch {
+  type: 'records';
+  runId: string;
+  records: StepRecord[];
+  /** Seconds since the run started, one per record (the wall-time axis). */
+  seconds: number[];
+}
+
+export interface RunEnded {
+  type: 'runEnded';
+  runId: string;
+  stopped: TrainResult['stopped'];
+  diverged: TrainResult['diverged'];
+  finalLoss: number | null;
+  finalStep: number;
+  seconds: number;
+}
+
+/** New hyper-parameter values, in force from `step` on (marked on the charts). */
+export interface HyperparametersChanged {
+  type: 'hyperparametersChanged';
+  runId: string;
+  step: number;
+  values: Hyperparameters;
+}
+
+/**
+ * The loss of a 2-D problem on a grid: `values[j * nx + i]` is f(x_i, y_j),
+ * x_i = x[0] + i·(x[1] − x[0])/(nx − 1), likewise y_j (row-major, rows along y).
+ */
+export interface LossSurface {
+  type: 'lossSurface';
+  problem: string;
+  x: [number, number];
+  y: [number, number];
+  nx: number;
+  ny: number;
+  values: number[];
+  minima: [number, number][];
+}
+
+export interface CriticalPointMessage {
+  type: 'criticalPoint';
+  /** The run whose end point was analyzed; null for a problem's starting point. */
+  runId: string | null;
+  report: CriticalPointReport;
+}
+
+/** The relative error of every element of one tensor, when the host has them. */
+export interface TensorRelativeErrors {
+  name: string;
+  shape: number[];
+  /** Row-major; null for elements that were not checked (sparse and fast modes). */
+  relErrors: (number | null)[];
+  /** Flat indices of the elements at kinks. */
+  kinks: number[];
+}
+
+/**
+ * A checked problem: the runner's ProblemReport (declared here, with the same
+ * fields, so that the browser bundle's type-check does not pull in the
+ * Node-only runner; test/webview/protocol.test.ts asserts they stay equal).
+ */
+export interface CheckedProblem extends CheckResult {
+  file: string;
+  line: number | null;
+  /** Per tensor; absent or null: the view draws the `worst` elements only. */
+  elementErrors?: TensorRelativeErrors[] | null;
+}
+
+export interface CheckReport {
+  type: 'checkReport';
+  /** As the user should read it (workspace-relative); `reveal` sends it back. */
+  file: string;
+  loadError: string | null;
+  problems: CheckedProblem[];
+}
+
+/** The answer to `requestEffectiveLr`: the full vector of one tensor, row-major. */
+export interface EffectiveLrValues {
+  type: 'effectiveLr';
+  requestId: number;
+  runId: string;
+  tensor: string;
+  step: number;
+  values: number[];
+}
+
+/** Every request gets one: error null when it was carried out. `detail` says what happened (the path an export was saved to). */
+export interface RequestResponse {
+  type: 'response';
+  requestId: number;
+  error: string | null;
+  detail: string | null;
+}
+
+/** `compact`: the small last-result view in the panel area; `panel`: the full dashboard. */
+export interface DashboardConfig {
+  type: 'config';
+  mode: 'panel' | 'compact';
+}
+
+export type HostToWebview =
+  | DashboardConfig
+  | RunStarted
+  | RecordsBatch
+  | RunEnded
+  | HyperparametersChanged
+  | LossSurface
+  | CriticalPointMessage
+  | CheckReport
+  | EffectiveLrValues
+  | RequestResponse;
+
+/** What the host actually posts: its messages, coalesced (at most ~30 posts a second). */
+export interface HostBatch {
+  type: 'batch';
+  messages: HostToWebview[];
+}
+
+// ---------------------------------------------------------------- webview → host
+
+export const RUN_ACTIONS = ['pause', 'resume', 'step', 'stop', 'restart'] as const;
+export type RunAction = (typeof RUN_ACTIONS)[number];
+
+export interface Ready {
+  type: 'ready';
+}
+
+export interface RunControl {
+  type: 'control';
+  requestId: number;
+  runId: string;
+  action: RunAction;
+}
+
+/** Apply at the next step; the host confirms with `hyperparametersChanged`. */
+export interface SetHyperparameters {
+  type: 'setHyperparameters';
+  requestId: number;
+  runId: string;
+  values: Hyperparameters;
+}
+
+/** Start the run (or its compare group) again from a point of the loss surface. */
+export interface RestartFrom {
+  type: 'restartFrom';
+  requestId: number;
+  runId: string;
+  start: [number, number];
+}
+
+/** Show a problem's export in the editor; `file` as it came in a checkReport. */
+export interface Reveal {
+  type: 'reveal';
+  requestId: number;
+  file: string;
+  line: number | null;
+}
+
+export type ExportContent = { kind: 'text'; text: string } | { kind: 'png'; base64: string };
+
+/** Offer to save an export (the host shows a save dialog starting at `fileName`). */
+export interface SaveExport {
+  type: 'saveExport';
+  requestId: number;
+  fileName: string;
+  content: ExportContent;
+}
+
+export interface RequestEffectiveLr {
+  type: 'requestEffectiveLr';
+  requestId: number;
+  runId: string;
+  tensor: string;
+}
+
+export type WebviewRequest = RunControl | SetHyperparameters | RestartFrom | Reveal | SaveExport | RequestEffectiveLr;
+export type WebviewToHost = Ready | WebviewRequest;
+
+// ---------------------------------------------------------------- validation of webview → host
+
+/** Limits of the validators: generous for real use, small enough that a bad message cannot flood the host. */
+export const LIMITS = Object.freeze({
+  idLength: 200,
+  pathLength: 4096,
+  fileNameLength: 255,
+  hyperparameters: 32,
+  hyperValueLength: 16,
+  textLength: 64 * 1024 * 1024,
+  line: 10_000_000,
+});
+
+const EXPORT_EXTENSIONS = { text: ['.csv', '.json'], png: ['.png'] } as const;
+const HYPERPARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+type Fields = Record<string, unknown>;
+
+/** A plain object with exactly these keys (no more, no fewer), else null. */
+function exactly(value: unknown, keys: readonly string[]): Fields | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return null;
+  const own = Object.keys(value);
+  if (own.length !== keys.length || !keys.every((key) => Object.prototype.hasOwnProperty.call(value, key))) return null;
+  return value as Fields;
+}
+
+function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
+function isText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= maxLength && !value.includes('\0');
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isHyperValue(value: unknown): value is HyperValue {
+  if (value === null || typeof value === 'boolean' || isFiniteNumber(value)) return true;
+  if (typeof value === 'string') return value.length <= LIMITS.idLength && !value.includes('\0');
+  return Array.isArray(value) && value.length >= 1 && value.length <= LIMITS.hyperValueLength && value.every(isFiniteNumber);
+}
+
+function parseHyperparameters(value: unknown): Hyperparameters | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return null;
+  const entries = Object.entries(value);
+  if (entries.length === 0 || entries.length > LIMITS.hyperparameters) return null;
+  const parsed: Hyperparameters = {};
+  for (const [name, hyper] of entries) {
+    if (!HYPERPARAMETER_NAME.test(name) || !isHyperValue(hyper)) return null;
+    parsed[name] = Array.isArray(hyper) ? hyper.slice() : hyper;
+  }
+  return parsed;
+}
+
+function isFileName(value: unknown, kind: ExportContent['kind']): value is string {
+  if (!isText(value, LIMITS.fileNameLength) || /[/\\:]/.test(value) || value.startsWith('.')) return false;
+  return EXPORT_EXTENSIONS[kind].some((extension) => value.toLowerCase().endsWith(extension));
+}
+
+function parseExportContent(value: unknown): ExportContent | null {
+  const text = exactly(value, ['kind', 'text']);
+  if (text) return text.kind === 'text' && typeof text.text === 'string' && text.text.length <= LIMITS.textLength ? { kind: 'text', text: text.text } : null;
+  const png = exactly(value, ['kind', 'base64']);
+  if (!png || png.kind !== 'png' || typeof png.base64 !== 'string') return null;
+  const base64 = png.base64;
+  return base64.length > 0 && base64.length <= LIMITS.textLength && base64.length % 4 === 0 && BASE64.test(base64) ? { kind: 'png', base64 } : null;
+}
+
+/**
+ * The message, rebuilt from checked fields, or null when anything about it is
+ * off: an unknown type, a missing or extra field, a wrong type, a value out
+ * of range. The host uses nothing from the webview that did not pass here.
+ */
+export function parseWebviewMessage(value: unknown): WebviewToHost | null {
+  if (value === null || typeof value !== 'object') return null;
+  const type = (value as { type?: unknown }).type;
+  switch (type) {
+    case 'ready':
+      return exactly(value, ['type']) ? { type } : null;
+    case 'control': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'action']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      const action = RUN_ACTIONS.find((candidate) => candidate === fields.action);
+      return action ? { type, requestId: fields.requestId, runId: fields.runId, action } : null;
+    }
+    case 'setHyperparameters': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'values']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      const values = parseHyperparameters(fields.values);
+      return values ? { type, requestId: fields.requestId, runId: fields.runId, values } : null;
+    }
+    case 'restartFrom': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'start']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      const start = fields.start;
+      if (!Array.isArray(start) || start.length !== 2 || !isFiniteNumber(start[0]) || !isFiniteNumber(start[1])) return null;
+      return { type, requestId: fields.requestId, runId: fields.runId, start: [start[0], start[1]] };
+    }
+    case 'reveal': {
+      const fields = exactly(value, ['type', 'requestId', 'file', 'line']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.file, LIMITS.pathLength)) return null;
+      const line = fields.line;
+      if (line !== null && !(typeof line === 'number' && Number.isInteger(line) && line >= 1 && line <= LIMITS.line)) return null;
+      return { type, requestId: fields.requestId, file: fields.file, line };
+    }
+    case 'saveExport': {
+      const fields = exactly(value, ['type', 'requestId', 'fileName', 'content']);
+      if (!fields || !isRequestId(fields.requestId)) return null;
+      const content = parseExportContent(fields.content);
+      return content && isFileName(fields.fileName, content.kind) ? { type, requestId: fields.requestId, fileName: fields.fileName, content } : null;
+    }
+    case 'requestEffectiveLr': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'tensor']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength) || !isText(fields.tensor, LIMITS.idLength)) return null;
+      return { type, requestId: fields.requestId, runId: fields.runId, tensor: fields.tensor };
+    }
+    default:
+      return null;
+  }
+}
