@@ -1,4 +1,4 @@
-// Bundles the extension host, the CLI, the sandboxed worker and the problem-file API.
+// Bundles the extension host, the CLI, the sandboxed worker, the problem-file API and the dashboard webview.
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -20,4 +20,16 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/runner/worker.ts'], outfile: 'dist/worker.js' }),
   esbuild.build({ ...common, entryPoints: ['src/runner/watchdog-thread.ts'], outfile: 'dist/watchdog.js' }),
   esbuild.build({ ...common, entryPoints: ['src/api.ts'], outfile: 'dist/api.js' }),
+  // The dashboard runs in a browser (the webview): dashboard.js and the dashboard.css it imports.
+  esbuild.build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    sourcemap: true,
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/dashboard.js',
+  }),
 ]);

@@ -1,0 +1,166 @@
+/** One optimizer run as the dashboard keeps it: its description, bounded telemetry, path and markers. */
+import type { Hyperparameters } from '../../src/core/optim/optimizer';
+import type { Summary } from '../../src/core/optim/telemetry';
+import type { HyperparametersChanged, RecordsBatch, RunEnded, RunStarted, StepRecord } from '../../src/webview-protocol';
+import { MetricTable, type SavedTable } from './metric-table';
+import { type SavedTrajectory, Trajectory } from './trajectory';
+
+export const QUANTILES = ['min', 'q25', 'median', 'q75', 'max'] as const;
+export type Quantile = (typeof QUANTILES)[number];
+
+/** The effective-rate scope of all parameters together (runs with one tensor use that tensor's name). */
+export const ALL_PARAMETERS = '*';
+
+export const metric = {
+  loss: 'loss',
+  fullLoss: 'fullLoss',
+  gradNorm: 'gradNorm',
+  updateNorm: 'updateNorm',
+  updateRatio: 'updateRatio',
+  lr: 'lr',
+  ratio: (tensor: string) => `ratio:${tensor}`,
+  rate: (scope: string, quantile: Quantile) => `rate:${scope}:${quantile}`,
+} as const;
+
+type Extractor = (record: StepRecord) => number;
+
+const orNaN = (value: number | null | undefined): number => value ?? NaN;
+
+/** The per-dimension effective learning rates of one tensor at one step. */
+export interface ElementRates {
+  step: number;
+  values: Float64Array;
+  /** From every record (the run's detail tensor), or asked for once (requestEffectiveLr). */
+  source: 'live' | 'requested';
+}
+
+export type RunStatus = 'running' | 'paused' | 'ended';
+
+export interface SavedRun {
+  meta: RunStarted;
+  ended: RunEnded | null;
+  markers: HyperparametersChanged[];
+  lastStep: number;
+  separateFullLoss: boolean;
+  latest: LatestSummaries | null;
+  table: SavedTable;
+  trajectory: SavedTrajectory | null;
+}
+
+/** The newest effective-rate summaries (for the histogram), by scope. */
+export interface LatestSummaries {
+  step: number;
+  byScope: Record<string, Summary | null>;
+}
+
+export class RunModel {
+  readonly table: MetricTable;
+  readonly trajectory: Trajectory | null;
+  ended: RunEnded | null = null;
+  markers: HyperparametersChanged[] = [];
+  lastStep = 0;
+  /** Mini-batch runs: the full loss differs from the batch loss and gets its own line. */
+  separateFullLoss = false;
+  latest: LatestSummaries | null = null;
+  readonly elementRates = new Map<string, ElementRates>();
+  paused = false;
+  private readonly extractors: Extractor[];
+
+  constructor(
+    readonly meta: RunStarted,
+    saved?: { table: SavedTable; trajectory: SavedTrajectory | null },
+  ) {
+    const columns = RunModel.columns(meta);
+    this.extractors = columns.map(([, extract]) => extract);
+    this.table = saved ? MetricTable.restore(saved.table) : new MetricTable(columns.map(([name]) => name));
+    this.trajectory = meta.twoDimensional ? (saved?.trajectory ? Trajectory.restore(saved.trajectory) : new Trajectory()) : null;
+    if (meta.start && this.trajectory && this.trajectory.length === 0) this.trajectory.push(meta.start[0], meta.start[1]);
+  }
+
+  /** Scopes of the effective-rate band: each tensor, and all parameters when there are several. */
+  get rateScopes(): string[] {
+    if (!this.meta.adaptive) return [];
+    const names = this.meta.tensors.map((tensor) => tensor.name);
+    return names.length === 1 ? names : [ALL_PARAMETERS, ...names];
+  }
+
+  get status(): RunStatus {
+    return this.ended ? 'ended' : this.paused ? 'paused' : 'running';
+  }
+
+  /** Hyper-parameters in force now: the start values with every confirmed change applied. */
+  get hyperparameters(): Hyperparameters {
+    return Object.assign({}, this.meta.hyperparameters, ...this.markers.map((marker) => marker.values));
+  }
+
+  /** Appends the records after the last one it has (earlier ones are replays); true when any was new. */
+  ingest(batch: RecordsBatch): boolean {
+    let added = false;
+    const values = new Float64Array(this.extractors.length);
+    batch.records.forEach((record, k) => {
+      if (record.step <= this.lastStep) return;
+      this.lastStep = record.step;
+      for (let c = 0; c < this.extractors.length; c++) values[c] = this.extractors[c](record);
+      this.table.append(record.step, batch.seconds[k] ?? NaN, values);
+      if (record.fullLoss !== null && record.fullLoss !== record.loss) this.separateFullLoss = true;
+      if (this.trajectory && record.params && record.params.length >= 2) this.trajectory.push(record.params[0], record.params[1]);
+      if (record.effectiveLrByTensor || record.effectiveLr) {
+        const byScope: Record<string, Summary | null> = { ...(record.effectiveLrByTensor ?? {}) };
+        if (this.meta.tensors.length > 1) byScope[ALL_PARAMETERS] = record.effectiveLr;
+        this.latest = { step: record.step, byScope };
+      }
+      if (record.effectiveLrDetail && this.meta.detailTensor) {
+        this.elementRates.set(this.meta.detailTensor, { step: record.step, values: Float64Array.from(record.effectiveLrDetail), source: 'live' });
+      }
+      added = true;
+    });
+    return added;
+  }
+
+  addMarker(change: HyperparametersChanged): boolean {
+    if (this.markers.some((marker) => marker.step === change.step && JSON.stringify(marker.values) === JSON.stringify(change.values))) return false;
+    this.markers.push(change);
+    this.markers.sort((a, b) => a.step - b.step);
+    return true;
+  }
+
+  save(tableEntries: number, trajectoryPoints: number): SavedRun {
+    return {
+      meta: this.meta,
+      ended: this.ended,
+      markers: this.markers,
+      lastStep: this.lastStep,
+      separateFullLoss: this.separateFullLoss,
+      latest: this.latest,
+      table: this.table.save(tableEntries),
+      trajectory: this.trajectory?.save(trajectoryPoints) ?? null,
+    };
+  }
+
+  static restore(saved: SavedRun): RunModel {
+    const run = new RunModel(saved.meta, { table: saved.table, trajectory: saved.trajectory });
+    Object.assign(run, { ended: saved.ended, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
+    return run;
+  }
+
+  private static columns(meta: RunStarted): [string, Extractor][] {
+    const columns: [string, Extractor][] = [
+      [metric.loss, (record) => record.loss],
+      [metric.fullLoss, (record) => orNaN(record.fullLoss)],
+      [metric.gradNorm, (record) => record.gradNorm],
+      [metric.updateNorm, (record) => record.updateNorm],
+      [metric.updateRatio, (record) => record.updateRatio],
+      [metric.lr, (record) => record.lr],
+    ];
+    for (const { name } of meta.tensors) columns.push([metric.ratio(name), (record) => orNaN(record.updateRatioByTensor[name])]);
+    if (!meta.adaptive) return columns;
+    const single = meta.tensors.length === 1;
+    const scopes = single ? [meta.tensors[0].name] : [ALL_PARAMETERS, ...meta.tensors.map((tensor) => tensor.name)];
+    for (const scope of scopes) {
+      const summaryOf = (record: StepRecord): Summary | null | undefined =>
+        scope === ALL_PARAMETERS || single ? record.effectiveLr : record.effectiveLrByTensor?.[scope];
+      for (const quantile of QUANTILES) columns.push([metric.rate(scope, quantile), (record) => orNaN(summaryOf(record)?.[quantile])]);
+    }
+    return columns;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * A chart card: title, PNG button and a Chart.js line chart fed with
+ * decimated points on every redraw (`update('none')`, no animation).
+ */
+import { Chart, type ChartDataset } from 'chart.js';
+import { type EntrySeries, type Point, type Reduction, type XAxis, decimateEnvelope, decimateMinMax } from '../model/decimate';
+import { BASE_OPTIONS, type ChartMarker, tickLabel } from './charts';
+import { button, h } from './dom';
+import { formatNumber } from './format';
+import { type Palette, withAlpha } from './theme';
+import type { Tooltip } from './tooltip';
+
+export interface LineSeries {
+  /** Stable across redraws (the dataset and its point buffer are reused). */
+  key: string;
+  label: string;
+  color: string;
+  source: EntrySeries;
+  /** 'minmax' for telemetry; a reduction for the lines of a quantile band (aligned x). */
+  reduction: 'minmax' | Reduction;
+  dashed?: boolean;
+  /** Raw values drawn faintly under their smoothed line. */
+  faint?: boolean;
+  /** Fill the area down to the previous series (quantile bands), at this opacity. */
+  fillToPrevious?: number;
+  inLegend?: boolean;
+}
+
+export interface ChartFrame {
+  series: LineSeries[];
+  xAxis: XAxis;
+  logY: boolean;
+  markers: ChartMarker[];
+}
+
+type LineDataset = ChartDataset<'line', Point[]>;
+
+/** Without a layout yet (a hidden tab), decimate for a typical width. */
+const DEFAULT_BUCKETS = 800;
+
+export class LineChartCard {
+  readonly element: HTMLElement;
+  readonly chart: Chart<'line', Point[]>;
+  private readonly datasets = new Map<string, LineDataset>();
+  private xAxis: XAxis = 'step';
+
+  constructor(
+    readonly title: string,
+    tooltip: Tooltip,
+    onSavePng: (card: LineChartCard) => void,
+    options: { legend?: boolean; className?: string } = {},
+  ) {
+    const canvas = h('canvas', { role: 'img', 'aria-label': `${title}: no data yet` });
+    this.element = h(
+      'section',
+      { class: `card ${options.className ?? ''}`.trim(), 'aria-label': title },
+      h('header', { class: 'card-header' }, h('h3', {}, title), button('PNG', `Save the ${title} chart as PNG`, () => onSavePng(this), 'icon-button')),
+      h('div', { class: 'chart-box' }, canvas),
+    );
+    this.chart = new Chart<'line', Point[]>(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        ...BASE_OPTIONS,
+        spanGaps: true,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        elements: { point: { radius: 0, hoverRadius: 3 }, line: { borderWidth: 1.5, tension: 0 } },
+        scales: {
+          x: { type: 'linear', ticks: { maxTicksLimit: 7, callback: tickLabel }, title: { display: true, text: 'step' } },
+          y: { type: 'linear', ticks: { maxTicksLimit: 6, callback: tickLabel } },
+        },
+        plugins: {
+          legend: {
+            display: options.legend ?? false,
+            position: 'bottom',
+            labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => (data.datasets[item.datasetIndex ?? 0] as { inLegend?: boolean }).inLegend !== false },
+          },
+          tooltip: {
+            enabled: false,
+            external: tooltip.external,
+            callbacks: {
+              title: (items) => (items.length ? (this.xAxis === 'step' ? `step ${Math.round(items[0].parsed.x ?? 0)}` : `${formatNumber(items[0].parsed.x ?? 0)} s`) : ''),
+              label: (item) => `${item.dataset.label}: ${formatNumber(item.parsed.y ?? NaN)}`,
+            },
+          },
+          markers: { markers: [] },
+          themeBackground: { color: '' },
+        },
+      },
+    });
+  }
+
+  /** Decimates every series for the current width and redraws once. */
+  render(frame: ChartFrame, palette: Palette): void {
+    this.xAxis = frame.xAxis;
+    const buckets = Math.round(this.chart.chartArea?.width || DEFAULT_BUCKETS);
+    const used = new Set<string>();
+    const datasets = frame.series.map((series) => {
+      used.add(series.key);
+      const dataset = this.datasets.get(series.key) ?? this.createDataset(series.key);
+      dataset.label = series.faint ? `${series.label} (raw)` : series.label;
+      dataset.borderColor = series.faint ? withAlpha(series.color, 0.3) : series.color;
+      dataset.backgroundColor = withAlpha(series.color, series.fillToPrevious ?? 0.3);
+      dataset.borderDash = series.dashed ? [5, 3] : [];
+      dataset.borderWidth = series.faint ? 1 : 1.5;
+      dataset.fill = series.fillToPrevious === undefined ? false : '-1';
+      (dataset as { inLegend?: boolean }).inLegend = series.inLegend ?? !series.faint;
+      dataset.data = series.reduction === 'minmax'
+        ? decimateMinMax(series.source, buckets, dataset.data)
+        : decimateEnvelope(series.source, buckets, series.reduction, dataset.data);
+      return dataset;
+    });
+    for (const key of this.datasets.keys()) if (!used.has(key)) this.datasets.delete(key);
+    const options = this.chart.options;
+    const x = options.scales!.x!;
+    const y = options.scales!.y!;
+    x.title = { display: true, text: frame.xAxis === 'step' ? 'step' : 'seconds' };
+    y.type = frame.logY ? 'logarithmic' : 'linear';
+    options.plugins!.markers = { markers: frame.markers, font: `${Chart.defaults.font.size ?? 11}px ${palette.fontFamily}` };
+    options.plugins!.themeBackground = { color: palette.background };
+    this.chart.data.datasets = datasets;
+    this.chart.update('none');
+    this.describe(frame);
+  }
+
+  /** Points drawn per dataset (for tests and the benchmark). */
+  pointCounts(): { label: string; points: number }[] {
+    return this.chart.data.datasets.map((dataset) => ({ label: String(dataset.label), points: dataset.data.length }));
+  }
+
+  toPng(): string {
+    return this.chart.toBase64Image('image/png', 1).replace(/^data:image\/png;base64,/, '');
+  }
+
+  private createDataset(key: string): LineDataset {
+    const dataset: LineDataset = { label: key, data: [], pointRadius: 0 };
+    this.datasets.set(key, dataset);
+    return dataset;
+  }
+
+  /** The latest value of each line, for screen readers. */
+  private describe(frame: ChartFrame): void {
+    const latest = frame.series
+      .filter((series) => !series.faint && series.source.length > 0)
+      .map((series) => `${series.label} ${formatNumber(series.source.mean(series.source.length - 1))}`);
+    this.chart.canvas.setAttribute('aria-label', `${this.title}: ${latest.length ? latest.join(', ') : 'no data yet'}`);
+  }
+}

@@ -1,0 +1,74 @@
+/** The run picker, the run controls (pause, resume, step, stop, restart) and the status line. */
+import { RUN_ACTIONS, type RunAction } from '../../src/webview-protocol';
+import { Changed } from '../model/dashboard-model';
+import type { RunModel, RunStatus } from '../model/run';
+import type { View, ViewContext } from './context';
+import { button, h, replaceChildren } from './dom';
+
+const ACTIONS: Record<RunAction, { label: string; describe: string; enabledWhen: RunStatus[] }> = {
+  pause: { label: 'Pause', describe: 'Pause the run', enabledWhen: ['running'] },
+  resume: { label: 'Resume', describe: 'Resume the run', enabledWhen: ['paused'] },
+  step: { label: 'Step', describe: 'Take a single optimizer step', enabledWhen: ['paused'] },
+  stop: { label: 'Stop', describe: 'Stop the run', enabledWhen: ['running', 'paused'] },
+  restart: { label: 'Restart', describe: 'Start the run again from the beginning', enabledWhen: ['running', 'paused', 'ended'] },
+};
+
+export class Toolbar implements View {
+  readonly element: HTMLElement;
+  private readonly runSelect = h('select', { id: 'run-select', 'aria-label': 'Run' });
+  private readonly buttons: Record<RunAction, HTMLButtonElement>;
+  private readonly status = h('span', { class: 'status', role: 'status', 'aria-live': 'polite' });
+
+  constructor(private readonly context: ViewContext) {
+    this.buttons = Object.fromEntries(
+      RUN_ACTIONS.map((action) => [action, button(ACTIONS[action].label, ACTIONS[action].describe, () => this.control(action))]),
+    ) as Record<RunAction, HTMLButtonElement>;
+    this.runSelect.addEventListener('change', () => {
+      context.model.focusedRunId = this.runSelect.value;
+      context.invalidate(Changed.all);
+    });
+    this.element = h(
+      'header',
+      { class: 'toolbar' },
+      h('label', { for: 'run-select' }, 'Run'),
+      this.runSelect,
+      h('div', { class: 'controls', role: 'group', 'aria-label': 'Run controls' }, ...RUN_ACTIONS.map((action) => this.buttons[action])),
+      this.status,
+    );
+  }
+
+  render(changed: number): void {
+    if (!(changed & Changed.runs)) return;
+    const runs = [...this.context.model.runs.values()].reverse();
+    const focused = this.context.model.focusedRun;
+    replaceChildren(
+      this.runSelect,
+      ...(runs.length ? runs.map((run) => h('option', { value: run.meta.runId, selected: run === focused }, describeRun(run))) : [h('option', { value: '' }, 'no runs yet')]),
+    );
+    this.runSelect.disabled = runs.length === 0;
+    for (const action of RUN_ACTIONS) this.buttons[action].disabled = !focused || !ACTIONS[action].enabledWhen.includes(focused.status);
+  }
+
+  announce(text: string, kind: 'info' | 'error'): void {
+    this.status.textContent = text;
+    this.status.classList.toggle('error', kind === 'error');
+  }
+
+  private control(action: RunAction): void {
+    const run = this.context.model.focusedRun;
+    if (!run) return;
+    void this.context.host.request({ type: 'control', runId: run.meta.runId, action }).then((response) => {
+      if (response.error) {
+        this.context.announce(`${ACTIONS[action].label} failed: ${response.error}`, 'error');
+        return;
+      }
+      if (action === 'pause' || action === 'resume') run.paused = action === 'pause';
+      this.context.announce(`${ACTIONS[action].label}: done.`);
+      this.context.invalidate(Changed.runs);
+    });
+  }
+}
+
+function describeRun(run: RunModel): string {
+  return `${run.meta.optimizer} on ${run.meta.problem} · ${run.status}${run.lastStep ? ` · step ${run.lastStep}` : ''}`;
+}
