@@ -1,0 +1,42 @@
+/** What the panel and the last-result view share: webview options, the page, saving exports. */
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SaveExport } from '../../webview-protocol';
+import { dashboardHtml } from './html';
+
+/** Scripts on, and nothing loadable but the dashboard bundle. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
+}
+
+export function loadDashboard(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): void {
+  const bundle = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
+  webview.options = webviewOptions(extensionUri);
+  webview.html = dashboardHtml({
+    cspSource: webview.cspSource,
+    scriptUri: bundle('dashboard.js'),
+    styleUri: bundle('dashboard.css'),
+    nonce: randomBytes(16).toString('base64'),
+    title,
+  });
+}
+
+const EXPORT_FILTERS: Record<string, string> = { png: 'PNG image', csv: 'CSV', json: 'JSON' };
+
+/** Asks where to save an export (starting in the workspace) and writes it; the path saved to, or null when cancelled. */
+export async function saveExport(request: SaveExport): Promise<string | null> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+  const extension = path.extname(request.fileName).slice(1).toLowerCase();
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.joinPath(folder, request.fileName),
+    filters: { [EXPORT_FILTERS[extension] ?? extension]: [extension] },
+    saveLabel: 'Export',
+    title: 'GradLens: save export',
+  });
+  if (!target) return null;
+  const bytes = request.content.kind === 'text' ? Buffer.from(request.content.text, 'utf8') : Buffer.from(request.content.base64, 'base64');
+  await vscode.workspace.fs.writeFile(target, bytes);
+  return vscode.workspace.asRelativePath(target);
+}
