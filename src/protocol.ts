@@ -52,7 +52,11 @@ export interface OptimizeRequest {
   timeoutMs: number;
   /** Start here instead of the problem's own params (flat, in layout order), e.g. a point clicked on the contour plot. */
   start?: number[] | null;
-  /** For 2-D problems: also send the loss on an n × n grid (the dashboard's contour plot). */
+  /**
+   * The dashboard's request: for 2-D problems, also send the loss on an n × n
+   * grid (the contour plot); records then carry params only for 2-D problems
+   * (trajectories), whatever train.recordParams says.
+   */
   surface?: { resolution: number } | null;
 }
 
@@ -64,7 +68,9 @@ export interface OptimizeRequest {
 export type RunControlMessage =
   | { type: 'control'; action: 'pause' | 'resume' | 'step' | 'stop' }
   /** Applied before the next step; the worker confirms with 'hyperparametersChanged'. */
-  | { type: 'setHyperparameters'; values: Hyperparameters };
+  | { type: 'setHyperparameters'; values: Hyperparameters }
+  /** Records carry this tensor's full effective learning rates from the next step on. */
+  | { type: 'detail'; tensor: string | null };
 
 /** Parent → worker: analyze the critical point at the start (or after `run`). */
 export interface AnalyzeRequest {
@@ -89,6 +95,8 @@ export type WorkerToParent =
   /** Telemetry records of a run, batched. */
   | { type: 'records'; run: string; records: StepRecord[] }
   | { type: 'trained'; result: TrainResult }
+  /** A run begins: its tensors and its starting point (flat, in layout order). */
+  | { type: 'runStarted'; run: string; tensors: { name: string; shape: number[] }[]; start: number[] }
   /** A run paused (no time limit while paused) or resumed. */
   | { type: 'paused'; run: string; step: number }
   | { type: 'resumed'; run: string }

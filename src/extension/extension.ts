@@ -1,56 +1,136 @@
 /**
- * The VS Code host. It never runs user code: every check goes through the
- * sandboxed runner process (esbuild and user code load only there).
+ * The VS Code host. It never runs user code: every check, run and analysis
+ * goes through the sandboxed runner process (esbuild and user code load only
+ * there). Activation only wires things up; nothing is computed until asked.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatFile, formatSummary } from '../cli/format';
-import { checkFile } from '../runner/runner';
+import { formatSummary } from '../cli/format';
+import type { FileReport } from '../runner/runner';
+import { ProblemCodeLenses } from './codelens';
+import { registerDiagnostics } from './diagnostics';
+import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
+import { fileChoice } from './pickers';
+import { Services } from './services';
+import { ProblemTests, staticProblems } from './testing';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('GradLens', { log: true });
+const SCRIPT = /\.[cm]?[jt]s$/;
+
+/** What `activate` returns: for the integration tests (and other extensions) to observe GradLens. */
+export interface GradLensApi {
+  /** Milliseconds spent in activate(). */
+  activationMs: number;
+  services: Services;
+  tests: ProblemTests;
+  optimizers: OptimizerCommands;
+}
+
+export function activate(context: vscode.ExtensionContext): GradLensApi {
+  const started = performance.now();
+  const services = new Services(context);
+  const tests = new ProblemTests(services);
+  const codeLenses = new ProblemCodeLenses(services);
+  const optimizers = new OptimizerCommands(services);
+  const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   context.subscriptions.push(
-    output,
-    vscode.commands.registerCommand('gradlens.checkGradients', () => checkActiveFile(output)),
+    services,
+    tests,
+    codeLenses,
+    optimizers,
+    registerDiagnostics(services.store),
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'javascript' }], codeLenses),
+    command('gradlens.checkGradients', (uri?: vscode.Uri) => checkFile(services, tests, 1, uri)),
+    command('gradlens.checkSecondOrder', (uri?: vscode.Uri) => checkFile(services, tests, 2, uri)),
+    command('gradlens.checkWorkspace', () => checkWorkspace(services, tests)),
+    command('gradlens.checkProblem', (uri: vscode.Uri, problem: string) => announce(services, tests.runFile(uri, 1, [problem]))),
+    command('gradlens.runOptimizer', (given?: RawCommandArguments) => optimizers.runOptimizer(commandArguments(given))),
+    command('gradlens.runOptimizerOnProblem', (uri: vscode.Uri, problem: string) => optimizers.runOptimizer({ problem: fileChoice(uri, problem) })),
+    command('gradlens.compareOptimizers', (given?: RawCommandArguments) => optimizers.compareOptimizers(commandArguments(given))),
+    command('gradlens.analyzeCriticalPoint', (given?: RawCommandArguments) => optimizers.analyzeCriticalPoint(commandArguments(given))),
+    command('gradlens.openDashboard', () => optimizers.openDashboard()),
+    command('gradlens.stopRun', () => {
+      const stopped = services.jobs.stopAll();
+      if (stopped === 0) void vscode.window.showInformationMessage('GradLens: nothing is running.');
+      return stopped;
+    }),
+    command('gradlens.showOutput', () => services.output.show(true)),
   );
+  // The Test Explorer lists problem files as soon as the workspace has any (activation on workspaceContains).
+  void tests.discoverWorkspace();
+  const activationMs = performance.now() - started;
+  services.output.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, services, tests, optimizers };
 }
 
 export function deactivate(): void {
-  // Runner processes end with the checks that started them.
+  // Runner processes are stopped by the disposables (Jobs.dispose aborts every job).
 }
 
-async function checkActiveFile(output: vscode.LogOutputChannel): Promise<void> {
-  const document = vscode.window.activeTextEditor?.document;
-  if (!document || document.uri.scheme !== 'file') {
-    void vscode.window.showErrorMessage('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs) to check its gradients.');
-    return;
+/**
+ * The file to check: the argument (explorer, editor title), else the active
+ * editor's file, else the user picks problems across the workspace.
+ */
+async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, uri?: vscode.Uri): Promise<FileReport[] | undefined> {
+  const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+  if (!target || target.scheme !== 'file' || !SCRIPT.test(target.fsPath)) {
+    if (order === 1) return checkWorkspace(services, tests);
+    void vscode.window.showErrorMessage('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs) to check its second-order gradients.');
+    return undefined;
   }
-  if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showWarningMessage(
-      'GradLens runs the code of problem files, and this workspace is not trusted.',
-      'Manage Workspace Trust',
-    );
-    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
-    return;
+  const reports = await tests.runFile(target, order);
+  if (reports === null) {
+    const loadError = services.store.get(target)?.loadError;
+    void vscode.window.showErrorMessage(loadError
+      ? `GradLens: ${loadError}`
+      : `GradLens: no problem in ${path.basename(target.fsPath)} has hvp(p, v), so there is no second-order check to run.`);
+    return undefined;
   }
-  // The runner reads the file from disk.
-  if (document.isDirty) await document.save();
-  const file = document.uri.fsPath;
-  const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'GradLens: checking gradients', cancellable: true },
-    (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      return checkFile(file, {}, undefined, {
-        signal: controller.signal,
-        onOutput: (text) => output.append(text),
-        onProblemStarted: (_file, problem) => progress.report({ message: problem }),
-      });
-    },
-  );
-  report.file = vscode.workspace.asRelativePath(file);
-  output.info(`\n${formatFile(report, { color: false })}`);
-  const summary = report.loadError ?? formatSummary(report.problems, 0);
-  const allPassed = !report.loadError && report.problems.length > 0 && report.problems.every((problem) => problem.passed);
-  const show = allPassed ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
-  if ((await show(`GradLens: ${summary}`, 'Show Output')) === 'Show Output') output.show(true);
+  return announce(services, Promise.resolve(reports));
+}
+
+/** Pick problems in any problem file of the workspace. */
+async function checkWorkspace(services: Services, tests: ProblemTests): Promise<FileReport[] | undefined> {
+  const files = await vscode.workspace.findFiles(services.settings().problemFiles, '**/node_modules/**');
+  if (files.length === 0) {
+    void vscode.window.showErrorMessage(`GradLens: no problem files (${services.settings().problemFiles}) in this workspace; open one to check it.`);
+    return undefined;
+  }
+  type Item = vscode.QuickPickItem & { uri?: vscode.Uri; problem?: string };
+  const items: Item[] = [];
+  for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+    const known = services.store.get(uri)?.discovered ?? staticProblems(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+    items.push({ label: vscode.workspace.asRelativePath(uri), kind: vscode.QuickPickItemKind.Separator });
+    for (const problem of known) items.push({ label: problem.name, description: vscode.workspace.asRelativePath(uri), picked: true, uri, problem: problem.name });
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: 'GradLens: Check Gradients', placeHolder: 'Problems to check', canPickMany: true });
+  if (!picked || picked.length === 0) return undefined;
+  const byFile = new Map<string, { uri: vscode.Uri; problems: string[] }>();
+  for (const item of picked) {
+    if (!item.uri || !item.problem) continue;
+    const entry = byFile.get(item.uri.toString()) ?? { uri: item.uri, problems: [] };
+    entry.problems.push(item.problem);
+    byFile.set(item.uri.toString(), entry);
+  }
+  const reports: FileReport[] = [];
+  for (const { uri, problems } of byFile.values()) reports.push(...((await tests.runFile(uri, 1, problems)) ?? []));
+  return announce(services, Promise.resolve(reports));
+}
+
+/**
+ * The verdict as a notification. Not awaited: the command returns its
+ * reports as soon as the check ends, whatever the user does with the toast.
+ */
+async function announce(services: Services, pending: Promise<FileReport[] | null>): Promise<FileReport[]> {
+  const reports = (await pending) ?? [];
+  if (reports.length === 0) return reports;
+  const problems = reports.flatMap((report) => report.problems);
+  const loadErrors = reports.filter((report) => report.loadError);
+  const cancelled = reports.some((report) => report.cancelled);
+  const summary = loadErrors.length === 1 && problems.length === 0 ? loadErrors[0].loadError! : formatSummary(problems, loadErrors.length);
+  const passed = loadErrors.length === 0 && problems.length > 0 && problems.every((problem) => problem.passed);
+  const show = cancelled ? vscode.window.showWarningMessage : passed ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
+  void show(`GradLens: ${cancelled ? 'stopped; ' : ''}${summary}`, 'Show Output').then((choice) => {
+    if (choice) services.output.show(true);
+  });
+  return reports;
 }

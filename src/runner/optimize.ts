@@ -10,6 +10,7 @@ export type SurfaceMessage = Extract<WorkerToParent, { type: 'surface' }>;
 export interface OptimizeEvents extends SupervisionEvents {
   onRecords?: (run: string, records: StepRecord[]) => void;
   onTrained?: (result: TrainResult) => void;
+  onRunStarted?: (started: Extract<WorkerToParent, { type: 'runStarted' }>) => void;
   onPaused?: (run: string, step: number) => void;
   onResumed?: (run: string) => void;
   onHyperparametersChanged?: (run: string, step: number, values: Hyperparameters) => void;
@@ -51,6 +52,9 @@ async function request(
       case 'trained':
         collect.trained.push(reply.result);
         events.onTrained?.(reply.result);
+        break;
+      case 'runStarted':
+        events.onRunStarted?.(reply);
         break;
       case 'paused':
         events.onPaused?.(reply.run, reply.step);

@@ -3,7 +3,7 @@
  * stop, new hyper-parameters), as the step gate of `train()`.
  */
 import type { Hyperparameters } from '../core/optim/optimizer';
-import type { StepGate } from '../core/optim/train';
+import type { StepChanges, StepGate } from '../core/optim/train';
 import type { RunControlMessage } from '../protocol';
 
 export interface RunControlEvents {
@@ -16,6 +16,7 @@ export class RunControl implements StepGate {
   /** Steps a paused run may still take (single-stepping). */
   private allowance = 0;
   private pending: Hyperparameters | null = null;
+  private detail: string | null | undefined = undefined;
   private wake: (() => void) | null = null;
   readonly stopper = new AbortController();
 
@@ -24,6 +25,10 @@ export class RunControl implements StepGate {
   handle(message: RunControlMessage): void {
     if (message.type === 'setHyperparameters') {
       this.pending = { ...this.pending, ...message.values };
+      return;
+    }
+    if (message.type === 'detail') {
+      this.detail = message.tensor;
       return;
     }
     switch (message.action) {
@@ -46,7 +51,7 @@ export class RunControl implements StepGate {
     this.wake?.();
   }
 
-  async beforeStep(step: number): Promise<Hyperparameters | null> {
+  async beforeStep(step: number): Promise<StepChanges | null> {
     if (this.paused && this.allowance === 0 && !this.stopper.signal.aborted) {
       this.events.paused(step - 1);
       while (this.paused && this.allowance === 0 && !this.stopper.signal.aborted) {
@@ -56,8 +61,12 @@ export class RunControl implements StepGate {
       this.events.resumed();
     }
     if (this.paused && this.allowance > 0) this.allowance -= 1;
-    const changes = this.pending;
+    if (this.pending === null && this.detail === undefined) return null;
+    const changes: StepChanges = {};
+    if (this.pending) changes.hyperparameters = this.pending;
+    if (this.detail !== undefined) changes.detailTensor = this.detail;
     this.pending = null;
+    this.detail = undefined;
     return changes;
   }
 }

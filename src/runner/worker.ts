@@ -179,7 +179,7 @@ let liveRun: RunControl | null = null;
 let earlyControls: RunControlMessage[] = [];
 
 /** Runs one optimizer in the sandbox, streaming its records in batches; the parent may pause, step, retune or stop it. */
-async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number, start: number[] | null = null): Promise<TrainResult> {
+async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number, start: number[] | null = null, trajectoriesOnly = false): Promise<TrainResult> {
   const choice = findOptimizer(run.name);
   if (!choice) throw new RangeError(`unknown optimizer ${run.name}`);
   await send({ type: 'started', name: run.name, activity: `running ${run.name} on ${definition.name}` });
@@ -214,12 +214,15 @@ async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, tra
         lastYield = Date.now();
       }
       const changes = await control.beforeStep(step);
-      if (changes) await send({ type: 'hyperparametersChanged', run: run.name, step, values: changes });
+      if (changes?.hyperparameters) await send({ type: 'hyperparametersChanged', run: run.name, step, values: changes.hyperparameters });
       return changes;
     },
   };
-  const result = await trainProblem(trainingProblem(definition, start ?? undefined), run.name, choice.optimizer, run.hyperparameters, {
+  const problem = trainingProblem(definition, start ?? undefined);
+  await send({ type: 'runStarted', run: run.name, tensors: problem.layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] })), start: Array.from(problem.initial) });
+  const result = await trainProblem(problem, run.name, choice.optimizer, run.hyperparameters, {
     ...train,
+    recordParams: train.recordParams && (!trajectoriesOnly || problem.layout.size === 2),
     signal: control.stopper.signal,
     gate,
     onRecord: (record) => {
@@ -273,7 +276,7 @@ async function optimize(request: OptimizeRequest): Promise<void> {
   const resolution = request.surface?.resolution;
   if (resolution && resolution >= 2 && Objective.of(definition).layout.size === 2) await sendSurface(definition, request, resolution, request.timeoutMs);
   for (const run of request.runs) {
-    const result = await runOptimizer(definition, run, request.train, request.timeoutMs, request.start ?? null);
+    const result = await runOptimizer(definition, run, request.train, request.timeoutMs, request.start ?? null, Boolean(request.surface));
     await send({ type: 'trained', result });
   }
 }
@@ -316,7 +319,7 @@ process.on('unhandledRejection', (error) => {
 // a promise that never settles then meets the time limit instead of ending the process quietly.
 let started = false;
 process.on('message', (request: ParentToWorker) => {
-  if (request.type === 'control' || request.type === 'setHyperparameters') {
+  if (request.type === 'control' || request.type === 'setHyperparameters' || request.type === 'detail') {
     if (liveRun) liveRun.handle(request);
     else earlyControls.push(request);
     return;

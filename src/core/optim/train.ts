@@ -50,13 +50,21 @@ export interface TrainOptions {
   gate?: StepGate;
 }
 
+/** Changes to a live run, in force from the next step. */
+export interface StepChanges {
+  /** New values (already validated against the optimizer). */
+  hyperparameters?: Hyperparameters;
+  /** Send this tensor's full effective learning rates from now on. */
+  detailTensor?: string | null;
+}
+
 /**
  * Lets a live run be paused, stepped and retuned (the dashboard's controls).
- * `beforeStep` resolves when step `step` may run, with new hyper-parameter
- * values to use from this step on (already validated), or null.
+ * `beforeStep` resolves when step `step` may run, with the changes made
+ * meanwhile, or null.
  */
 export interface StepGate {
-  beforeStep(step: number): Promise<Hyperparameters | null>;
+  beforeStep(step: number): Promise<StepChanges | null>;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
@@ -193,10 +201,12 @@ export async function train(
   if (optimizer.fullBatch && !batcher.full) {
     throw new RangeError(`${optimizerName} needs the full batch (its steps assume one fixed objective): drop --batch-size`);
   }
-  const detail = options.detailTensor === null ? null : layout.tensors.find((spec) => spec.name === options.detailTensor);
-  if (detail === undefined) {
-    throw new RangeError(`no tensor ${options.detailTensor} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
-  }
+  const findTensor = (name: string | null) => {
+    const found = name === null ? null : layout.tensors.find((spec) => spec.name === name);
+    if (found === undefined) throw new RangeError(`no tensor ${name} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
+    return found;
+  };
+  let detail = findTensor(options.detailTensor);
   let scheduleState = initialScheduleState();
   let baseLr = hyper.lr as number;
   const records: StepRecord[] = [];
@@ -222,10 +232,11 @@ export async function train(
       break;
     }
     const changes = options.gate ? await options.gate.beforeStep(step + 1) : null;
-    if (changes) {
-      hyper = { ...hyper, ...changes };
+    if (changes?.hyperparameters) {
+      hyper = { ...hyper, ...changes.hyperparameters };
       baseLr = hyper.lr as number;
     }
+    if (changes?.detailTensor !== undefined) detail = findTensor(changes.detailTensor);
     if (options.signal?.aborted) {
       stopped = 'cancelled';
       break;

@@ -1,0 +1,66 @@
+/**
+ * Problems panel entries: a failed check on the export that failed (with the
+ * place user code threw as related information), a compile or load error on
+ * its line. Cleared when the check passes.
+ */
+import * as vscode from 'vscode';
+import { messageLocation } from '../runner/stack';
+import { problemMessage } from './describe';
+import type { FileResults, ResultStore } from './results';
+
+/** The range of `name` on 1-based `line` (the whole line when the name is not on it). */
+export function exportRange(document: vscode.TextDocument | undefined, line: number | null, name: string): vscode.Range {
+  const row = Math.max(0, (line ?? 1) - 1);
+  if (!document || row >= document.lineCount) return new vscode.Range(row, 0, row, 0);
+  const text = document.lineAt(row).text;
+  const column = name === 'default' ? text.indexOf('default') : text.search(new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b`));
+  if (column < 0) return document.lineAt(row).range;
+  return new vscode.Range(row, column, row, column + (name === 'default' ? 7 : name.length));
+}
+
+function locatedIn(message: string): vscode.Location | null {
+  const location = messageLocation(message);
+  if (!location) return null;
+  const position = new vscode.Position(Math.max(0, location.line - 1), Math.max(0, location.column - 1));
+  return new vscode.Location(vscode.Uri.file(location.file), position);
+}
+
+function diagnosticsOf(uri: vscode.Uri, results: FileResults, document: vscode.TextDocument | undefined): vscode.Diagnostic[] {
+  if (results.loadError) {
+    const at = locatedIn(results.loadError);
+    const range = at && at.uri.fsPath === uri.fsPath ? new vscode.Range(at.range.start, at.range.start.translate(0, 1)) : new vscode.Range(0, 0, 0, 0);
+    const diagnostic = new vscode.Diagnostic(range, results.loadError, vscode.DiagnosticSeverity.Error);
+    diagnostic.source = 'GradLens';
+    diagnostic.code = 'load-error';
+    return [diagnostic];
+  }
+  const diagnostics: vscode.Diagnostic[] = [];
+  for (const report of results.results.values()) {
+    if (report.passed && report.verdict !== 'kink') continue;
+    if (report.verdict === 'skipped') continue;
+    const severity = report.passed ? vscode.DiagnosticSeverity.Information : vscode.DiagnosticSeverity.Error;
+    const diagnostic = new vscode.Diagnostic(exportRange(document, report.line, report.name), problemMessage(report), severity);
+    diagnostic.source = 'GradLens';
+    diagnostic.code = report.verdict;
+    const thrownAt = report.error ? locatedIn(report.error) : null;
+    if (thrownAt && !(thrownAt.uri.fsPath === uri.fsPath && thrownAt.range.start.line === (report.line ?? 0) - 1)) {
+      diagnostic.relatedInformation = [new vscode.DiagnosticRelatedInformation(thrownAt, 'user code failed here')];
+    }
+    diagnostics.push(diagnostic);
+  }
+  return diagnostics;
+}
+
+export function registerDiagnostics(store: ResultStore): vscode.Disposable {
+  const collection = vscode.languages.createDiagnosticCollection('gradlens');
+  const refresh = (uri: vscode.Uri) => {
+    const results = store.get(uri);
+    if (!results) {
+      collection.delete(uri);
+      return;
+    }
+    const document = vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri.toString());
+    collection.set(uri, diagnosticsOf(uri, results, document));
+  };
+  return vscode.Disposable.from(collection, store.onDidChange(refresh));
+}

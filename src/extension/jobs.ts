@@ -1,0 +1,98 @@
+/**
+ * Long jobs (checks, optimizer runs, analyses): each gets a cancellable
+ * progress notification, shows in the status bar while it runs, and stops
+ * with **Stop Run**. The status bar keeps the last verdict afterwards.
+ */
+import * as vscode from 'vscode';
+import type { LastVerdict } from './describe';
+
+export interface JobContext {
+  signal: AbortSignal;
+  report(message: string): void;
+}
+
+export class Jobs implements vscode.Disposable {
+  private readonly running = new Map<number, { title: string; controller: AbortController }>();
+  private nextId = 1;
+  private readonly statusItem: vscode.StatusBarItem;
+  private last: LastVerdict | null = null;
+
+  constructor() {
+    this.statusItem = vscode.window.createStatusBarItem('gradlens.status', vscode.StatusBarAlignment.Left, 10);
+    this.statusItem.name = 'GradLens';
+    this.render();
+  }
+
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /**
+   * Runs `task` with a progress notification (cancel = Stop) or, for
+   * `location: 'window'`, a quieter status-bar progress. An external token
+   * (the Test Explorer's) also stops it.
+   */
+  async run<T>(title: string, task: (job: JobContext) => Promise<T>, options: { location?: 'notification' | 'window'; token?: vscode.CancellationToken } = {}): Promise<T> {
+    const id = this.nextId++;
+    const controller = new AbortController();
+    this.running.set(id, { title, controller });
+    const external = options.token?.onCancellationRequested(() => controller.abort());
+    this.render();
+    try {
+      return await vscode.window.withProgress(
+        {
+          location: options.location === 'window' ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
+          title: `GradLens: ${title}`,
+          cancellable: true,
+        },
+        (progress, token) => {
+          token.onCancellationRequested(() => controller.abort());
+          return task({ signal: controller.signal, report: (message) => progress.report({ message }) });
+        },
+      );
+    } finally {
+      external?.dispose();
+      this.running.delete(id);
+      this.render();
+    }
+  }
+
+  /** Stops every running job; returns how many there were. */
+  stopAll(): number {
+    const count = this.running.size;
+    for (const { controller } of this.running.values()) controller.abort();
+    return count;
+  }
+
+  setLastVerdict(verdict: LastVerdict): void {
+    this.last = verdict;
+    this.render();
+  }
+
+  private render(): void {
+    void vscode.commands.executeCommand('setContext', 'gradlens.running', this.running.size > 0);
+    if (this.running.size > 0) {
+      const titles = [...this.running.values()].map((job) => job.title);
+      this.statusItem.text = `$(sync~spin) GradLens: ${titles[0]}${titles.length > 1 ? ` (+${titles.length - 1})` : ''}`;
+      this.statusItem.tooltip = `${titles.join('\n')}\nClick to stop`;
+      this.statusItem.command = 'gradlens.stopRun';
+      this.statusItem.backgroundColor = undefined;
+      this.statusItem.show();
+      return;
+    }
+    if (!this.last) {
+      this.statusItem.hide();
+      return;
+    }
+    this.statusItem.text = `${this.last.ok ? '$(pass)' : '$(error)'} GradLens: ${this.last.text}`;
+    this.statusItem.tooltip = `${this.last.tooltip}\nClick to show the report`;
+    this.statusItem.command = 'gradlens.showOutput';
+    this.statusItem.backgroundColor = this.last.ok ? undefined : new vscode.ThemeColor('statusBarItem.errorBackground');
+    this.statusItem.show();
+  }
+
+  dispose(): void {
+    this.stopAll();
+    this.statusItem.dispose();
+  }
+}

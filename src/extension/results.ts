@@ -1,0 +1,82 @@
+/**
+ * The last check results per problem file: one store feeds diagnostics,
+ * CodeLens, the Test Explorer, the status bar and the dashboard.
+ */
+import * as vscode from 'vscode';
+import type { DiscoveredProblem } from '../protocol';
+import type { FileReport, ProblemReport } from '../runner/runner';
+
+export interface FileResults {
+  /** The file did not compile or load. */
+  loadError: string | null;
+  /** What the sandbox found the file to export as problems (null until it has loaded the file once). */
+  discovered: DiscoveredProblem[] | null;
+  /** Last result per problem and order, keyed by `resultKey`. */
+  results: Map<string, ProblemReport>;
+}
+
+export function resultKey(problem: string, order: 1 | 2): string {
+  return `${problem}#${order}`;
+}
+
+export class ResultStore implements vscode.Disposable {
+  private readonly files = new Map<string, FileResults>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  get(uri: vscode.Uri): FileResults | undefined {
+    return this.files.get(uri.toString());
+  }
+
+  result(uri: vscode.Uri, problem: string, order: 1 | 2): ProblemReport | undefined {
+    return this.get(uri)?.results.get(resultKey(problem, order));
+  }
+
+  all(): [vscode.Uri, FileResults][] {
+    return [...this.files.entries()].map(([key, value]) => [vscode.Uri.parse(key), value]);
+  }
+
+  private entry(uri: vscode.Uri): FileResults {
+    const key = uri.toString();
+    let entry = this.files.get(key);
+    if (!entry) {
+      entry = { loadError: null, discovered: null, results: new Map() };
+      this.files.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The sandbox loaded the file: drop results of problems that no longer exist. */
+  setDiscovered(uri: vscode.Uri, discovered: DiscoveredProblem[]): void {
+    const entry = this.entry(uri);
+    entry.discovered = discovered;
+    entry.loadError = null;
+    const names = new Set(discovered.map((problem) => problem.name));
+    for (const [key, result] of entry.results) if (!names.has(result.name)) entry.results.delete(key);
+    this.changed.fire(uri);
+  }
+
+  /** Records one problem's result as it arrives. */
+  setResult(uri: vscode.Uri, report: ProblemReport): void {
+    this.entry(uri).results.set(resultKey(report.name, report.order), report);
+    this.changed.fire(uri);
+  }
+
+  /** A finished (or stopped) check of the file. */
+  setFileReport(uri: vscode.Uri, report: FileReport): void {
+    const entry = this.entry(uri);
+    entry.loadError = report.loadError;
+    if (report.loadError) entry.results.clear();
+    if (report.discovered) entry.discovered = report.discovered;
+    for (const problem of report.problems) entry.results.set(resultKey(problem.name, problem.order), problem);
+    this.changed.fire(uri);
+  }
+
+  delete(uri: vscode.Uri): void {
+    if (this.files.delete(uri.toString())) this.changed.fire(uri);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What every feature of the extension shares: the log, the result store, the
+ * job runner, the settings and the Workspace Trust gate.
+ */
+import * as vscode from 'vscode';
+import { type Settings, readSettings } from './settings';
+import { Jobs } from './jobs';
+import { ResultStore } from './results';
+
+export class Services implements vscode.Disposable {
+  readonly output = vscode.window.createOutputChannel('GradLens', { log: true });
+  readonly store = new ResultStore();
+  readonly jobs = new Jobs();
+  private warnedAbout = '';
+
+  constructor(readonly context: vscode.ExtensionContext) {}
+
+  /** The current settings; bad values are replaced by defaults and named in one warning (again only if they change). */
+  settings(scope?: vscode.Uri): Settings {
+    const configuration = vscode.workspace.getConfiguration('gradlens', scope);
+    const { settings, problems } = readSettings((key) => configuration.get(key));
+    const warning = problems.join('\n');
+    if (warning !== this.warnedAbout) {
+      this.warnedAbout = warning;
+      if (warning) {
+        this.output.warn(`Settings: ${warning}`);
+        void vscode.window.showWarningMessage(`GradLens settings: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'Open Settings').then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'gradlens');
+        });
+      }
+    }
+    return settings;
+  }
+
+  /**
+   * Workspace files run only in a trusted workspace. Otherwise says why and
+   * offers to manage trust; returns whether the caller may go on.
+   */
+  async requireTrust(what: string): Promise<boolean> {
+    if (vscode.workspace.isTrusted) return true;
+    this.output.warn(`Not run: ${what}. This workspace is not trusted, and GradLens runs the code of problem files.`);
+    const choice = await vscode.window.showWarningMessage(
+      `GradLens runs the code of problem files, and this workspace is not trusted: ${what} was not run. Built-in problems still work.`,
+      'Manage Workspace Trust',
+    );
+    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+    return false;
+  }
+
+  dispose(): void {
+    this.jobs.dispose();
+    this.store.dispose();
+    this.output.dispose();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The `gradlens.*` settings, read and checked in one place. Pure (no vscode
+ * import) so unit tests cover it: the host passes a getter. A bad value never
+ * stops a command: it is replaced by the default and named in a warning.
+ */
+import { type CheckMode, type CheckOptions, DEFAULT_CHECK_OPTIONS } from '../core/gradcheck';
+import { findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
+import type { Hyperparameters } from '../core/optim/optimizer';
+import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/supervisor';
+
+export const DEFAULT_PROBLEM_GLOB = '**/*.grad.{ts,mts,js,mjs}';
+
+export interface Settings {
+  problemFiles: string;
+  check: Pick<CheckOptions, 'mode' | 'eps' | 'atol' | 'rtol' | 'seed'>;
+  limits: RunnerLimits;
+  optimizer: string;
+  /** Per optimizer name, values that replace its torch defaults. */
+  hyperparameters: Record<string, Hyperparameters>;
+  steps: number;
+  telemetryEvery: number;
+}
+
+export interface SettingsReading {
+  settings: Settings;
+  /** One line per rejected value, naming the setting, the value and the default used instead. */
+  problems: string[];
+}
+
+/** Reads `gradlens.<key>`; undefined when unset. */
+export type SettingGetter = (key: string) => unknown;
+
+/** The accepted value, or why it is rejected. */
+type Check<T> = (value: unknown) => { value: T } | { error: string };
+
+const accept = <T>(test: (value: unknown) => boolean, error: string): Check<T> => (value) => (test(value) ? { value: value as T } : { error });
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const positiveNumber = accept<number>((value) => isNumber(value) && value > 0, 'must be a positive number');
+const nonNegativeNumber = accept<number>((value) => isNumber(value) && value >= 0, 'must be a number ≥ 0');
+const integerAtLeast = (minimum: number) => accept<number>((value) => isNumber(value) && Number.isInteger(value) && value >= minimum, `must be an integer ≥ ${minimum}`);
+const modeCheck = accept<CheckMode>((value) => value === 'full' || value === 'fast' || value === 'sparse', 'must be "full", "fast" or "sparse"');
+const globCheck = accept<string>((value) => typeof value === 'string' && value.trim() !== '', 'must be a non-empty glob pattern');
+const optimizerCheck: Check<string> = (value) =>
+  typeof value === 'string' && findOptimizer(value)
+    ? { value: value.toLowerCase() }
+    : { error: `must name an optimizer (${optimizerNames().join(', ')})` };
+
+function shown(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+export function readSettings(get: SettingGetter): SettingsReading {
+  const problems: string[] = [];
+  const read = <T>(key: string, check: Check<T>, fallback: T): T => {
+    const value = get(key);
+    if (value === undefined || value === null) return fallback;
+    const checked = check(value);
+    if ('error' in checked) {
+      problems.push(`gradlens.${key} ${checked.error}, got ${shown(value)}; using ${shown(fallback)}`);
+      return fallback;
+    }
+    return checked.value;
+  };
+  const settings: Settings = {
+    problemFiles: read('problemFiles', globCheck, DEFAULT_PROBLEM_GLOB),
+    check: {
+      mode: read('check.mode', modeCheck, DEFAULT_CHECK_OPTIONS.mode),
+      eps: read('check.eps', positiveNumber, DEFAULT_CHECK_OPTIONS.eps),
+      atol: read('check.atol', nonNegativeNumber, DEFAULT_CHECK_OPTIONS.atol),
+      rtol: read('check.rtol', nonNegativeNumber, DEFAULT_CHECK_OPTIONS.rtol),
+      seed: read('check.seed', integerAtLeast(0), DEFAULT_CHECK_OPTIONS.seed),
+    },
+    limits: {
+      timeoutSeconds: read('timeoutSeconds', positiveNumber, DEFAULT_LIMITS.timeoutSeconds),
+      memoryMb: read('memoryLimitMb', integerAtLeast(64), DEFAULT_LIMITS.memoryMb),
+    },
+    optimizer: read('optimizer.default', optimizerCheck, 'adam'),
+    hyperparameters: {},
+    steps: read('optimizer.steps', integerAtLeast(1), 200),
+    telemetryEvery: read('telemetry.every', integerAtLeast(1), 1),
+  };
+  const overrides = get('optimizer.hyperparameters');
+  if (overrides !== undefined && overrides !== null) {
+    if (typeof overrides !== 'object' || Array.isArray(overrides)) {
+      problems.push(`gradlens.optimizer.hyperparameters must be an object like { "adam": { "lr": 0.01 } }, got ${shown(overrides)}; using the torch defaults`);
+    } else {
+      for (const [name, values] of Object.entries(overrides as Record<string, unknown>)) {
+        const choice = findOptimizer(name);
+        try {
+          if (!choice) throw new RangeError(`names no optimizer`);
+          if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new RangeError('must be an object of hyper-parameters');
+          resolveHyperparameters(choice, values as Hyperparameters);
+          settings.hyperparameters[choice.name] = values as Hyperparameters;
+        } catch (error) {
+          problems.push(`gradlens.optimizer.hyperparameters.${name}: ${(error as Error).message}; using the torch defaults`);
+        }
+      }
+    }
+  }
+  return { settings, problems };
+}

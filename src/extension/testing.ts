@@ -1,0 +1,308 @@
+/**
+ * The Test Explorer: problem files (the `gradlens.problemFiles` glob, plus
+ * any file checked from a command) with one test item per exported problem
+ * and a second-order child when the problem has `hvp`. Items come from the
+ * source text first (no code runs); once the sandbox has loaded a file, from
+ * what it really exports. Every check, from here or from a command, is a
+ * test run, so results always show here.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CheckMode } from '../core/gradcheck';
+import { problemCandidates } from '../core/exports';
+import type { DiscoveredProblem } from '../protocol';
+import type { FileReport, ProblemReport } from '../runner/runner';
+import { messageLocation } from '../runner/stack';
+import { type CheckTarget, checkTargets } from './checks';
+import { culprit, lastVerdictOf, problemMessage, worstLines } from './describe';
+import { exportRange } from './diagnostics';
+import type { Services } from './services';
+
+const SECOND_ORDER = '#2';
+
+interface ItemData {
+  uri: vscode.Uri;
+  /** null for a file item. */
+  problem: string | null;
+  order: 1 | 2;
+}
+
+/** Before the sandbox has loaded a file: its exported values, from the source text. */
+export function staticProblems(source: string): DiscoveredProblem[] {
+  return problemCandidates(source).map((site) => ({ name: site.name, kind: 'scalar', line: site.line, secondOrder: false }));
+}
+
+export class ProblemTests implements vscode.Disposable {
+  readonly controller = vscode.tests.createTestController('gradlens', 'GradLens');
+  private readonly data = new WeakMap<vscode.TestItem, ItemData>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private watcher: vscode.FileSystemWatcher | undefined;
+  /** The last state reported to VS Code per test id (the integration tests read what the Test Explorer was told). */
+  readonly outcomes = new Map<string, 'passed' | 'failed' | 'errored' | 'skipped'>();
+  private watchedGlob = '';
+
+  constructor(private readonly services: Services) {
+    this.controller.resolveHandler = (item) => this.resolve(item);
+    this.controller.refreshHandler = () => this.discoverWorkspace();
+    const run = (mode: CheckMode) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
+      await this.runRequest(request, token, mode);
+    };
+    this.controller.createRunProfile('Full check', vscode.TestRunProfileKind.Run, run('full'), true);
+    this.controller.createRunProfile('Fast check (random directions)', vscode.TestRunProfileKind.Run, run('fast'), false);
+    this.disposables.push(
+      this.controller,
+      services.store.onDidChange((uri) => this.refreshFromStore(uri)),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        const item = this.controller.items.get(event.document.uri.toString());
+        if (item && !services.store.get(event.document.uri)?.discovered) this.setChildren(item, staticProblems(event.document.getText()));
+      }),
+      vscode.workspace.onDidSaveTextDocument((document) => {
+        if (this.controller.items.get(document.uri.toString())) void this.discoverInSandbox(document.uri);
+      }),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('gradlens.problemFiles')) void this.discoverWorkspace();
+      }),
+    );
+  }
+
+  private async resolve(item: vscode.TestItem | undefined): Promise<void> {
+    if (!item) return this.discoverWorkspace();
+    const data = this.data.get(item);
+    if (data?.problem === null) await this.discoverInSandbox(data.uri);
+  }
+
+  /** Finds the problem files of the workspace and watches for new, changed and deleted ones. */
+  async discoverWorkspace(): Promise<void> {
+    const glob = this.services.settings().problemFiles;
+    if (glob !== this.watchedGlob) {
+      this.watcher?.dispose();
+      this.watchedGlob = glob;
+      this.watcher = vscode.workspace.createFileSystemWatcher(glob);
+      this.watcher.onDidCreate((uri) => void this.fileItem(uri));
+      this.watcher.onDidChange((uri) => void this.fileItem(uri));
+      this.watcher.onDidDelete((uri) => {
+        this.controller.items.delete(uri.toString());
+        this.services.store.delete(uri);
+      });
+    }
+    const files = await vscode.workspace.findFiles(glob, '**/node_modules/**');
+    const keep = new Set(files.map((uri) => uri.toString()));
+    this.controller.items.forEach((item) => {
+      const data = this.data.get(item);
+      if (data && !keep.has(item.id) && !this.services.store.get(data.uri)) this.controller.items.delete(item.id);
+    });
+    await Promise.all(files.map((uri) => this.fileItem(uri)));
+  }
+
+  /** The file's item, created (with children from its source text) when new. */
+  async fileItem(uri: vscode.Uri): Promise<vscode.TestItem> {
+    let item = this.controller.items.get(uri.toString());
+    if (!item) {
+      item = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
+      item.canResolveChildren = true;
+      this.data.set(item, { uri, problem: null, order: 1 });
+      this.controller.items.add(item);
+    }
+    const known = this.services.store.get(uri)?.discovered;
+    if (known) this.setChildren(item, known);
+    else {
+      try {
+        const bytes = await vscode.workspace.fs.readFile(uri);
+        this.setChildren(item, staticProblems(Buffer.from(bytes).toString('utf8')));
+      } catch {
+        // Deleted meanwhile: the watcher removes it.
+      }
+    }
+    return item;
+  }
+
+  /** Loads the file in the sandbox (checks nothing) to learn its real problems; trusted workspaces only. */
+  private async discoverInSandbox(uri: vscode.Uri): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
+    await this.services.jobs.run(`loading ${path.basename(uri.fsPath)}`, (job) => checkTargets(this.services, [{ uri, only: [] }], { order: 1 }, job), { location: 'window' });
+  }
+
+  private refreshFromStore(uri: vscode.Uri): void {
+    const item = this.controller.items.get(uri.toString());
+    const results = this.services.store.get(uri);
+    if (!item || !results) return;
+    item.error = results.loadError ? new vscode.MarkdownString().appendText(results.loadError) : undefined;
+    if (results.discovered) this.setChildren(item, results.discovered);
+  }
+
+  private setChildren(item: vscode.TestItem, problems: readonly DiscoveredProblem[]): void {
+    const uri = item.uri!;
+    const children = problems.map((problem) => {
+      const child = item.children.get(`${item.id}#${problem.name}`) ?? this.controller.createTestItem(`${item.id}#${problem.name}`, problem.name, uri);
+      child.range = problem.line ? new vscode.Range(problem.line - 1, 0, problem.line - 1, 0) : undefined;
+      child.description = problem.kind === 'layer' ? 'layer (VJP)' : problem.kind === 'invalid' ? 'not a valid problem' : undefined;
+      this.data.set(child, { uri, problem: problem.name, order: 1 });
+      if (problem.secondOrder) {
+        const id = `${child.id}${SECOND_ORDER}`;
+        const second = child.children.get(id) ?? this.controller.createTestItem(id, 'second order (hvp)', uri);
+        second.range = child.range;
+        this.data.set(second, { uri, problem: problem.name, order: 2 });
+        child.children.replace([second]);
+      } else {
+        child.children.replace([]);
+      }
+      return child;
+    });
+    item.children.replace(children);
+  }
+
+  /**
+   * Checks a file (or some of its problems) as a test run: what the commands
+   * use. Order 2 runs the problems with hvp; null when there are none.
+   */
+  async runFile(uri: vscode.Uri, order: 1 | 2, only: string[] | null = null): Promise<FileReport[] | null> {
+    let file = await this.fileItem(uri);
+    if (order === 1 && only === null) return this.runRequest(new vscode.TestRunRequest([file]), undefined);
+    if (order === 2 && !this.services.store.get(uri)?.discovered) {
+      if (!(await this.services.requireTrust('the second-order check'))) return [];
+      await this.discoverInSandbox(uri);
+      file = await this.fileItem(uri);
+    }
+    const include: vscode.TestItem[] = [];
+    file.children.forEach((child) => {
+      if (only && !only.includes(child.label)) return;
+      const item = order === 1 ? child : child.children.get(`${child.id}${SECOND_ORDER}`);
+      if (item) include.push(item);
+    });
+    return include.length === 0 ? null : this.runRequest(new vscode.TestRunRequest(include), undefined);
+  }
+
+  private async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken | undefined, mode?: CheckMode): Promise<FileReport[]> {
+    const run = this.controller.createTestRun(request, undefined, true);
+    const excluded = new Set(request.exclude ?? []);
+    // Per file and order: which problems (null = all of the file).
+    const plan = new Map<string, { uri: vscode.Uri; first: Set<string> | null; second: Set<string> | null; items: vscode.TestItem[] }>();
+    const add = (item: vscode.TestItem) => {
+      if (excluded.has(item)) return;
+      const data = this.data.get(item);
+      if (!data) return;
+      const key = data.uri.toString();
+      const entry = plan.get(key) ?? { uri: data.uri, first: new Set<string>(), second: new Set<string>(), items: [] };
+      plan.set(key, entry);
+      entry.items.push(item);
+      if (data.problem === null) {
+        entry.first = null;
+        entry.second = null;
+      } else if (data.order === 2) entry.second?.add(data.problem);
+      else {
+        entry.first?.add(data.problem);
+        item.children.forEach((child) => {
+          if (!excluded.has(child)) entry.second?.add(data.problem!);
+        });
+      }
+    };
+    if (request.include) request.include.forEach(add);
+    else this.controller.items.forEach(add);
+    if (plan.size > 0 && !(await this.services.requireTrust('the gradient check'))) {
+      for (const entry of plan.values()) for (const item of entry.items) run.skipped(item);
+      run.end();
+      return [];
+    }
+    for (const entry of plan.values()) this.enqueue(run, entry.items);
+    const reports: FileReport[] = [];
+    const title = plan.size === 1 ? `checking ${path.basename([...plan.values()][0].uri.fsPath)}` : `checking ${plan.size} files`;
+    await this.services.jobs.run(title, async (job) => {
+      for (const order of [1, 2] as const) {
+        const targets: CheckTarget[] = [];
+        for (const entry of plan.values()) {
+          const names = order === 1 ? entry.first : entry.second;
+          // An order-2 pass of a whole file runs only where hvp exists.
+          const only = names === null && order === 2 ? this.secondOrderProblems(entry.uri) : names === null ? null : [...names];
+          if (only !== null && only.length === 0) continue;
+          targets.push({ uri: entry.uri, only });
+        }
+        const results = await checkTargets(this.services, targets, {
+          order,
+          mode,
+          onResult: (uri, report) => this.report(run, uri, report),
+        }, job);
+        for (const report of results) this.reportFile(run, report);
+        reports.push(...results);
+        if (job.signal.aborted) break;
+      }
+    }, { token });
+    run.end();
+    if (reports.length > 0) this.services.jobs.setLastVerdict(lastVerdictOf(reports));
+    return reports;
+  }
+
+  private secondOrderProblems(uri: vscode.Uri): string[] {
+    return (this.services.store.get(uri)?.discovered ?? []).filter((problem) => problem.secondOrder).map((problem) => problem.name);
+  }
+
+  private enqueue(run: vscode.TestRun, items: readonly vscode.TestItem[]): void {
+    for (const item of items) {
+      run.enqueued(item);
+      item.children.forEach((child) => this.enqueue(run, [child]));
+    }
+  }
+
+  private itemFor(uri: vscode.Uri, problem: string, order: 1 | 2): vscode.TestItem | undefined {
+    const file = this.controller.items.get(uri.toString());
+    const child = file?.children.get(`${file.id}#${problem}`);
+    return order === 2 ? child?.children.get(`${child.id}${SECOND_ORDER}`) : child;
+  }
+
+  private report(run: vscode.TestRun, uri: vscode.Uri, report: ProblemReport): void {
+    // The sandbox may have found problems the static listing did not: the store update added them.
+    const item = this.itemFor(uri, report.name, report.order);
+    if (!item) return;
+    const duration = report.seconds * 1000;
+    const document = vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri.toString());
+    const at = new vscode.Location(uri, exportRange(document, report.line, report.name));
+    switch (report.verdict) {
+      case 'pass':
+      case 'kink':
+        if (report.verdict === 'kink') run.appendOutput(`${problemMessage(report)}\r\n`, at, item);
+        run.passed(item, duration);
+        this.outcomes.set(item.id, 'passed');
+        return;
+      case 'skipped':
+        run.skipped(item);
+        this.outcomes.set(item.id, 'skipped');
+        return;
+      case 'fail': {
+        const element = culprit(report);
+        const text = [problemMessage(report), ...worstLines(report).slice(1)].join('\n');
+        const message = element ? vscode.TestMessage.diff(text, String(element.numeric), String(element.analytic)) : new vscode.TestMessage(text);
+        message.location = at;
+        run.failed(item, message, duration);
+        this.outcomes.set(item.id, 'failed');
+        return;
+      }
+      case 'nondeterministic':
+      case 'error': {
+        const message = new vscode.TestMessage(problemMessage(report));
+        const thrown = report.error ? messageLocation(report.error) : null;
+        message.location = thrown ? new vscode.Location(vscode.Uri.file(thrown.file), new vscode.Position(thrown.line - 1, thrown.column - 1)) : at;
+        run.errored(item, message, duration);
+        this.outcomes.set(item.id, 'errored');
+        return;
+      }
+    }
+  }
+
+  /** A file that did not load fails all of its items; items no result came for were cancelled. */
+  private reportFile(run: vscode.TestRun, report: FileReport): void {
+    const uri = vscode.Uri.file(report.file);
+    const file = this.controller.items.get(uri.toString());
+    if (!file) return;
+    if (report.loadError) {
+      const message = new vscode.TestMessage(report.loadError);
+      const location = messageLocation(report.loadError);
+      if (location) message.location = new vscode.Location(vscode.Uri.file(location.file), new vscode.Position(location.line - 1, location.column - 1));
+      run.errored(file, message);
+      this.outcomes.set(file.id, 'errored');
+    }
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkProblem } from '../../src/core/gradcheck';
+import { classifyExport } from '../../src/core/problem';
+import type { ProblemReport } from '../../src/runner/runner';
+import { lastVerdictOf, problemMessage, verdictTitle, worstLines } from '../../src/extension/describe';
+
+// f(W) = Σ W_ij², grad 2W, with a sign error in W[1,0].
+const W = [[1, 2], [3, 4]];
+const buggy = {
+  params: { W },
+  f: ({ W }: { W: number[][] }) => W.flat().reduce((sum, value) => sum + value * value, 0),
+  grad: ({ W }: { W: number[][] }) => ({ W: W.map((row, i) => row.map((value, j) => (i === 1 && j === 0 ? -2 : 2) * value)) }),
+};
+
+async function report(name: string, value: object): Promise<ProblemReport> {
+  const definition = classifyExport(name, value);
+  assert.ok(definition);
+  return { ...(await checkProblem(definition, {})), file: 'model.grad.ts', line: 3 };
+}
+
+describe('result texts (CodeLens, diagnostics, status bar)', () => {
+  it('name the wrong element and its numbers', async () => {
+    const failed = await report('squares', buggy);
+    assert.equal(failed.verdict, 'fail');
+    // analytic −6, numeric 6: relative error |−6 − 6| / 6 = 2.
+    assert.equal(verdictTitle(failed), '✗ W[1,0] rel 2');
+    assert.match(problemMessage(failed), /^squares: gradient wrong at W\[1,0\]: analytic -6, numeric 6(\.\d+)? \(abs 12(\.\d+)?, rel 2(\.\d+)?\); 1 of 4 checked elements fail$/);
+    assert.equal(worstLines(failed).length, 1);
+    assert.deepEqual(lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [failed], cancelled: false }]).text, 'squares W[1,0]');
+  });
+
+  it('report a pass with its largest relative error', async () => {
+    const passed = await report('squares', { ...buggy, grad: ({ W }: { W: number[][] }) => ({ W: W.map((row) => row.map((value) => 2 * value)) }) });
+    assert.equal(passed.verdict, 'pass');
+    assert.match(verdictTitle(passed), /^✓ max rel err \d/);
+    const status = lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [passed], cancelled: false }]);
+    assert.equal(status.ok, true);
+    assert.equal(lastVerdictOf([{ file: 'x.grad.ts', loadError: 'x.grad.ts:1:1: Unexpected', discovered: null, problems: [], cancelled: false }]).text, 'file not loaded');
+  });
+});
