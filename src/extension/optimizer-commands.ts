@@ -169,7 +169,7 @@ export class OptimizerCommands implements vscode.Disposable {
       { title, placeHolder: 'Where to look at the Hessian' },
     );
     if (!where) return undefined;
-    if ('file' in picked.source && !(await this.services.requireTrust('the analysis'))) return undefined;
+    if ('file' in picked.source && !this.services.requireTrust('the analysis')) return undefined;
     const settings = this.services.settings();
     const choice = findOptimizer(settings.optimizer)!;
     const run = where.at === 'final' ? { name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) } : null;
@@ -194,7 +194,7 @@ export class OptimizerCommands implements vscode.Disposable {
 
   /** Runs `runs` on the problem, live in the dashboard; resolves with the results when the request ends. */
   private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null): Promise<TrainResult[] | undefined> {
-    if ('file' in picked.source && !(await this.services.requireTrust('the optimizer run'))) return undefined;
+    if ('file' in picked.source && !this.services.requireTrust('the optimizer run')) return undefined;
     const settings = this.services.settings();
     const session: Session = {
       picked,

@@ -34,16 +34,16 @@ export class Services implements vscode.Disposable {
 
   /**
    * Workspace files run only in a trusted workspace. Otherwise says why and
-   * offers to manage trust; returns whether the caller may go on.
+   * offers to manage trust (without waiting for the answer); returns whether
+   * the caller may go on.
    */
-  async requireTrust(what: string): Promise<boolean> {
+  requireTrust(what: string): boolean {
     if (vscode.workspace.isTrusted) return true;
     this.output.warn(`Not run: ${what}. This workspace is not trusted, and GradLens runs the code of problem files.`);
-    const choice = await vscode.window.showWarningMessage(
+    void vscode.window.showWarningMessage(
       `GradLens runs the code of problem files, and this workspace is not trusted: ${what} was not run. Built-in problems still work.`,
       'Manage Workspace Trust',
-    );
-    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+    ).then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
     return false;
   }
 

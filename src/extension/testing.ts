@@ -159,7 +159,7 @@ export class ProblemTests implements vscode.Disposable {
     let file = await this.fileItem(uri);
     if (order === 1 && only === null) return this.runRequest(new vscode.TestRunRequest([file]), undefined);
     if (order === 2 && !this.services.store.get(uri)?.discovered) {
-      if (!(await this.services.requireTrust('the second-order check'))) return [];
+      if (!this.services.requireTrust('the second-order check')) return [];
       await this.discoverInSandbox(uri);
       file = await this.fileItem(uri);
     }
@@ -198,7 +198,7 @@ export class ProblemTests implements vscode.Disposable {
     };
     if (request.include) request.include.forEach(add);
     else this.controller.items.forEach(add);
-    if (plan.size > 0 && !(await this.services.requireTrust('the gradient check'))) {
+    if (plan.size > 0 && !this.services.requireTrust('the gradient check')) {
       for (const entry of plan.values()) for (const item of entry.items) run.skipped(item);
       run.end();
       return [];

@@ -133,10 +133,12 @@ function serverEnv(s, extra = {}) {
 }
 
 /** Starts code-server on a free port; resolves once it listens. Killed by cleanup(). */
-async function startServer(host, s, workspace, env = {}) {
+async function startServer(host, s, workspace, env = {}, trusted = true) {
   const port = await freePort();
   const log = fs.createWriteStream(s.serverLog);
-  const child = spawn(process.execPath, [...serverArgs(host, s), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', workspace], {
+  // Untrusted: workspace trust stays on, and in test mode the workbench refuses the trust dialog, so the folder stays untrusted.
+  const trust = trusted ? ['--disable-workspace-trust'] : [];
+  const child = spawn(process.execPath, [...serverArgs(host, s), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...trust, workspace], {
     env: serverEnv(s, env),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -233,15 +235,15 @@ const NOISE = [
 ];
 
 // ---------------------------------------------------------------- phase 1: the mocha suite
-async function runSuite(host, options) {
-  const s = scratch('phase1');
+async function runSuite(host, options, trusted) {
+  const s = scratch(trusted ? 'phase1' : 'phase1-untrusted');
   if (!fs.existsSync(`${TESTS_PATH}.js`)) throw new Error(`${path.relative(REPO_ROOT, TESTS_PATH)}.js is missing: run \`npm run compile\` first`);
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
   const workspace = tempCopy(FIXTURE_WORKSPACE, 'workspace', options.keep);
-  const env = {};
+  const env = { GRADLENS_HOST_TRUST: trusted ? 'trusted' : 'untrusted' };
   if (options.grep) env.GRADLENS_HOST_GREP = options.grep;
-  const { authority } = await startServer(host, s, workspace, env);
-  say(`phase 1: server on ${authority}, workspace ${workspace}`);
+  const { authority } = await startServer(host, s, workspace, env, trusted);
+  say(`phase 1${trusted ? '' : ' (untrusted workspace)'}: server on ${authority}, workspace ${workspace}`);
   const { page, workbenchLog } = await launchBrowser(s);
 
   let result;
@@ -274,7 +276,7 @@ async function runSuite(host, options) {
   let timer;
   const code = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeout * 1000)))]);
   clearTimeout(timer);
-  await screenshot(page, 'host-suite');
+  await screenshot(page, trusted ? 'host-suite' : 'host-suite-untrusted');
   await cleanup();
   if (code === 'timeout') say(`phase 1: no codeAutomationExit within ${options.timeout} s`);
   else say(`phase 1: extension host exited with ${code}`);
@@ -381,7 +383,17 @@ async function main() {
   if (phases.includes('1')) {
     const t = Date.now();
     try {
-      summary.phase1 = await runSuite(host, options);
+      // The suite in a trusted workspace, then its untrusted-workspace tests in a second host.
+      const trusted = await runSuite(host, options, true);
+      const untrusted = await runSuite(host, options, false);
+      summary.phase1 = {
+        exitCode: trusted.exitCode === 0 ? untrusted.exitCode : trusted.exitCode,
+        passed: trusted.passed + untrusted.passed,
+        failed: trusted.failed + untrusted.failed,
+        pending: trusted.pending + untrusted.pending,
+        reported: trusted.reported && untrusted.reported,
+        logs: [trusted.logs, untrusted.logs],
+      };
     } catch (error) {
       await cleanup();
       summary.phase1 = { exitCode: 'error', passed: 0, failed: 1, pending: 0, reported: false, error: error instanceof Error ? error.message : String(error) };

@@ -8,6 +8,8 @@
  * Environment (set on the command that starts the host, e.g. test/host/run.mjs --grep):
  *   GRADLENS_HOST_GREP     only tests whose full title matches this regular expression
  *   GRADLENS_HOST_TIMEOUT  per-test timeout in ms (default 60000)
+ *   GRADLENS_HOST_TRUST    'untrusted': only the "untrusted workspace" tests (the host has an untrusted folder);
+ *                          'trusted': all but those
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +26,12 @@ export function run(): Promise<void> {
     color: false,
     timeout: Number(process.env.GRADLENS_HOST_TIMEOUT) || 60_000,
   });
-  if (process.env.GRADLENS_HOST_GREP) mocha.grep(new RegExp(process.env.GRADLENS_HOST_GREP));
+  // run.mjs starts a second host with an untrusted workspace for the tests titled "untrusted workspace …".
+  const chosen = process.env.GRADLENS_HOST_GREP;
+  const trust = process.env.GRADLENS_HOST_TRUST;
+  if (trust === 'untrusted') mocha.grep(new RegExp(`^(?=untrusted workspace\\b)${chosen ? `(?=.*(?:${chosen}))` : ''}`));
+  else if (chosen) mocha.grep(new RegExp(chosen));
+  else if (trust === 'trusted') mocha.grep(/^untrusted workspace\b/).invert();
   const files = fs.readdirSync(__dirname, { recursive: true })
     .map(String)
     .filter((file) => file.endsWith('.test.js'))
