@@ -21,6 +21,7 @@
  */
 import type { CriticalPointReport } from './core/analysis';
 import type { CheckResult } from './core/gradcheck';
+export type { TensorRelativeErrors } from './core/gradcheck';
 import type { HyperValue, Hyperparameters } from './core/optim/optimizer';
 import type { StepRecord, TrainResult } from './core/optim/train';
 
@@ -73,6 +74,14 @@ export interface RunEnded {
   seconds: number;
 }
 
+/** The run paused (waiting for resume or single steps) or goes on again; `step` is its last step. */
+export interface RunStatus {
+  type: 'runStatus';
+  runId: string;
+  paused: boolean;
+  step: number;
+}
+
 /** New hyper-parameter values, in force from `step` on (marked on the charts). */
 export interface HyperparametersChanged {
   type: 'hyperparametersChanged';
@@ -103,16 +112,6 @@ export interface CriticalPointMessage {
   report: CriticalPointReport;
 }
 
-/** The relative error of every element of one tensor, when the host has them. */
-export interface TensorRelativeErrors {
-  name: string;
-  shape: number[];
-  /** Row-major; null for elements that were not checked (sparse and fast modes). */
-  relErrors: (number | null)[];
-  /** Flat indices of the elements at kinks. */
-  kinks: number[];
-}
-
 /**
  * A checked problem: the runner's ProblemReport (declared here, with the same
  * fields, so that the browser bundle's type-check does not pull in the
@@ -121,8 +120,6 @@ export interface TensorRelativeErrors {
 export interface CheckedProblem extends CheckResult {
   file: string;
   line: number | null;
-  /** Per tensor; absent or null: the view draws the `worst` elements only. */
-  elementErrors?: TensorRelativeErrors[] | null;
 }
 
 export interface CheckReport {
@@ -162,6 +159,7 @@ export type HostToWebview =
   | RunStarted
   | RecordsBatch
   | RunEnded
+  | RunStatus
   | HyperparametersChanged
   | LossSurface
   | CriticalPointMessage

@@ -117,6 +117,7 @@ export function parseCheckArgs(args: string[]): CheckCommand | null {
     nondetTolerance: parseNumberFlag('nondet-tol', values['nondet-tol'], defaults.nondetTolerance, nonNegative, 'a number >= 0'),
     strict: values.strict ?? false,
     batchSize: values['batch-size'] === undefined ? null : parseNumberFlag('batch-size', values['batch-size'], 1, positiveInteger, 'a whole number >= 1'),
+    elementErrors: false,
   };
   const limits: RunnerLimits = {
     timeoutSeconds: parseNumberFlag('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),

@@ -48,6 +48,21 @@ export interface CheckOptions {
    * Order 2 always uses the full batch, since hvp takes no batch.
    */
   batchSize: number | null;
+  /** Keep every checked element's relative error (the dashboard's heatmaps), for problems of at most ELEMENT_ERRORS_LIMIT elements. */
+  elementErrors: boolean;
+}
+
+/** Largest problem whose per-element errors are kept (a heatmap of more cells says no more). */
+export const ELEMENT_ERRORS_LIMIT = 100_000;
+
+/** The relative error of every element of one tensor. */
+export interface TensorRelativeErrors {
+  name: string;
+  shape: number[];
+  /** Row-major; null for elements that were not checked one by one (sparse and fast modes). */
+  relErrors: (number | null)[];
+  /** Flat indices (within the tensor) of the elements at kinks. */
+  kinks: number[];
 }
 
 export const DEFAULT_CHECK_OPTIONS: Readonly<CheckOptions> = Object.freeze({
@@ -63,6 +78,7 @@ export const DEFAULT_CHECK_OPTIONS: Readonly<CheckOptions> = Object.freeze({
   nondetTolerance: 0,
   strict: false,
   batchSize: null,
+  elementErrors: false,
 });
 
 export interface CheckHooks {
@@ -116,6 +132,8 @@ export interface CheckResult {
   /** The mini-batch f and grad were checked on (sample indices), or null for the full batch. */
   batch: number[] | null;
   error: string | null;
+  /** Per tensor, every element's relative error, when asked for (CheckOptions.elementErrors) and small enough; else null. */
+  elementErrors: TensorRelativeErrors[] | null;
   /** A short remark for the reader (why skipped, why a fast check failed without a single culprit). */
   note: string | null;
   seconds: number;
@@ -153,11 +171,27 @@ class Recorder {
   failed = 0;
   kinks = 0;
   private readonly worst: Candidate[] = [];
+  /** Relative error per flat element (NaN: not checked one by one), when kept. */
+  private readonly errors: Float64Array | null;
+  private readonly kinkElements: number[] = [];
 
   constructor(
     private readonly layout: Layout,
     private readonly options: CheckOptions,
-  ) {}
+  ) {
+    this.errors = options.elementErrors && layout.size <= ELEMENT_ERRORS_LIMIT ? new Float64Array(layout.size).fill(NaN) : null;
+  }
+
+  elementErrors(): TensorRelativeErrors[] | null {
+    const errors = this.errors;
+    if (!errors) return null;
+    return this.layout.tensors.map((spec) => ({
+      name: spec.name,
+      shape: [...spec.shape],
+      relErrors: Array.from(errors.subarray(spec.offset, spec.offset + spec.size), (value) => (Number.isNaN(value) ? null : value)),
+      kinks: this.kinkElements.filter((flat) => flat >= spec.offset && flat < spec.offset + spec.size).map((flat) => flat - spec.offset),
+    }));
+  }
 
   private note(absError: number, relError: number): void {
     if (absError > this.maxAbsError) this.maxAbsError = absError;
@@ -174,6 +208,7 @@ class Recorder {
     const passed = absError <= tolerance;
     this.checked++;
     this.note(absError, relError);
+    if (this.errors) this.errors[flat] = relError;
     let kink = false;
     if (!passed) {
       this.failed++;
@@ -183,7 +218,10 @@ class Recorder {
       kink = Math.abs(forward - backward) > kinkTolerance &&
         analytic >= Math.min(forward, backward) - kinkTolerance &&
         analytic <= Math.max(forward, backward) + kinkTolerance;
-      if (kink) this.kinks++;
+      if (kink) {
+        this.kinks++;
+        if (this.errors) this.kinkElements.push(flat);
+      }
     }
     const severity = absError / tolerance;
     const worst = this.worst;
@@ -454,6 +492,7 @@ export function blankResult(name: string, kind: 'scalar' | 'layer', options: Pic
     projections: [],
     batch: null,
     error: null,
+    elementErrors: null,
     note: null,
     seconds: 0,
   };
@@ -519,6 +558,7 @@ export async function checkProblem(
       failed: recorder.failed,
       kinks: recorder.kinks,
       worst: recorder.worstReports(),
+      elementErrors: recorder.elementErrors(),
       projections: engine.projections,
       note: engine.note,
     });

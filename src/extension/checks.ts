@@ -39,7 +39,7 @@ export async function checkTargets(services: Services, targets: readonly CheckTa
     job.report(relative);
     const report = await checkFile(
       target.uri.fsPath,
-      { ...settings.check, mode: options.mode ?? settings.check.mode, order: options.order },
+      { ...settings.check, mode: options.mode ?? settings.check.mode, order: options.order, elementErrors: true },
       settings.limits,
       {
         signal: job.signal,
@@ -55,7 +55,10 @@ export async function checkTargets(services: Services, targets: readonly CheckTa
       target.only,
     );
     services.store.setFileReport(target.uri, report);
-    if (target.only?.length !== 0) services.output.info(`\n${formatFile({ ...report, file: relative }, { color: false })}`);
+    if (target.only?.length !== 0) {
+      services.output.info(`\n${formatFile({ ...report, file: relative }, { color: false })}`);
+      services.dashboards.publishCheck(report);
+    }
     reports.push(report);
   }
   return reports;

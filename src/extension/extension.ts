@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     command('gradlens.runOptimizerOnProblem', (uri: vscode.Uri, problem: string) => optimizers.runOptimizer({ problem: fileChoice(uri, problem) })),
     command('gradlens.compareOptimizers', (given?: RawCommandArguments) => optimizers.compareOptimizers(commandArguments(given))),
     command('gradlens.analyzeCriticalPoint', (given?: RawCommandArguments) => optimizers.analyzeCriticalPoint(commandArguments(given))),
-    command('gradlens.openDashboard', () => optimizers.openDashboard()),
+    command('gradlens.openDashboard', () => void services.dashboards.open()),
     command('gradlens.stopRun', () => {
       const stopped = services.jobs.stopAll();
       if (stopped === 0) void vscode.window.showInformationMessage('GradLens: nothing is running.');

@@ -14,7 +14,7 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainResult } from '../core/optim/train';
 import type { OptimizerRun, RunControlMessage } from '../protocol';
 import { analyzeSource, optimizeSource } from '../runner/optimize';
 import type { HostToWebview } from '../webview-protocol';
-import { DashboardPanel, type DashboardRequest, LastResultViewProvider, registerDashboardSerializer } from './dashboard';
+import type { DashboardRequest } from './dashboard';
 import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyperparameters, fileChoice, pickOptimizer, pickOptimizers, pickProblem } from './pickers';
 import type { Services } from './services';
 
@@ -96,39 +96,14 @@ export class OptimizerCommands implements vscode.Disposable {
   private readonly sessions = new Set<Session>();
   private readonly byRunId = new Map<string, Session>();
   private nextId = 1;
-  private readonly lastResult: LastResultViewProvider;
   private readonly disposables: vscode.Disposable[] = [];
-  private listening: DashboardPanel | undefined;
 
   constructor(private readonly services: Services) {
-    registerDashboardSerializer(services.context);
-    this.lastResult = LastResultViewProvider.register(services.context);
-    this.disposables.push(this.lastResult.onDidReceiveMessage((request) => this.handle(request)));
+    services.dashboards.onRunRequest((request) => this.handle(request));
   }
 
-  /** Opens (or reveals) the dashboard and takes its requests. */
-  openDashboard(): DashboardPanel {
-    const panel = DashboardPanel.show(this.services.context);
-    this.listen(panel);
-    return panel;
-  }
-
-  private listen(panel: DashboardPanel): void {
-    if (this.listening === panel) return;
-    this.listening = panel;
-    const subscription = panel.onDidReceiveMessage((request) => this.handle(request));
-    panel.onDidDispose(() => {
-      subscription.dispose();
-      if (this.listening === panel) this.listening = undefined;
-    });
-  }
-
-  /** To the dashboard (when open, else it is opened for live runs) and the last-result view. */
   private broadcast(message: HostToWebview, open = false): void {
-    const panel = open ? this.openDashboard() : DashboardPanel.currentPanel;
-    if (panel) this.listen(panel);
-    panel?.post(message);
-    this.lastResult.post(message);
+    this.services.dashboards.publish(message, open);
   }
 
   /** Asks for whatever `given` leaves open (keybindings and tests may pass everything). */
@@ -211,7 +186,7 @@ export class OptimizerCommands implements vscode.Disposable {
     };
     this.sessions.add(session);
     for (const runId of session.runIds.values()) this.byRunId.set(runId, session);
-    this.openDashboard();
+    this.services.dashboards.open();
     const runId = (name: string) => session.runIds.get(name)!;
     const started = new Map<string, number>();
     const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
@@ -308,15 +283,8 @@ export class OptimizerCommands implements vscode.Disposable {
     this.services.jobs.setLastVerdict({ ok: !diverged && !error, text: lines[0] ?? 'no run', tooltip: text });
   }
 
-  /** A request from the dashboard (already validated by its channel). */
-  private async handle(request: DashboardRequest): Promise<void> {
-    if (request.type === 'reveal') {
-      const uri = vscode.Uri.file(request.file);
-      const document = await vscode.workspace.openTextDocument(uri);
-      const line = Math.max(0, (request.line ?? 1) - 1);
-      await vscode.window.showTextDocument(document, { selection: new vscode.Range(line, 0, line, 0), preview: false, viewColumn: vscode.ViewColumn.One });
-      return;
-    }
+  /** A run control from the dashboard (already validated by its channel). */
+  private async handle(request: Exclude<DashboardRequest, { type: 'reveal' }>): Promise<void> {
     const session = this.byRunId.get(request.runId);
     if (!session) throw new Error(`run ${request.runId} is not known`);
     const live = this.sessions.has(session);

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { type Settings, readSettings } from './settings';
+import { Dashboards } from './dashboards';
 import { Jobs } from './jobs';
 import { ResultStore } from './results';
 
@@ -11,9 +12,12 @@ export class Services implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('GradLens', { log: true });
   readonly store = new ResultStore();
   readonly jobs = new Jobs();
+  readonly dashboards: Dashboards;
   private warnedAbout = '';
 
-  constructor(readonly context: vscode.ExtensionContext) {}
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.dashboards = new Dashboards(context);
+  }
 
   /** The current settings; bad values are replaced by defaults and named in one warning (again only if they change). */
   settings(scope?: vscode.Uri): Settings {
@@ -48,6 +52,7 @@ export class Services implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.dashboards.dispose();
     this.jobs.dispose();
     this.store.dispose();
     this.output.dispose();

@@ -278,3 +278,29 @@ describe('mini-batches', () => {
     assert.equal((await checkProblem(meanSquare(false), { batchSize: 3, seed: 4 })).verdict, 'pass');
   });
 });
+
+describe('per-element relative errors (the dashboard heatmap)', () => {
+  // f(W) = Σ W_ij², grad 2W, with a sign error in W[1,0]: relative error |−6 − 6| / 6 = 2 there, ~0 elsewhere.
+  const problem = classifyExport('squares', {
+    params: { W: [[1, 2], [3, 4]], b: [0.5] },
+    f: ({ W, b }: { W: number[][]; b: number[] }) => W.flat().reduce((sum, value) => sum + value * value, 0) + b[0] * b[0],
+    grad: ({ W, b }: { W: number[][]; b: number[] }) => ({ W: W.map((row, i) => row.map((value, j) => (i === 1 && j === 0 ? -2 : 2) * value)), b: [2 * b[0]] }),
+  })!;
+
+  it('keeps every element of every tensor when asked, row-major', async () => {
+    const result = await checkProblem(problem, { elementErrors: true });
+    const [W, b] = result.elementErrors!;
+    assert.deepEqual([W.name, W.shape, b.name, b.shape], ['W', [2, 2], 'b', [1]]);
+    assert.ok(Math.abs(W.relErrors[2]! - 2) < 1e-8, `W[1,0]: ${W.relErrors[2]}`);
+    for (const index of [0, 1, 3]) assert.ok(W.relErrors[index]! < 1e-8, `W flat ${index}: ${W.relErrors[index]}`);
+    assert.ok(b.relErrors[0]! < 1e-8);
+    assert.deepEqual([W.kinks, b.kinks], [[], []]);
+  });
+
+  it('marks elements a sparse check skipped as null, and keeps nothing unless asked', async () => {
+    const sparse = await checkProblem(problem, { elementErrors: true, mode: 'sparse', samples: 2 });
+    const values = sparse.elementErrors!.flatMap((tensor) => tensor.relErrors);
+    assert.equal(values.filter((value) => value !== null).length, 2);
+    assert.equal((await checkProblem(problem, {})).elementErrors, null);
+  });
+});
