@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { formatSummary } from '../cli/format';
 import type { FileReport } from '../runner/runner';
 import { ProblemCodeLenses } from './codelens';
+import { type NewProblemArguments, newProblemFile } from './new-problem';
 import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
       return stopped;
     }),
     command('gradlens.showOutput', () => services.output.show(true)),
+    command('gradlens.newProblemFile', (given?: NewProblemArguments) => newProblemFile(context, services.output, given)),
   );
   // The Test Explorer lists problem files as soon as the workspace has any (activation on workspaceContains).
   void tests.discoverWorkspace();

@@ -1,0 +1,126 @@
+/**
+ * Templates of New Problem File…: typed problem files that pass their own
+ * gradient check as written (a unit test checks each one), so a user starts
+ * from working code and edits it.
+ */
+
+export interface ProblemTemplate {
+  id: 'scalar' | 'layer' | 'minibatch';
+  label: string;
+  detail: string;
+  /** File name suggested in the save dialog. */
+  fileName: string;
+  source: string;
+}
+
+const SCALAR = `/**
+ * A scalar loss over named parameters, checked with central differences.
+ *
+ *   f(W, b) = ½‖W x + b − y‖²
+ *   ∂f/∂W   = r xᵀ,  ∂f/∂b = r        (r = W x + b − y)
+ *   H·v     = (δr xᵀ, δr)  with  δr = v_W x + v_b   (the loss is quadratic)
+ *
+ * Run "GradLens: Check Gradients" (Ctrl+Alt+G), or the CodeLens above the export.
+ */
+import { defineProblem } from 'gradlens';
+
+type Params = { W: number[][]; b: number[] };
+
+const x = [0.5, -1.2, 2.0];
+const y = [1.0, -0.5];
+
+function residual({ W, b }: Params): number[] {
+  return W.map((row, i) => row.reduce((sum, w, j) => sum + w * x[j], b[i]) - y[i]);
+}
+
+export const leastSquares = defineProblem<Params>({
+  description: 'one linear layer, squared error, single sample',
+  params: { W: [[0.1, -0.2, 0.3], [0.0, 0.4, -0.1]], b: [0.05, -0.05] },
+  f: (p) => 0.5 * residual(p).reduce((sum, r) => sum + r * r, 0),
+  grad: (p) => {
+    const r = residual(p);
+    return { W: r.map((ri) => x.map((xj) => ri * xj)), b: r };
+  },
+  hvp: (_p, v) => {
+    const dr = v.W.map((row, i) => row.reduce((sum, w, j) => sum + w * x[j], v.b[i]));
+    return { W: dr.map((d) => x.map((xj) => d * xj)), b: dr };
+  },
+});
+`;
+
+const LAYER = `/**
+ * A layer checked through its backward pass (a vector-Jacobian product):
+ * GradLens compares backward(inputs, g) with central differences of
+ * g · forward(inputs) for a random g.
+ *
+ *   forward(x, W) = relu(W x)
+ *   backward:      d = g ⊙ [W x > 0],  ∂/∂x = Wᵀ d,  ∂/∂W = d xᵀ
+ *
+ * Inputs sit away from ReLU's kink at 0 (a check there reports a kink, not a bug).
+ */
+import { defineLayer } from 'gradlens';
+
+type Inputs = { x: number[]; W: number[][] };
+
+function preActivation({ x, W }: Inputs): number[] {
+  return W.map((row) => row.reduce((sum, w, j) => sum + w * x[j], 0));
+}
+
+export const reluLayer = defineLayer<Inputs, number[]>({
+  description: 'relu(W x)',
+  inputs: { x: [0.7, -1.1, 0.4], W: [[0.5, -0.2, 0.3], [-0.6, 0.1, 0.8]] },
+  forward: (inputs) => preActivation(inputs).map((z) => Math.max(0, z)),
+  backward: (inputs, gradOutput) => {
+    const d = preActivation(inputs).map((z, i) => (z > 0 ? gradOutput[i] : 0));
+    return {
+      x: inputs.x.map((_, j) => inputs.W.reduce((sum, row, i) => sum + row[j] * d[i], 0)),
+      W: d.map((di) => inputs.x.map((xj) => di * xj)),
+    };
+  },
+});
+`;
+
+const MINIBATCH = `/**
+ * A mini-batch loss: with \`data: { size: N }\`, f and grad receive the sample
+ * indices of a batch (and no batch means the full data set). The optimizers
+ * use it for SGD and mini-batch gradient descent (--batch-size).
+ *
+ *   f(w, b) = 1/m Σ_{i ∈ batch} log(1 + exp(−y_i (w·x_i + b)))     (logistic loss, y_i = ±1)
+ *   ∂f/∂w   = 1/m Σ −y_i σ(−y_i z_i) x_i,  ∂f/∂b = 1/m Σ −y_i σ(−y_i z_i)
+ */
+import { defineProblem } from 'gradlens';
+
+type Params = { w: number[]; b: number };
+
+// A small fixed data set (no Math.random: the loss must be the same function every call).
+const X = [[0.2, 1.0], [-1.3, 0.4], [0.9, -0.7], [1.5, 0.3], [-0.4, -1.2], [0.1, 0.8]];
+const Y = [1, -1, 1, 1, -1, 1];
+const ALL = X.map((_, i) => i);
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+const margin = ({ w, b }: Params, i: number) => Y[i] * (w[0] * X[i][0] + w[1] * X[i][1] + b);
+
+export const logistic = defineProblem<Params>({
+  description: 'logistic regression on six points',
+  data: { size: X.length },
+  params: { w: [0.3, -0.2], b: 0.1 },
+  f: (p, batch = ALL) => batch.reduce((sum, i) => sum + Math.log1p(Math.exp(-margin(p, i))), 0) / batch.length,
+  grad: (p, batch = ALL) => {
+    const w = [0, 0];
+    let b = 0;
+    for (const i of batch) {
+      const scale = (-Y[i] * sigmoid(-margin(p, i))) / batch.length;
+      w[0] += scale * X[i][0];
+      w[1] += scale * X[i][1];
+      b += scale;
+    }
+    return { w, b };
+  },
+});
+`;
+
+export const PROBLEM_TEMPLATES: readonly ProblemTemplate[] = Object.freeze([
+  { id: 'scalar', label: 'Scalar loss', detail: 'params, f, grad and hvp: gradcheck and gradgradcheck', fileName: 'model.grad.ts', source: SCALAR },
+  { id: 'layer', label: 'Layer with backward', detail: 'inputs, forward, backward: checked through the vector-Jacobian product', fileName: 'layer.grad.ts', source: LAYER },
+  { id: 'minibatch', label: 'Mini-batch loss with data', detail: 'data.size and f(p, batch): SGD and mini-batch gradient descent', fileName: 'minibatch.grad.ts', source: MINIBATCH },
+]);
