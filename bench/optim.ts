@@ -28,6 +28,7 @@ import type { Hyperparameters, Objective, StepContext } from '../src/core/optim/
 import { stepStatistics, summarize } from '../src/core/optim/telemetry';
 import { type TrainResult, train, trainingProblem } from '../src/core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
+import { findBuiltin } from '../src/core/problems';
 
 const load = createRequire(__filename);
 
@@ -469,6 +470,8 @@ interface TelemetryRun {
 }
 
 interface TelemetryCase {
+  /** The problem as the table names it. */
+  problem: string;
   n: number;
   steps: number;
   on: TelemetryRun[];
@@ -525,14 +528,20 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
 
 async function benchTelemetry(options: Options, out: string[]): Promise<void> {
   const setup = adamSetup();
-  const plan: { n: number; steps: number }[] = options.quick
-    ? [{ n: 100_000, steps: 100 }, { n: 1_000_000, steps: 15 }]
-    : [{ n: 100_000, steps: 300 }, { n: 1_000_000, steps: 40 }];
+  // The synthetic loss is the worst case (almost no work besides the telemetry); the built-in MLP is a real one.
+  const mlp = classifyExport('mlp', findBuiltin('mlp')!.create({ hidden: 64 }));
+  if (!mlp || mlp.kind !== 'scalar') throw new Error('the built-in mlp is not a scalar problem');
+  const plan: { problem: string; definition: () => ScalarDefinition; steps: number; parts: boolean }[] = [
+    { problem: 'synthetic O(n)', definition: () => synthetic(100_000), steps: options.quick ? 100 : 300, parts: true },
+    { problem: 'synthetic O(n)', definition: () => synthetic(1_000_000), steps: options.quick ? 15 : 40, parts: true },
+    { problem: 'built-in mlp 2-64-64-3, spiral', definition: () => mlp, steps: options.quick ? 100 : 300, parts: false },
+  ];
   const cases: TelemetryCase[] = [];
-  for (const { n, steps } of plan) {
-    const definition = synthetic(n);
+  for (const { problem, steps, parts, ...rest } of plan) {
+    const definition = rest.definition();
+    const n = trainingProblem(definition).layout.size;
     await timeTrain(definition, setup, Math.min(steps, 10), 1); // warm-up
-    const entry: TelemetryCase = { n, steps, on: [], off: [], parts: [] };
+    const entry: TelemetryCase = { problem, n, steps, on: [], off: [], parts: [] };
     for (let rep = 0; rep < options.reps; rep++) {
       const order: ('on' | 'off')[] = rep % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
       for (const side of order) {
@@ -543,8 +552,8 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
     }
     const finals = [...entry.on, ...entry.off].map((run) => run.result.final.params);
     const diff = Math.max(...finals.map((params) => maxAbsDiff(params, finals[0])));
-    if (diff !== 0) problems.push(`(2) n=${n}: final parameters differ between runs by ${diff}`);
-    entry.parts = await telemetryParts(definition, setup, options.reps);
+    if (diff !== 0) problems.push(`(2) ${problem} n=${n}: final parameters differ between runs by ${diff}`);
+    if (parts) entry.parts = await telemetryParts(definition, setup, options.reps);
     cases.push(entry);
   }
 
@@ -561,6 +570,7 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
     const off = median(entry.off.map((run) => run.wallMs));
     const records = entry.on[0].result.steps.length - entry.off[0].result.steps.length;
     return [
+      entry.problem,
       formatCount(entry.n),
       formatCount(entry.steps),
       `${entry.on[0].result.steps.length} / ${entry.off[0].result.steps.length}`,
@@ -573,14 +583,14 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
       on / off <= 1.1 ? 'met' : 'MISSED',
     ];
   });
-  out.push(table(['n', 'steps', 'records on / off', 'on ms', 'off ms', 'on / off', 'per-rep on / off', 'off ms / step', 'extra ms / record', 'target ≤ 1.10'], rows,
-    ['r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l']));
+  out.push(table(['problem', 'n', 'steps', 'records on / off', 'on ms', 'off ms', 'on / off', 'per-rep on / off', 'off ms / step', 'extra ms / record', 'target ≤ 1.10'], rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l']));
   out.push('');
   out.push('Where a record\'s time goes: the telemetry functions of train.ts timed alone on the vectors of one Adam step ' +
     '(summarize: exact min/max over every element, a logarithmic histogram of at most 4,096 strided elements). ms per call, medians.');
   out.push('');
   const partRows: string[][] = [];
-  for (const entry of cases) {
+  for (const entry of cases.filter((candidate) => candidate.parts.length > 0)) {
     const total = entry.parts.reduce((sum, part) => sum + part.ms, 0);
     for (const part of entry.parts) partRows.push([formatCount(entry.n), part.label, formatMs(part.ms), `${((100 * part.ms) / total).toFixed(0)}%`]);
     partRows.push([formatCount(entry.n), 'total per record', formatMs(total), '100%']);
