@@ -12,25 +12,16 @@
 // Builds nothing: run `npm run build && npm run compile && npm run package` first (npm test does).
 // Installs the host on first use (test/host/install-host.mjs). Scratch state, logs and screenshots go
 // to test/artifacts/ (git-ignored); the last line is a summary, test/artifacts/host/result.json the same as JSON.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { format, parseArgs } from 'node:util';
-import { CHROMIUM, REPO_ROOT, installHost } from './install-host.mjs';
+import { REPO_ROOT, installHost } from './install-host.mjs';
+import * as workbench from './workbench.mjs';
+import { checkGradientsFlow, freePort, installVsix, waitForWorkbench, workbenchUrl } from './workbench.mjs';
 
-/** Phase 2's expectations. The notification wording may change: adjust it here. */
-export const PALETTE_FLOW = {
-  /** A file of examples/ with a deliberately buggy problem, opened through Quick Open. */
-  file: 'softmax-classifier.grad.ts',
-  /** The palette row (category: title) that is run. */
-  command: 'GradLens: Check Gradients',
-  /** A notification toast whose text matches this shows the failure. */
-  failureToast: /GradLens\b[\s\S]*\bfail/i,
-  /** Seconds from Enter to that toast (bundling and checking run in the sandboxed runner). */
-  toastTimeout: 120,
-};
+/** Phase 2's expectations (defined in workbench.mjs, shared with `npm start`'s test). */
+export { PALETTE_FLOW } from './workbench.mjs';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test', 'artifacts');
 const SCRATCH = path.join(ARTIFACTS, 'host');
@@ -57,11 +48,6 @@ async function cleanup() {
     }
   }
 }
-/** Last resort (process.exit inside a handler): synchronous SIGKILL of every server process group still running. */
-const serverGroups = new Set();
-process.on('exit', () => {
-  for (const pid of serverGroups) killGroup(pid, 'SIGKILL');
-});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     console.error(`\n[host] ${signal}: stopping the server and the browser`);
@@ -69,28 +55,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal); // the server was started detached: its own process group
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------- helpers
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function freshDir(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -107,104 +72,19 @@ function tempCopy(source, label, keep) {
 
 /** Scratch state of one server: HOME, user data, config (keeps the real home clean). */
 function scratch(name) {
-  const dir = freshDir(path.join(SCRATCH, name));
-  const paths = {
-    dir,
-    home: path.join(dir, 'home'),
-    userData: path.join(dir, 'user-data'),
-    extensions: path.join(dir, 'extensions'),
-    config: path.join(dir, 'config.yaml'),
-    serverLog: path.join(dir, 'server.log'),
-    workbenchLog: path.join(dir, 'workbench.log'),
-  };
-  for (const sub of [paths.home, paths.userData, paths.extensions]) fs.mkdirSync(sub, { recursive: true });
-  fs.writeFileSync(paths.config, 'auth: none\ncert: false\n');
-  return paths;
-}
-
-function serverArgs(host, s) {
-  return [host.entry, '--config', s.config, '--user-data-dir', s.userData, '--extensions-dir', s.extensions, '--disable-telemetry', '--disable-update-check'];
-}
-
-function serverEnv(s, extra = {}) {
-  const env = { ...process.env, HOME: s.home, XDG_CONFIG_HOME: path.join(s.home, '.config'), XDG_DATA_HOME: path.join(s.home, '.local', 'share'), XDG_CACHE_HOME: path.join(s.home, '.cache'), ...extra };
-  delete env.VSCODE_IPC_HOOK_CLI; // when run from a VS Code terminal
-  return env;
+  return workbench.serverState(freshDir(path.join(SCRATCH, name)));
 }
 
 /** Starts code-server on a free port; resolves once it listens. Killed by cleanup(). */
 async function startServer(host, s, workspace, env = {}, trusted = true) {
-  const port = await freePort();
-  const log = fs.createWriteStream(s.serverLog);
-  // Untrusted: workspace trust stays on, and in test mode the workbench refuses the trust dialog, so the folder stays untrusted.
-  const trust = trusted ? ['--disable-workspace-trust'] : [];
-  const child = spawn(process.execPath, [...serverArgs(host, s), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...trust, workspace], {
-    env: serverEnv(s, env),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  serverGroups.add(child.pid);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  onCleanup(async () => {
-    if (killGroup(child.pid, 'SIGTERM')) {
-      const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      killGroup(child.pid, 'SIGKILL'); // extension host and watchers, if still there
-    }
-    serverGroups.delete(child.pid);
-    log.end();
-  });
-  let output = '';
-  const listening = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`code-server did not listen within 60 s (log: ${path.relative(REPO_ROOT, s.serverLog)})`)), 60000);
-    const onData = (chunk) => {
-      log.write(chunk);
-      output += chunk;
-      if (output.includes('HTTP server listening on')) {
-        clearTimeout(timer);
-        output = '';
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`code-server exited (${code}) before listening:\n${output.slice(-2000)}`));
-    });
-  });
-  await listening;
-  return { port, authority: `127.0.0.1:${port}` };
+  const server = workbench.startServer(host, s, workspace, { port: await freePort(), env, trusted });
+  onCleanup(server.stop);
+  await server.listening;
+  return server;
 }
 
-async function launchBrowser(s) {
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch {
-    throw new Error('playwright-core is not installed: run `npm ci`');
-  }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    env: { ...process.env, HOME: s.home },
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
-  onCleanup(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const workbenchLog = fs.createWriteStream(s.workbenchLog);
-  onCleanup(() => new Promise((resolve) => workbenchLog.end(resolve)));
-  page.on('console', (message) => workbenchLog.write(`[console.${message.type()}] ${message.text()}\n`));
-  page.on('pageerror', (error) => workbenchLog.write(`[pageerror] ${error.message}\n`));
-  return { page, workbenchLog };
-}
-
-function workbenchUrl(authority, workspace, payload) {
-  return `http://${authority}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+function launchBrowser(s) {
+  return workbench.launchBrowser(s.home, s.workbenchLog, onCleanup);
 }
 
 async function screenshot(page, name) {
@@ -284,35 +164,6 @@ async function runSuite(host, options, trusted) {
 }
 
 // ---------------------------------------------------------------- phase 2: the palette, as a user would
-async function installVsix(host, s, vsix) {
-  const child = spawn(process.execPath, [...serverArgs(host, s), '--install-extension', vsix], { env: serverEnv(s), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const code = await new Promise((resolve) => child.on('exit', (exitCode, signal) => resolve(signal ?? exitCode)));
-  fs.writeFileSync(path.join(s.dir, 'install-extension.log'), output);
-  if (code !== 0 || !/successfully installed/i.test(output)) throw new Error(`installing ${path.basename(vsix)} failed (${code}):\n${output.trim()}`);
-}
-
-/** Opens the quick input with `key`, types `text` and waits for a row containing `row`; retries while the list is not ready. */
-async function quickPick(page, key, text, row) {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  const match = page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first();
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press(key);
-    await input.waitFor({ state: 'visible', timeout: 10000 });
-    await page.keyboard.type(text);
-    try {
-      await match.waitFor({ timeout: 2000 });
-      return attempt;
-    } catch (error) {
-      if (attempt >= 20) throw new Error(`"${row}" never appeared after ${key} + "${text}" (${attempt} attempts): ${error instanceof Error ? error.message : error}`);
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(1000);
-    }
-  }
-}
-
 async function runPaletteFlow(host, options) {
   const s = scratch('phase2');
   const version = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
@@ -325,30 +176,9 @@ async function runPaletteFlow(host, options) {
   const { page } = await launchBrowser(s);
   try {
     await page.goto(workbenchUrl(authority, workspace, [['skipWelcome', 'true']]));
-    await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60000 });
-    await page.waitForSelector('.explorer-folders-view', { timeout: 60000 });
+    await waitForWorkbench(page);
     say('phase 2: workbench ready');
-
-    const opened = await quickPick(page, 'Control+P', PALETTE_FLOW.file, PALETTE_FLOW.file);
-    await page.keyboard.press('Enter');
-    await page.locator('.tabs-container .tab.active', { hasText: PALETTE_FLOW.file }).waitFor({ timeout: 30000 });
-    await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 30000 });
-    say(`phase 2: opened ${PALETTE_FLOW.file} (Quick Open attempt ${opened})`);
-
-    const ran = await quickPick(page, 'F1', PALETTE_FLOW.command.replace(/^[^:]*:\s*/, ''), PALETTE_FLOW.command);
-    await page.keyboard.press('Enter');
-    say(`phase 2: ran "${PALETTE_FLOW.command}" (palette attempt ${ran}), waiting for the failure notification`);
-    const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: PALETTE_FLOW.failureToast }).first();
-    try {
-      await toast.waitFor({ timeout: PALETTE_FLOW.toastTimeout * 1000 });
-    } catch {
-      const shown = await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
-      await screenshot(page, 'palette-flow');
-      throw new Error(`no notification matching ${PALETTE_FLOW.failureToast} within ${PALETTE_FLOW.toastTimeout} s; toasts shown: ${JSON.stringify(shown)}`);
-    }
-    const message = toast.locator('.notification-list-item-message');
-    const text = ((await message.count()) > 0 ? await message.first().innerText() : await toast.innerText()).replace(/\s+/g, ' ').trim();
-    await page.waitForTimeout(600); // the toast slides in
+    const text = await checkGradientsFlow(page, (line) => say(`phase 2: ${line}`));
     await screenshot(page, 'palette-flow');
     say(`phase 2: notification "${text}"`);
     return { ok: true, notification: text, logs: path.relative(REPO_ROOT, s.dir) };
