@@ -1,9 +1,10 @@
 // `npm test`: lint, build and package, compile, the unit tests (node:test), then the extension-host
 // tests (test/host/run.mjs: the mocha suite in a real VS Code, then the packaged vsix through the
-// command palette). Stops at the first lint/build/compile/package error; otherwise runs every tier
-// and ends with one summary line, `test: N passed, M failed, K skipped`.
+// command palette), then `npm start` as a user runs it (test/start/). Stops at the first
+// lint/build/compile/package error; otherwise runs every tier and ends with one summary line,
+// `test: N passed, M failed, K skipped`.
 //
-//   GRADLENS_SKIP_HOST=1 npm test     skip the extension-host tier (it needs root once, for apt-get)
+//   GRADLENS_SKIP_HOST=1 npm test     skip the extension-host and npm start tiers (they need root once, for apt-get)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -52,16 +53,19 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
+/** Counts of a node:test run with the spec reporter (it ends with `ℹ pass N`, `ℹ fail N`, ...), added to the totals. */
+function nodeTestCounts(label, { code, output }) {
+  const count = (name) => Number(new RegExp(`^\\S+ ${name} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
+  const counts = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+  if (code !== 0 && counts.failed === 0) counts.failed = 1; // crashed before its summary
+  passed += counts.passed;
+  failed += counts.failed;
+  skipped += counts.skipped;
+  lines.push(`${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+}
+
 console.log(`\n=== unit tests (${elapsed()})`);
-const unit = await run(process.execPath, ['scripts/run-tests.mjs'], true);
-// node's spec reporter ends with `ℹ pass N`, `ℹ fail N`, ...
-const count = (name) => Number(new RegExp(`^\\S+ ${name} (\\d+)$`, 'm').exec(unit.output)?.[1] ?? 0);
-const unitCounts = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
-if (unit.code !== 0 && unitCounts.failed === 0) unitCounts.failed = 1; // crashed before its summary
-passed += unitCounts.passed;
-failed += unitCounts.failed;
-skipped += unitCounts.skipped;
-lines.push(`unit: ${unitCounts.passed} passed, ${unitCounts.failed} failed, ${unitCounts.skipped} skipped`);
+nodeTestCounts('unit', await run(process.execPath, ['scripts/run-tests.mjs'], true));
 
 if (process.env.GRADLENS_SKIP_HOST) {
   lines.push('host: skipped (GRADLENS_SKIP_HOST is set)');
@@ -88,6 +92,14 @@ if (process.env.GRADLENS_SKIP_HOST) {
     if (host.code !== 0 && p1.failed === 0 && paletteOk) failed += 1;
     lines.push(`host: ${p1.passed} passed, ${p1.failed} failed (phase 1), palette flow: ${paletteOk ? 'ok' : 'FAILED'}`);
   }
+}
+
+if (process.env.GRADLENS_SKIP_HOST) {
+  lines.push('start: skipped (GRADLENS_SKIP_HOST is set)');
+} else {
+  // `npm start` as a user runs it: the printed URL in Chromium, Check Gradients, Ctrl+C (test/start/).
+  console.log(`\n=== npm start (${elapsed()})`);
+  nodeTestCounts('start', await run(process.execPath, ['--test', '--test-reporter=spec', 'test/start/start.test.mjs'], true));
 }
 
 console.log(`\n=== summary (${elapsed()})`);
