@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CACHE_ROOT, CODE_SERVER_VERSION, REPO_ROOT, VSCODE_VERSION, installHost, isHostInstalled } from '../test/host/install-host.mjs';
@@ -42,7 +43,7 @@ Options:
   -h, --help     show this help
 --port, --host and --no-open imply --server.
 
-Settings, state and the installed extension persist in ${path.relative(REPO_ROOT, STATE_DIR)}/ (delete it to start afresh).
+Settings, state and the installed extension persist in ${shown(STATE_DIR)}/ (delete it to start afresh).
 \`npm run demo\` checks the examples in the terminal instead.`;
 
 const started = Date.now();
@@ -101,6 +102,12 @@ function onPath(name) {
     }
   }
   return undefined;
+}
+
+/** A path as the user reads it: relative inside the repository, absolute elsewhere. */
+function shown(file) {
+  const relative = path.relative(REPO_ROOT, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }
 
 function isLoopback(address) {
@@ -218,13 +225,6 @@ async function runServer(options) {
   const host = await installHost({ log: (line) => say(`host: ${line}`) });
   if (host.installed) say(`VS Code server installed in ${host.seconds.toFixed(1)} s`);
 
-  takeLock();
-  const s = serverState(STATE_DIR);
-  const vsix = vsixPath();
-  if (!fs.existsSync(vsix)) throw new Error(`${path.relative(REPO_ROOT, vsix)} is missing: run without --no-build`);
-  await installVsix(host, s, vsix, { force: true }); // every start: the extension is the one just built
-  say(`installed ${path.basename(vsix)} into ${path.relative(REPO_ROOT, s.extensions) || s.extensions}`);
-
   let port = options.port;
   if (port === undefined) {
     port = (await portIsFree(DEFAULT_PORT, options.address)) ? DEFAULT_PORT : await freePort(options.address);
@@ -232,8 +232,15 @@ async function runServer(options) {
   } else if (!(await portIsFree(port, options.address))) {
     throw new Error(`port ${port} on ${options.address} is in use (or not available); choose another with --port N, or omit --port`);
   }
+
+  const s = serverState(STATE_DIR);
+  const vsix = vsixPath();
+  if (!fs.existsSync(vsix)) throw new Error(`${path.relative(REPO_ROOT, vsix)} is missing: run without --no-build`);
+  await installVsix(host, s, vsix, { force: true }); // every start: the extension is the one just built
+  say(`installed ${path.basename(vsix)} into ${shown(s.extensions)}`);
+
   if (!isLoopback(options.address)) {
-    console.warn(`[start] WARNING: binding to ${options.address}: the server has NO authentication. Anyone who can reach ${authorityOf(options.address, port)} gets VS Code, and a terminal, as ${process.env.USER ?? 'this user'}.`);
+    console.warn(`[start] WARNING: listening on ${options.address}, not on 127.0.0.1: the server has NO authentication. Anyone who can reach this machine on port ${port} gets VS Code, and its terminal, as ${os.userInfo().username}.`);
   }
 
   // Workspace trust: the server runs with --disable-workspace-trust (startServer's default). examples/ is this
@@ -247,13 +254,13 @@ async function runServer(options) {
   const local = ['0.0.0.0', '::'].includes(options.address) ? authorityOf('127.0.0.1', port) : authorityOf(options.address, port);
   const url = workbenchUrl(local, EXAMPLES);
   writeLock({ serverPid: server.pid, url });
-  say(`VS Code ${VSCODE_VERSION} server listening on ${authorityOf(options.address, port)} (log: ${path.relative(REPO_ROOT, s.serverLog) || s.serverLog})`);
+  say(`VS Code ${VSCODE_VERSION} server listening on ${authorityOf(options.address, port)} (log: ${shown(s.serverLog)})`);
   console.log(`\nGradLens in VS Code, on examples/:\n\n    ${url}\n\nOpen it in a browser; Ctrl+C stops the server.\n`);
   if (options.open) openBrowser(url);
 
   const code = await server.exited;
   if (stopping) return new Promise(() => {}); // stop() exits
-  throw new Error(`the VS Code server exited by itself (${code}); see ${path.relative(REPO_ROOT, s.serverLog) || s.serverLog}`);
+  throw new Error(`the VS Code server exited by itself (${code}); see ${shown(s.serverLog)}`);
 }
 
 /** Opens url in the desktop's browser when there is a desktop; silent when there is none. */
@@ -286,6 +293,7 @@ async function main() {
   const code = options.mode === 'server' ? undefined : onPath('code');
   if (options.mode === 'desktop' && !code) throw new Error('--desktop: `code` is not on the PATH (use --server for the VS Code server in a browser)');
 
+  if (!code) takeLock(); // before the build: a second start on the same state stops at once
   if (options.build) await build();
   else if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run without --no-build');
   if (code) return runDesktop(code);

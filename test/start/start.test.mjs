@@ -152,6 +152,14 @@ describe('npm start: the VS Code server in a browser', () => {
     pids.server = serverPid;
     assert.ok(groupAlive(serverPid), 'the server process group runs');
 
+    // While it runs: a second start on the same state, and one on its port, stop at once with a clear error.
+    const twice = startSync(['--server', '--no-build'], { GRADLENS_START_DIR: state });
+    assert.equal(twice.status, 1, twice.stdout + twice.stderr);
+    assert.match(twice.stderr, /npm start is already running \(pid \d+, http:\/\/127\.0\.0\.1:\d+\//);
+    const busy = startSync(['--port', String(port), '--no-build'], { GRADLENS_START_DIR: path.join(scratchRoot(), 'state-busy') });
+    assert.equal(busy.status, 1, busy.stdout + busy.stderr);
+    assert.match(busy.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
+
     const browser = await launchBrowser(path.join(state, 'home'), path.join(SCRATCH, 'workbench.log'));
     cleanups.push(() => browser.close());
     const { page } = browser;
