@@ -157,10 +157,38 @@ async function runSuite(host, options, trusted) {
   const code = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeout * 1000)))]);
   clearTimeout(timer);
   await screenshot(page, trusted ? 'host-suite' : 'host-suite-untrusted');
+  // The suite's optimizer runs stream into the dashboard: check, inside the webview, that their records arrived.
+  const dashboard = trusted && code === 0 && !options.grep ? await dashboardCheck(page) : null;
   await cleanup();
   if (code === 'timeout') say(`phase 1: no codeAutomationExit within ${options.timeout} s`);
   else say(`phase 1: extension host exited with ${code}`);
-  return { exitCode: code, passed: result?.passed ?? 0, failed: result?.failed ?? (code === 0 ? 0 : 1), pending: result?.pending ?? 0, reported: Boolean(result), logs: path.relative(REPO_ROOT, s.dir) };
+  const passed = (result?.passed ?? 0) + (dashboard?.ok ? 1 : 0);
+  const failed = (result?.failed ?? (code === 0 ? 0 : 1)) + (dashboard && !dashboard.ok ? 1 : 0);
+  return { exitCode: code, passed, failed, pending: result?.pending ?? 0, reported: Boolean(result), logs: path.relative(REPO_ROOT, s.dir) };
+}
+
+/**
+ * Reads the dashboard's own view of what it received (window.gradlensDashboard,
+ * webview/probe.ts) from its frame: the runs of the suite must be there with records.
+ */
+async function dashboardCheck(page) {
+  const deadline = Date.now() + 30_000;
+  let tables = null;
+  while (tables === null && Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      try {
+        tables = await frame.evaluate(() => globalThis.gradlensDashboard?.tables() ?? null);
+      } catch {
+        tables = null;
+      }
+      if (tables) break;
+    }
+    if (!tables) await page.waitForTimeout(500);
+  }
+  const records = (tables ?? []).reduce((sum, table) => sum + table.records, 0);
+  const ok = Boolean(tables) && tables.length > 0 && records > 0;
+  say(`phase 1: dashboard ${ok ? 'received' : 'did NOT receive'} the suite's runs (${tables?.length ?? 0} runs, ${records} records in the webview)`);
+  return { ok, runs: tables?.length ?? 0, records };
 }
 
 // ---------------------------------------------------------------- phase 2: the palette, as a user would
