@@ -70,7 +70,7 @@ function resolveSource(objective: Objective, source: HessianOptions['source']): 
 function inconsistencyWarning(source: HessianSource, detail: string): string {
   return source === 'hvp'
     ? `hvp is inconsistent: the Hessian it gives is not symmetric (${detail}), so hvp is not the derivative of grad (check it with order 2)`
-    : `grad is inconsistent: its Jacobian is not symmetric (${detail}), so grad is not the gradient of any function (check it with gradcheck)`;
+    : `grad is inconsistent: its Jacobian is not symmetric (${detail}): either grad is not the gradient of any function (check it with gradcheck), or a kink (a ReLU at 0, say) lies within the finite-difference step of this point`;
 }
 
 /**

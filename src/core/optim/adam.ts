@@ -5,7 +5,8 @@
  *   v̂ ← max(v̂, v) (AMSGrad, raw second moment as in current torch code)
  *   θ ← θ − (γ / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
  * `bias_correction: false` is the teaching toggle that drops both
- * (1 − βᵗ) factors, showing why early steps are too small without them.
+ * (1 − βᵗ) factors, showing why they are needed: without them the first
+ * steps are off by √(1 − β₂ᵗ)/(1 − β₁ᵗ) (3.2 × lr at step 1 with the default betas).
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
  */
 import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS } from './optimizer';
