@@ -67,6 +67,13 @@ export function serverState(dir) {
   };
   for (const sub of [paths.home, paths.userData, paths.extensions]) fs.mkdirSync(sub, { recursive: true });
   fs.writeFileSync(paths.config, 'auth: none\ncert: false\n');
+  // First use only (the user's later changes stay): the repository's own git would otherwise ask
+  // about "a git repository found in the parent folders" whenever examples/ or a fixture is opened.
+  const settings = path.join(paths.userData, 'User', 'settings.json');
+  if (!fs.existsSync(settings)) {
+    fs.mkdirSync(path.dirname(settings), { recursive: true });
+    fs.writeFileSync(settings, `${JSON.stringify({ 'git.openRepositoryInParentFolders': 'never' }, null, 2)}\n`);
+  }
   return paths;
 }
 
