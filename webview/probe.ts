@@ -6,6 +6,8 @@
  */
 export interface DrawnSeries {
   label: string;
+  /** The line's colour, as given to Chart.js. */
+  color: string;
   points: number;
   /** Smallest and largest y drawn. */
   min: number;
@@ -19,16 +21,21 @@ export interface DashboardProbe {
   tables(): { runId: string; records: number; entries: number; span: number; trajectory: number | null }[];
   /** Frames drawn so far. */
   frames(): number;
-  /** Resolves once every message delivered so far is applied and drawn. */
+  /** Resolves once every message delivered and every pointer event so far is handled and drawn. */
   idle(): Promise<void>;
   /** Redraws the visible views from scratch now and returns the milliseconds it took. */
   redraw(): number;
-  /** Viewport centre of an element's cell in a gradient-check heatmap (`problem/tensor`, `W2[2,3]`), or null. */
-  checkCell(heatmap: string, element: string): { x: number; y: number } | null;
+  /** Labels of the hyper-parameter change markers on each line chart, by chart title. */
+  markers(): Record<string, string[]>;
+  /**
+   * Viewport centre of an element's cell (`W2[2,3]`) in a heatmap, or null:
+   * `rates` for the learning-rate view's, `check:<file>#<problem>/<tensor>` for a gradient check's.
+   */
+  heatmapCell(heatmap: string, element: string): { x: number; y: number } | null;
   /** Viewport position of a point of the loss surface, or null. */
   surfacePoint(x: number, y: number): { x: number; y: number } | null;
   surfacePaths(): { label: string; points: number }[];
-  /** The colour the theme gives charts' text (Chart.defaults.color). */
+  /** The colour of the Loss chart's tick labels, as drawn. */
   chartTextColor(): string;
 }
 

@@ -99,6 +99,12 @@ export class DashboardModel {
         this.lastResult = { kind: 'run', runId: message.runId };
         return Changed.runs;
       }
+      case 'runStatus': {
+        const run = this.runs.get(message.runId);
+        if (!run || run.paused === message.paused) return Changed.none;
+        run.paused = message.paused;
+        return Changed.runs;
+      }
       case 'hyperparametersChanged':
         return this.runs.get(message.runId)?.addMarker(message) ? Changed.markers | Changed.runs : Changed.none;
       case 'lossSurface':

@@ -39,6 +39,7 @@ export type RunStatus = 'running' | 'paused' | 'ended';
 export interface SavedRun {
   meta: RunStarted;
   ended: RunEnded | null;
+  paused: boolean;
   markers: HyperparametersChanged[];
   lastStep: number;
   separateFullLoss: boolean;
@@ -63,6 +64,7 @@ export class RunModel {
   separateFullLoss = false;
   latest: LatestSummaries | null = null;
   readonly elementRates = new Map<string, ElementRates>();
+  /** As the host last reported (runStatus). */
   paused = false;
   private readonly extractors: Extractor[];
 
@@ -128,6 +130,7 @@ export class RunModel {
     return {
       meta: this.meta,
       ended: this.ended,
+      paused: this.paused,
       markers: this.markers,
       lastStep: this.lastStep,
       separateFullLoss: this.separateFullLoss,
@@ -139,7 +142,7 @@ export class RunModel {
 
   static restore(saved: SavedRun): RunModel {
     const run = new RunModel(saved.meta, { table: saved.table, trajectory: saved.trajectory });
-    Object.assign(run, { ended: saved.ended, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
+    Object.assign(run, { ended: saved.ended, paused: saved.paused, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
     return run;
   }
 

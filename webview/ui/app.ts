@@ -21,7 +21,6 @@ import { SurfaceView } from './surface-view';
 import { type Palette, readPalette, watchTheme } from './theme';
 import { Toolbar } from './toolbar';
 import { Tooltip } from './tooltip';
-import { Chart } from 'chart.js';
 
 export interface SavedState {
   dashboard: SavedDashboard;
@@ -146,7 +145,7 @@ export class App implements ViewContext {
             name,
             card.chart.data.datasets.map((dataset): DrawnSeries => {
               const ys = dataset.data.map((point) => point.y);
-              return { label: String(dataset.label), points: ys.length, min: Math.min(...ys), max: Math.max(...ys) };
+              return { label: String(dataset.label), color: String(dataset.borderColor), points: ys.length, min: Math.min(...ys), max: Math.max(...ys) };
             }),
           ]),
         ),
@@ -159,17 +158,23 @@ export class App implements ViewContext {
           trajectory: run.trajectory ? run.trajectory.length : null,
         })),
       frames: () => this.frameCount,
-      idle: () => new Promise<void>((resolve) => setTimeout(() => (this.frameRequested ? this.drawnWaiters.push(resolve) : resolve()), 0)),
+      // After queued tasks and the next animation frame (Chart.js handles pointer events in one), and any redraw.
+      idle: () =>
+        new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => (this.frameRequested ? this.drawnWaiters.push(resolve) : resolve())), 0)),
       redraw: () => {
         const started = performance.now();
         for (const view of this.visibleViews()) this.dirty.set(view, Changed.all);
         this.draw();
         return performance.now() - started;
       },
-      checkCell: (heatmap, element) => this.check.heatmaps.get(heatmap)?.cellCenter(element) ?? null,
+      markers: () => Object.fromEntries(lineCards.map(([name, card]) => [name, (card.chart.options.plugins?.markers?.markers ?? []).map((marker) => String(marker.label))])),
+      heatmapCell: (heatmap, element) => {
+        const card = heatmap === 'rates' ? this.rates.heatmap : this.check.heatmaps.get(heatmap.replace(/^check:/, ''));
+        return card?.cellCenter(element) ?? null;
+      },
       surfacePoint: (x, y) => this.surface.viewportPoint(x, y),
       surfacePaths: () => this.surface.pathLengths(),
-      chartTextColor: () => String(Chart.defaults.color),
+      chartTextColor: () => String((this.optimizer.charts[0].card.chart.scales.x.options as unknown as { ticks: { color: unknown } }).ticks.color),
     };
   }
 

@@ -1,7 +1,7 @@
 /** A bar chart card: element values of small vectors, histograms, eigenvalue spectra. */
 import { Chart } from 'chart.js';
 import type { Point } from '../model/decimate';
-import { BASE_OPTIONS, tickLabel } from './charts';
+import { BASE_OPTIONS, setOptions, themeChart, tickLabel } from './charts';
 import { button, h } from './dom';
 import type { Palette } from './theme';
 import type { Tooltip } from './tooltip';
@@ -68,10 +68,10 @@ export class BarChartCard {
     dataset.backgroundColor = data.colors;
     const { x, y } = this.chart.options.scales!;
     y!.type = data.logY ? 'logarithmic' : 'linear';
-    y!.ticks = { ...y!.ticks, stepSize: data.valueStep };
+    setOptions(y as unknown as Record<string, unknown>, 'ticks', { stepSize: data.valueStep });
     x!.title = { display: Boolean(data.xTitle), text: data.xTitle ?? '' };
     y!.title = { display: Boolean(data.yTitle), text: data.yTitle ?? '' };
-    this.chart.options.plugins!.themeBackground = { color: palette.background };
+    themeChart(this.chart, palette);
     this.chart.update('none');
     this.caption.textContent = caption;
   }

@@ -87,6 +87,37 @@ const markers: Plugin = {
 
 Chart.register(themeBackground, markers);
 
+/**
+ * The theme's colours on a chart's axes and legend. Set on every render:
+ * Chart.js caches resolved scale options, so changing Chart.defaults alone
+ * leaves the tick labels of existing charts in the old theme's colour.
+ */
+export function themeChart(chart: Chart, palette: Palette): void {
+  const options = chart.options as unknown as { scales: Record<string, OptionGroup>; plugins: OptionGroup };
+  for (const scale of Object.values(options.scales)) {
+    setOptions(scale, 'ticks', { color: palette.foreground });
+    setOptions(scale, 'grid', { color: palette.grid });
+    setOptions(scale, 'border', { color: palette.grid });
+    setOptions(scale, 'title', { color: palette.foreground });
+  }
+  setOptions(options.plugins, 'legend', {});
+  setOptions(options.plugins.legend as OptionGroup, 'labels', { color: palette.foreground });
+  setOptions(options.plugins, 'themeBackground', { color: palette.background });
+}
+
+type OptionGroup = Record<string, unknown>;
+
+/**
+ * Sets options of a group in place. Chart.js hands out its options as
+ * resolving proxies: spreading one copies every default and internal key,
+ * so existing groups are assigned into, never copied.
+ */
+export function setOptions(parent: OptionGroup, key: string, values: OptionGroup): void {
+  const group = parent[key];
+  if (group !== null && typeof group === 'object') Object.assign(group, values);
+  else parent[key] = { ...values };
+}
+
 export function applyChartTheme(palette: Palette): void {
   Chart.defaults.color = palette.foreground;
   Chart.defaults.borderColor = palette.grid;
@@ -95,17 +126,25 @@ export function applyChartTheme(palette: Palette): void {
 }
 
 /**
- * Tick labels: every tick on linear axes. Log axes get ticks at many
- * multiples of 10ᵏ; beyond two decades only powers of ten are labelled,
- * beyond one 1, 2 and 5 × 10ᵏ, within one every one-digit multiple.
+ * Tick labels: every tick on linear axes. On log axes, only powers of ten
+ * when the range spans more than two decades, else ticks at one-digit
+ * multiples of a power of ten (0.3, not 0.37); Chart.js skips labels that
+ * would overlap.
  */
 export function tickLabel(this: Scale, value: number | string): string {
   const number = Number(value);
   if (this.type !== 'logarithmic') return formatNumber(number);
   const mantissa = Number((number / 10 ** Math.floor(Math.log10(number) + 1e-9)).toPrecision(6));
-  const range = this.max / this.min;
-  const labelled = range > 100 ? mantissa === 1 : range > 10 ? [1, 2, 5].includes(mantissa) : Number(mantissa.toPrecision(1)) === mantissa;
+  const labelled = this.max / this.min > 100 ? mantissa === 1 : Number(mantissa.toPrecision(1)) === mantissa;
   return labelled ? formatNumber(number) : '';
+}
+
+/** Step numbers on x axes: 2500, 40k, 1.5M. */
+export function stepLabel(value: number | string): string {
+  const step = Number(value);
+  if (Math.abs(step) >= 1e6) return `${Number((step / 1e6).toPrecision(3))}M`;
+  if (Math.abs(step) >= 1e4) return `${Number((step / 1e3).toPrecision(3))}k`;
+  return String(Math.round(step));
 }
 
 /** Settings every chart shares (the quality bar: no animation, pre-parsed data, no Chart.js decimation). */

@@ -35,7 +35,7 @@ export function reveal(context: ViewContext, file: string, line: number | null):
 
 export class CheckView implements View {
   readonly element = h('div', { class: 'check-view' });
-  /** The heatmaps drawn, by `problem/tensor` (tests look the wrong element up here). */
+  /** The heatmaps drawn, by `file#problem/tensor` (tests look the wrong element up here). */
   readonly heatmaps = new Map<string, HeatmapCard>();
 
   constructor(private readonly context: ViewContext) {}
@@ -111,7 +111,7 @@ export class CheckView implements View {
         () => reveal(this.context, problem.file, problem.line),
       );
       container.append(heatmap.element);
-      this.heatmaps.set(`${problem.name}/${tensor.name}`, heatmap);
+      this.heatmaps.set(`${problem.file}#${problem.name}/${tensor.name}`, heatmap);
       heatmap.render({
         ...grid,
         values: Float64Array.from({ length: grid.rows * grid.cols }, (_, flat) => (flat < size ? tensor.relErrors[flat] ?? NaN : NaN)),

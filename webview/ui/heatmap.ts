@@ -6,7 +6,7 @@
  */
 import { Chart, type Scale } from 'chart.js';
 import type { MatrixDataPoint } from 'chartjs-chart-matrix';
-import { BASE_OPTIONS } from './charts';
+import { BASE_OPTIONS, themeChart } from './charts';
 import { LogScale, viridis, viridisGradient } from './colormap';
 import { button, h } from './dom';
 import { formatNumber } from './format';
@@ -143,7 +143,7 @@ export class HeatmapCard {
     const { x, y } = this.chart.options.scales!;
     Object.assign(x!, { max: data.cols - 0.5, display: data.cols > 1 });
     Object.assign(y!, { max: data.rows - 0.5, display: data.rows > 1 });
-    this.chart.options.plugins!.themeBackground = { color: palette.background };
+    themeChart(this.chart, palette);
     // Height follows the shape, within limits, so cells stay roughly square.
     const box = this.chart.canvas.parentElement!;
     box.style.height = `${Math.min(420, Math.max(56, 24 + Math.min(data.rows, 64) * Math.max(6, Math.min(28, 640 / Math.max(data.cols, data.rows)))))}px`;
@@ -154,13 +154,14 @@ export class HeatmapCard {
     this.caption.textContent = this.scale ? data.legend : `${data.legend}: no positive values`;
   }
 
-  /** Viewport centre of the cell of the element named `name` (tests hover there), or null. */
+  /** Viewport centre of the cell of the element named `name`, scrolled into view (tests hover there), or null. */
   cellCenter(name: string): { x: number; y: number } | null {
     const count = this.data ? this.data.rows * this.data.cols : 0;
     let flat = 0;
     while (flat < count && this.describe(flat)[0] !== name) flat++;
     const element = this.chart.getDatasetMeta(0).data[flat] as unknown as { x: number; y: number; width: number; height: number } | undefined;
     if (flat === count || !element) return null;
+    this.chart.canvas.scrollIntoView({ block: 'center' });
     const rect = this.chart.canvas.getBoundingClientRect();
     return { x: rect.left + element.x + element.width / 2, y: rect.top + element.y + element.height / 2 };
   }

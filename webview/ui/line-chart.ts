@@ -4,7 +4,7 @@
  */
 import { Chart, type ChartDataset } from 'chart.js';
 import { type EntrySeries, type Point, type Reduction, type XAxis, decimateEnvelope, decimateMinMax } from '../model/decimate';
-import { BASE_OPTIONS, type ChartMarker, tickLabel } from './charts';
+import { BASE_OPTIONS, type ChartMarker, setOptions, stepLabel, themeChart, tickLabel } from './charts';
 import { button, h } from './dom';
 import { formatNumber } from './format';
 import { type Palette, withAlpha } from './theme';
@@ -115,9 +115,11 @@ export class LineChartCard {
     const x = options.scales!.x!;
     const y = options.scales!.y!;
     x.title = { display: true, text: frame.xAxis === 'step' ? 'step' : 'seconds' };
+    setOptions(x as unknown as Record<string, unknown>, 'ticks', { callback: frame.xAxis === 'step' ? stepLabel : tickLabel });
     y.type = frame.logY ? 'logarithmic' : 'linear';
+    Object.assign(y, valueLimits(datasets, frame.logY));
     options.plugins!.markers = { markers: frame.markers, font: `${Chart.defaults.font.size ?? 11}px ${palette.fontFamily}` };
-    options.plugins!.themeBackground = { color: palette.background };
+    themeChart(this.chart, palette);
     this.chart.data.datasets = datasets;
     this.chart.update('none');
     this.describe(frame);
@@ -145,4 +147,36 @@ export class LineChartCard {
       .map((series) => `${series.label} ${formatNumber(series.source.mean(series.source.length - 1))}`);
     this.chart.canvas.setAttribute('aria-label', `${this.title}: ${latest.length ? latest.join(', ') : 'no data yet'}`);
   }
+}
+
+/** Relative spread below which a series counts as flat. */
+const FLAT = 1e-9;
+
+/**
+ * Explicit y limits where Chart.js's own mislead: a log axis starts at the
+ * smallest positive value (a zero, drawn on the bottom edge, would otherwise
+ * pull the axis up to a decade below the top), and a flat series gets room
+ * around it instead of a magnified view of its rounding noise.
+ */
+function valueLimits(datasets: LineDataset[], log: boolean): { min: number | undefined; max: number | undefined } {
+  let low = Infinity;
+  let high = -Infinity;
+  let lowPositive = Infinity;
+  for (const dataset of datasets) {
+    for (const { y } of dataset.data) {
+      if (!Number.isFinite(y)) continue;
+      if (y < low) low = y;
+      if (y > high) high = y;
+      if (y > 0 && y < lowPositive) lowPositive = y;
+    }
+  }
+  const flat = high - low <= FLAT * Math.max(Math.abs(low), Math.abs(high));
+  if (log) {
+    if (lowPositive === Infinity) return { min: undefined, max: undefined };
+    if (flat) return { min: lowPositive / 2, max: high * 2 };
+    return { min: low > 0 ? undefined : lowPositive, max: undefined };
+  }
+  if (low > high || !flat) return { min: undefined, max: undefined };
+  const room = Math.abs(high) * 0.1 || 1;
+  return { min: low - room, max: high + room };
 }

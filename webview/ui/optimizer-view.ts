@@ -25,6 +25,8 @@ export class OptimizerView implements View {
   readonly element: HTMLElement;
   readonly charts: MetricChart[];
   private readonly legend = h('div', { class: 'run-legend', role: 'group', 'aria-label': 'Runs shown' });
+  private readonly empty = h('p', { class: 'note' }, 'No optimizer run yet. When one starts, its loss, gradient norm, update norm, update/parameter ratio and learning rate stream in here.');
+  private readonly content: HTMLElement;
   private readonly hyperparameters: HyperparameterEditor;
   private readonly scratch = new Map<string, Float64Array>();
 
@@ -60,17 +62,22 @@ export class OptimizerView implements View {
       { card: card('Learning rate'), series: perRun(metric.lr) },
     ];
     this.hyperparameters = new HyperparameterEditor(context);
-    this.element = h(
+    this.content = h(
       'div',
-      { class: 'optimizer-view' },
+      {},
       this.options(),
       this.legend,
       this.hyperparameters.element,
       h('div', { class: 'chart-grid' }, ...this.charts.map((chart) => chart.card.element)),
     );
+    this.element = h('div', { class: 'optimizer-view' }, this.empty, this.content);
   }
 
   render(changed: number): void {
+    const anyRun = this.context.model.focusedRun !== null;
+    this.empty.hidden = anyRun;
+    this.content.hidden = !anyRun;
+    if (!anyRun) return;
     if (changed & (Changed.runs | Changed.markers)) {
       this.renderLegend();
       this.hyperparameters.render();
@@ -206,11 +213,10 @@ class HyperparameterEditor {
     const run = this.context.model.focusedRun;
     const values = run ? JSON.stringify(run.hyperparameters) : '';
     const key = run ? `${run.meta.runId}|${run.status}` : null;
-    if (key === this.shownFor && values === this.shownValues) return;
+    this.element.hidden = run === null;
+    if (!run || (key === this.shownFor && values === this.shownValues)) return;
     this.shownFor = key;
     this.shownValues = values;
-    this.element.hidden = run === null;
-    if (!run) return;
     this.summary.textContent = `Hyper-parameters of ${run.meta.optimizer}${run.status === 'ended' ? ' (run ended)' : ''}`;
     const fields = Object.entries(run.hyperparameters).map(([name, value]) => this.field(name, value, run.status === 'ended'));
     replaceChildren(this.form, ...fields, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button', disabled: run.status === 'ended' }, 'Apply at next step')));

@@ -62,9 +62,8 @@ export class Toolbar implements View {
         this.context.announce(`${ACTIONS[action].label} failed: ${response.error}`, 'error');
         return;
       }
-      if (action === 'pause' || action === 'resume') run.paused = action === 'pause';
+      // The buttons follow the run's state when the host reports it (runStatus, runEnded).
       this.context.announce(`${ACTIONS[action].label}: done.`);
-      this.context.invalidate(Changed.runs);
     });
   }
 }

@@ -18,6 +18,7 @@ import type {
   RecordsBatch,
   RunEnded,
   RunStarted,
+  RunStatus,
   StepRecord,
 } from '../../webview-protocol';
 
@@ -77,6 +78,7 @@ function slim(record: StepRecord): StepRecord {
 
 class RetainedRun {
   ended: RunEnded | null = null;
+  status: RunStatus | null = null;
   readonly changes: HyperparametersChanged[] = [];
   private history: KeptRecord[] = [];
   private stride = 1;
@@ -115,6 +117,7 @@ class RetainedRun {
     const messages: HostToWebview[] = [this.started];
     if (kept.length) messages.push({ type: 'records', runId: this.started.runId, records: kept.map((entry) => entry.record), seconds: kept.map((entry) => entry.seconds) });
     messages.push(...this.changes);
+    if (this.status) messages.push(this.status);
     if (this.ended) messages.push(this.ended);
     return messages;
   }
@@ -160,6 +163,11 @@ export class RetainedState {
       case 'hyperparametersChanged':
         this.runs.get(message.runId)?.changes.push(message);
         break;
+      case 'runStatus': {
+        const run = this.runs.get(message.runId);
+        if (run) run.status = message;
+        break;
+      }
       case 'runEnded': {
         const run = this.runs.get(message.runId);
         if (run) {
