@@ -16,4 +16,9 @@ export default tseslint.config(
       'prefer-const': 'error',
     },
   },
+  {
+    // The browser script of the dashboard tests (the webview's TypeScript is type-checked with DOM types, webview/tsconfig.json).
+    files: ['test/webview/page/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly' } },
+  },
 );
