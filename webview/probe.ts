@@ -23,7 +23,7 @@ export interface DashboardProbe {
   frames(): number;
   /** Resolves once every message delivered and every pointer event so far is handled and drawn. */
   idle(): Promise<void>;
-  /** Redraws the visible views from scratch now and returns the milliseconds it took. */
+  /** Redraws the visible views as a frame of streamed records does (every series) and returns the milliseconds it took. */
   redraw(): number;
   /** Labels of the hyper-parameter change markers on each line chart, by chart title. */
   markers(): Record<string, string[]>;

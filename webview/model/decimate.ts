@@ -33,15 +33,16 @@ export const MAX_POINTS_PER_SERIES = 4000;
 export function columnSeries(table: MetricTable, name: string, axis: XAxis): EntrySeries {
   const starts = axis === 'step' ? table.stepStart : table.timeStart;
   const ends = axis === 'step' ? table.stepEnd : table.timeEnd;
+  const { min, max, sum, valid, lowFirst } = table.column(name);
   return {
     length: table.length,
     xStart: (i) => starts[i],
     xEnd: (i) => ends[i],
-    low: (i) => table.min(name, i),
-    high: (i) => table.max(name, i),
-    lowFirst: (i) => table.lowFirst(name, i),
-    mean: (i) => table.mean(name, i),
-    count: (i) => table.count(name, i),
+    low: (i) => (valid[i] > 0 ? min[i] : NaN),
+    high: (i) => (valid[i] > 0 ? max[i] : NaN),
+    lowFirst: (i) => lowFirst[i] === 1,
+    mean: (i) => (valid[i] > 0 ? sum[i] / valid[i] : NaN),
+    count: (i) => valid[i],
   };
 }
 

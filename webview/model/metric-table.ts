@@ -160,7 +160,14 @@ export class MetricTable {
     this.recordCount += 1;
   }
 
-  /** Min, max, mean (NaN without values) and order of entry i of a column. */
+  /** A column's arrays, to read entries without a lookup per value (decimation reads thousands per frame). */
+  column(name: string): Readonly<Pick<Column, 'min' | 'max' | 'sum' | 'valid' | 'lowFirst'>> {
+    const k = this.index.get(name);
+    if (k === undefined) throw new RangeError(`no column ${name}`);
+    return this.columns[k];
+  }
+
+  /** Min, max and mean of entry i of a column (NaN without values). */
   min(name: string, i: number): number {
     const column = this.column(name);
     return column.valid[i] > 0 ? column.min[i] : NaN;
@@ -174,14 +181,6 @@ export class MetricTable {
   mean(name: string, i: number): number {
     const column = this.column(name);
     return column.valid[i] > 0 ? column.sum[i] / column.valid[i] : NaN;
-  }
-
-  count(name: string, i: number): number {
-    return this.column(name).valid[i];
-  }
-
-  lowFirst(name: string, i: number): boolean {
-    return this.column(name).lowFirst[i] === 1;
   }
 
   /** The seconds at a step, interpolated between entries (for markers on the wall-time axis). */
@@ -252,12 +251,6 @@ export class MetricTable {
         ...this.columns.flatMap((column) => [used(column.min), used(column.max), used(column.sum), used(column.valid), used(column.lowFirst)]),
       ],
     };
-  }
-
-  private column(name: string): Column {
-    const k = this.index.get(name);
-    if (k === undefined) throw new RangeError(`no column ${name}`);
-    return this.columns[k];
   }
 
   private grow(capacity: number): void {

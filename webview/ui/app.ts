@@ -163,7 +163,7 @@ export class App implements ViewContext {
         new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => (this.frameRequested ? this.drawnWaiters.push(resolve) : resolve())), 0)),
       redraw: () => {
         const started = performance.now();
-        for (const view of this.visibleViews()) this.dirty.set(view, Changed.all);
+        for (const view of this.visibleViews()) this.dirty.set(view, Changed.series);
         this.draw();
         return performance.now() - started;
       },

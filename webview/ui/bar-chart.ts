@@ -1,7 +1,7 @@
 /** A bar chart card: element values of small vectors, histograms, eigenvalue spectra. */
 import { Chart } from 'chart.js';
 import type { Point } from '../model/decimate';
-import { BASE_OPTIONS, setOptions, themeChart, tickLabel } from './charts';
+import { BASE_OPTIONS, numberLabel, setOptions, themeChart, thinLogTicks } from './charts';
 import { button, h } from './dom';
 import type { Palette } from './theme';
 import type { Tooltip } from './tooltip';
@@ -42,7 +42,7 @@ export class BarChartCard {
         ...BASE_OPTIONS,
         scales: {
           x: { type: 'category', ticks: { autoSkip: true, maxRotation: 0 } },
-          y: { type: 'linear', ticks: { maxTicksLimit: 6, callback: (value) => this.valueLabel(Number(value)) } },
+          y: { type: 'linear', afterBuildTicks: thinLogTicks, ticks: { maxTicksLimit: 6, callback: (value) => this.valueLabel(Number(value)) } },
         },
         plugins: {
           legend: { display: false },
@@ -82,6 +82,6 @@ export class BarChartCard {
 
   private valueLabel(value: number): string {
     if (this.data?.valueLabel) return this.data.valueLabel(value);
-    return tickLabel.call(this.chart.scales.y, value);
+    return numberLabel(value);
   }
 }

@@ -125,18 +125,29 @@ export function applyChartTheme(palette: Palette): void {
   Chart.defaults.font.size = Math.max(11, palette.fontSize - 1);
 }
 
+/** At most this many ticks on a log axis. */
+const MAX_LOG_TICKS = 8;
+
 /**
- * Tick labels: every tick on linear axes. On log axes, only powers of ten
- * when the range spans more than two decades, else ticks at one-digit
- * multiples of a power of ten (0.3, not 0.37); Chart.js skips labels that
- * would overlap.
+ * Log axes keep only ticks worth a label (Chart.js makes one per 1..9 × 10ᵏ,
+ * hundreds over many decades, and measures each): powers of ten when the
+ * range spans more than two decades, else one-digit multiples of a power of
+ * ten (0.3, not 0.37); then at most MAX_LOG_TICKS of them, evenly. Fewer
+ * ticks is also most of what keeps a redraw cheap (bench/webview.ts).
  */
-export function tickLabel(this: Scale, value: number | string): string {
-  const number = Number(value);
-  if (this.type !== 'logarithmic') return formatNumber(number);
-  const mantissa = Number((number / 10 ** Math.floor(Math.log10(number) + 1e-9)).toPrecision(6));
-  const labelled = this.max / this.min > 100 ? mantissa === 1 : Number(mantissa.toPrecision(1)) === mantissa;
-  return labelled ? formatNumber(number) : '';
+export function thinLogTicks(scale: Scale): void {
+  if (scale.type !== 'logarithmic') return;
+  const manyDecades = scale.max / scale.min > 100;
+  const kept = scale.ticks.filter(({ value }) => {
+    const mantissa = Number((value / 10 ** Math.floor(Math.log10(value) + 1e-9)).toPrecision(6));
+    return manyDecades ? mantissa === 1 : Number(mantissa.toPrecision(1)) === mantissa;
+  });
+  const every = Math.ceil(kept.length / MAX_LOG_TICKS);
+  scale.ticks = every > 1 ? kept.filter((_, k) => k % every === 0) : kept;
+}
+
+export function numberLabel(value: number | string): string {
+  return formatNumber(Number(value));
 }
 
 /** Step numbers on x axes: 2500, 40k, 1.5M. */

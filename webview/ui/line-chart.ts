@@ -4,7 +4,7 @@
  */
 import { Chart, type ChartDataset } from 'chart.js';
 import { type EntrySeries, type Point, type Reduction, type XAxis, decimateEnvelope, decimateMinMax } from '../model/decimate';
-import { BASE_OPTIONS, type ChartMarker, setOptions, stepLabel, themeChart, tickLabel } from './charts';
+import { BASE_OPTIONS, type ChartMarker, numberLabel, setOptions, stepLabel, themeChart, thinLogTicks } from './charts';
 import { button, h } from './dom';
 import { formatNumber } from './format';
 import { type Palette, withAlpha } from './theme';
@@ -35,6 +35,9 @@ export interface ChartFrame {
 
 type LineDataset = ChartDataset<'line', Point[]>;
 
+/** Tick labels measured to lay out an axis. */
+const TICK_SAMPLE = 8;
+
 /** Without a layout yet (a hidden tab), decimate for a typical width. */
 const DEFAULT_BUCKETS = 800;
 
@@ -43,6 +46,7 @@ export class LineChartCard {
   readonly chart: Chart<'line', Point[]>;
   private readonly datasets = new Map<string, LineDataset>();
   private xAxis: XAxis = 'step';
+  private applied: { xAxis: XAxis; logY: boolean; limits: string; markers: string; palette: Palette } | null = null;
 
   constructor(
     readonly title: string,
@@ -65,9 +69,11 @@ export class LineChartCard {
         spanGaps: true,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         elements: { point: { radius: 0, hoverRadius: 3 }, line: { borderWidth: 1.5, tension: 0 } },
+        // Labels sized from a sample of ticks and never rotated, log ticks thinned: laying out the axes,
+        // not drawing the points, is most of a redraw's cost (bench/webview.ts).
         scales: {
-          x: { type: 'linear', ticks: { maxTicksLimit: 7, callback: tickLabel }, title: { display: true, text: 'step' } },
-          y: { type: 'linear', ticks: { maxTicksLimit: 6, callback: tickLabel } },
+          x: { type: 'linear', ticks: { maxTicksLimit: 7, maxRotation: 0, sampleSize: TICK_SAMPLE, callback: numberLabel }, title: { display: true, text: 'step' } },
+          y: { type: 'linear', afterBuildTicks: thinLogTicks, ticks: { maxTicksLimit: 6, sampleSize: TICK_SAMPLE, callback: numberLabel } },
         },
         plugins: {
           legend: {
@@ -111,18 +117,40 @@ export class LineChartCard {
       return dataset;
     });
     for (const key of this.datasets.keys()) if (!used.has(key)) this.datasets.delete(key);
-    const options = this.chart.options;
-    const x = options.scales!.x!;
-    const y = options.scales!.y!;
-    x.title = { display: true, text: frame.xAxis === 'step' ? 'step' : 'seconds' };
-    setOptions(x as unknown as Record<string, unknown>, 'ticks', { callback: frame.xAxis === 'step' ? stepLabel : tickLabel });
-    y.type = frame.logY ? 'logarithmic' : 'linear';
-    Object.assign(y, valueLimits(datasets, frame.logY));
-    options.plugins!.markers = { markers: frame.markers, font: `${Chart.defaults.font.size ?? 11}px ${palette.fontFamily}` };
-    themeChart(this.chart, palette);
+    this.applyOptions(frame, palette, valueLimits(datasets, frame.logY));
     this.chart.data.datasets = datasets;
     this.chart.update('none');
     this.describe(frame);
+  }
+
+  /**
+   * Writes the options that changed since the last render. Only those: every
+   * write through Chart.js's option proxies drops its resolved-option caches,
+   * which would make each streamed frame re-resolve every option.
+   */
+  private applyOptions(frame: ChartFrame, palette: Palette, limits: { min: number | undefined; max: number | undefined }): void {
+    const options = this.chart.options;
+    const x = options.scales!.x!;
+    const y = options.scales!.y!;
+    const wanted = {
+      xAxis: frame.xAxis,
+      logY: frame.logY,
+      limits: `${limits.min}|${limits.max}`,
+      markers: JSON.stringify(frame.markers),
+      palette,
+    };
+    const last = this.applied;
+    if (wanted.xAxis !== last?.xAxis) {
+      x.title = { display: true, text: frame.xAxis === 'step' ? 'step' : 'seconds' };
+      setOptions(x as unknown as Record<string, unknown>, 'ticks', { callback: frame.xAxis === 'step' ? stepLabel : numberLabel });
+    }
+    if (wanted.logY !== last?.logY) y.type = frame.logY ? 'logarithmic' : 'linear';
+    if (wanted.limits !== last?.limits) Object.assign(y, limits);
+    if (wanted.markers !== last?.markers || palette !== last?.palette) {
+      options.plugins!.markers = { markers: frame.markers, font: `${Chart.defaults.font.size ?? 11}px ${palette.fontFamily}` };
+    }
+    if (palette !== last?.palette) themeChart(this.chart, palette);
+    this.applied = wanted;
   }
 
   /** Points drawn per dataset (for tests and the benchmark). */
@@ -145,7 +173,8 @@ export class LineChartCard {
     const latest = frame.series
       .filter((series) => !series.faint && series.source.length > 0)
       .map((series) => `${series.label} ${formatNumber(series.source.mean(series.source.length - 1))}`);
-    this.chart.canvas.setAttribute('aria-label', `${this.title}: ${latest.length ? latest.join(', ') : 'no data yet'}`);
+    const label = `${this.title}: ${latest.length ? latest.join(', ') : 'no data yet'}`;
+    if (this.chart.canvas.getAttribute('aria-label') !== label) this.chart.canvas.setAttribute('aria-label', label);
   }
 }
 
