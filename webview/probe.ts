@@ -23,8 +23,10 @@ export interface DashboardProbe {
   frames(): number;
   /** Resolves once every message delivered and every pointer event so far is handled and drawn. */
   idle(): Promise<void>;
-  /** Redraws the visible views as a frame of streamed records does (every series) and returns the milliseconds it took. */
+  /** Redraws every series of the visible views at once (no frame budget) and returns the milliseconds it took. */
   redraw(): number;
+  /** How long the latest `count` frames took (at most 1,024), oldest first, in milliseconds. */
+  frameTimes(count: number): number[];
   /** Labels of the hyper-parameter change markers on each line chart, by chart title. */
   markers(): Record<string, string[]>;
   /**

@@ -375,6 +375,19 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     await page.screenshot('compact-run');
   });
 
+  it('coalesces a burst of messages into a few frames', async () => {
+    const page = await open();
+    const [started, ...rest] = fixtures.long.messages;
+    await page.deliver([started]);
+    const before = await page.frames();
+    const burst = rest.slice(0, 200);
+    await page.deliverBurst(burst);
+    const frames = (await page.frames()) - before;
+    // One frame, or a few when the frame budget spreads the five charts over several.
+    assert.ok(frames >= 1 && frames <= 5, `${frames} frames for ${burst.length} messages`);
+    assert.equal((await page.tables())[0].records, burst.reduce((sum, message) => sum + (message as RecordsBatch).records.length, 0));
+  });
+
   it('ignores records it already has (a replay after a reload)', async () => {
     const page = await open();
     await page.deliver(fixtures.mlp.messages);

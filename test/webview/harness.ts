@@ -121,6 +121,15 @@ export class DashboardPage {
     await this.idle();
   }
 
+  /** Delivers each message as its own event, all within one task (as a burst of host posts), and waits until drawn. */
+  async deliverBurst(messages: HostToWebview[]): Promise<void> {
+    await this.page.evaluate((json) => {
+      const page = globalThis as unknown as { dispatchEvent(event: unknown): void; MessageEvent: new (type: string, init: { data: unknown }) => unknown };
+      for (const data of JSON.parse(json) as unknown[]) page.dispatchEvent(new page.MessageEvent('message', { data }));
+    }, JSON.stringify(messages));
+    await this.idle();
+  }
+
   idle(): Promise<void> {
     return this.page.evaluate((name) => (globalThis as unknown as ProbeWindow)[name].idle(), PROBE_GLOBAL);
   }
@@ -135,6 +144,14 @@ export class DashboardPage {
 
   tables(): Promise<ReturnType<DashboardProbe['tables']>> {
     return this.page.evaluate((name) => (globalThis as unknown as ProbeWindow)[name].tables(), PROBE_GLOBAL);
+  }
+
+  frames(): Promise<number> {
+    return this.page.evaluate((name) => (globalThis as unknown as ProbeWindow)[name].frames(), PROBE_GLOBAL);
+  }
+
+  frameTimes(count: number): Promise<number[]> {
+    return this.page.evaluate(([name, latest]) => (globalThis as unknown as ProbeWindow)[name].frameTimes(latest), [PROBE_GLOBAL, count] as const);
   }
 
   redraw(): Promise<number> {

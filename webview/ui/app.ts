@@ -29,6 +29,8 @@ export interface SavedState {
 
 /** setState at most this often while data streams (it copies the decimated series). */
 const SAVE_INTERVAL_MS = 2000;
+/** Drawing work per animation frame, leaving the rest of the 16 ms for the browser. */
+const FRAME_BUDGET_MS = 10;
 
 const TAB_TITLES: Record<TabId, string> = {
   optimizer: 'Optimizer',
@@ -52,6 +54,10 @@ export class App implements ViewContext {
   private readonly dirty = new Map<View, number>();
   private frameRequested = false;
   private frameCount = 0;
+  /** Views that stopped at a frame's deadline with work left. */
+  private readonly unfinished = new Set<View>();
+  /** Durations of the latest frames (a ring), for the benchmark. */
+  private readonly frameTimes = new Float64Array(1024);
   private readonly drawnWaiters: (() => void)[] = [];
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -164,8 +170,13 @@ export class App implements ViewContext {
       redraw: () => {
         const started = performance.now();
         for (const view of this.visibleViews()) this.dirty.set(view, Changed.series);
-        this.draw();
+        this.draw(Infinity);
         return performance.now() - started;
+      },
+      frameTimes: (count) => {
+        const ring = this.frameTimes;
+        const first = this.frameCount - Math.min(count, this.frameCount, ring.length);
+        return Array.from({ length: this.frameCount - first }, (_, k) => ring[(first + k) % ring.length]);
       },
       markers: () => Object.fromEntries(lineCards.map(([name, card]) => [name, (card.chart.options.plugins?.markers?.markers ?? []).map((marker) => String(marker.label))])),
       heatmapCell: (heatmap, element) => {
@@ -192,18 +203,25 @@ export class App implements ViewContext {
     requestAnimationFrame(() => this.draw());
   }
 
-  /** Draws the visible views that have changes; hidden ones keep theirs for later. */
-  private draw(): void {
+  /**
+   * Draws the visible views that have changes (hidden ones keep theirs for
+   * later), within FRAME_BUDGET_MS unless a deadline is given: views that
+   * stop at it are continued in the next frame.
+   */
+  private draw(deadline = performance.now() + FRAME_BUDGET_MS): void {
+    const started = performance.now();
     this.frameRequested = false;
     this.root.classList.toggle('compact', this.model.mode === 'compact');
     for (const view of this.visibleViews()) {
       const changed = this.dirty.get(view) ?? 0;
-      if (!changed) continue;
+      if (!changed && !this.unfinished.has(view)) continue;
       this.dirty.set(view, 0);
-      view.render(changed);
+      if (view.render(changed, deadline) === false) this.unfinished.add(view);
+      else this.unfinished.delete(view);
     }
-    this.frameCount++;
-    for (const resolve of this.drawnWaiters.splice(0)) resolve();
+    this.frameTimes[this.frameCount++ % this.frameTimes.length] = performance.now() - started;
+    if (this.unfinished.size > 0) this.requestFrame();
+    else for (const resolve of this.drawnWaiters.splice(0)) resolve();
   }
 
   private selectTab(tab: TabId): void {

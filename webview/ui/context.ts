@@ -22,8 +22,12 @@ export interface ViewContext {
 
 export interface View {
   readonly element: HTMLElement;
-  /** Redraws what depends on the changed parts (a Changed mask; Changed.all after a theme change). */
-  render(changed: number): void;
+  /**
+   * Redraws what depends on the changed parts (a Changed mask; Changed.all after a theme change).
+   * A view may stop at `deadline` (performance.now() time) and return false: it is called again in
+   * the next frame, with only what changed since.
+   */
+  render(changed: number, deadline: number): boolean | void;
 }
 
 /** Colour of a run: its position among the runs drawn with it. */

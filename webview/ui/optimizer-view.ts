@@ -29,6 +29,8 @@ export class OptimizerView implements View {
   private readonly content: HTMLElement;
   private readonly hyperparameters: HyperparameterEditor;
   private readonly scratch = new Map<string, Float64Array>();
+  /** Charts with changes not drawn yet, oldest first. */
+  private pending: MetricChart[] = [];
 
   constructor(private readonly context: ViewContext) {
     const card = (title: string, legend = false) =>
@@ -73,24 +75,34 @@ export class OptimizerView implements View {
     this.element = h('div', { class: 'optimizer-view' }, this.empty, this.content);
   }
 
-  render(changed: number): void {
+  /**
+   * Charts are drawn in turn until the frame's deadline (at least one per
+   * frame); the rest wait for the next frame (returns false), so a frame stays
+   * short however many runs and charts there are.
+   */
+  render(changed: number, deadline: number): boolean {
     const anyRun = this.context.model.focusedRun !== null;
     this.empty.hidden = anyRun;
     this.content.hidden = !anyRun;
-    if (!anyRun) return;
+    if (!anyRun) return true;
     if (changed & (Changed.runs | Changed.markers)) {
       this.renderLegend();
       this.hyperparameters.render();
     }
-    if (!(changed & (Changed.series | Changed.markers | Changed.runs))) return;
+    if (changed & (Changed.series | Changed.markers | Changed.runs)) {
+      for (const chart of this.charts) if (!this.pending.includes(chart)) this.pending.push(chart);
+    }
     const runs = shownRuns(this.context);
     const palette = this.context.palette();
     const { xAxis, logScale } = this.context.settings;
     const markers = runs.flatMap((run) => markersOf(run, runColor(this.context, run), xAxis));
-    for (const chart of this.charts) {
+    do {
+      const chart = this.pending.shift();
+      if (!chart) break;
       const series = runs.flatMap((run) => chart.series(run, runs).flatMap((spec) => this.lines(run, spec, xAxis)));
       chart.card.render({ series, xAxis, logY: logScale, markers }, palette);
-    }
+    } while (performance.now() < deadline);
+    return this.pending.length === 0;
   }
 
   /** A metric as drawn: its values, or, with smoothing on, the faint raw values under the smoothed line. */
