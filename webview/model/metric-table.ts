@@ -138,10 +138,6 @@ export class MetricTable {
     names.forEach((name, k) => this.index.set(name, k));
   }
 
-  has(name: string): boolean {
-    return this.index.has(name);
-  }
-
   /** Appends one record: `values[k]` is the value of column k (NaN when absent). */
   append(step: number, seconds: number, values: ArrayLike<number>): void {
     if (this.length === 0 || this.lastCount === this.span) {

@@ -19,7 +19,6 @@ export interface Palette {
   series: string[];
   fontFamily: string;
   fontSize: number;
-  highContrast: boolean;
 }
 
 function variable(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -52,7 +51,6 @@ export function readPalette(): Palette {
     series: [blue, orange, green, purple, red, yellow, foreground],
     fontFamily: variable(style, '--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: Number.parseFloat(variable(style, '--vscode-font-size', '13')) || 13,
-    highContrast: document.body.classList.contains('vscode-high-contrast'),
   };
 }
 
