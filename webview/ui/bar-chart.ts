@@ -13,9 +13,10 @@ export interface BarData {
   /** Tooltip lines of bar i: a title, then details. */
   describe(i: number): string[];
   logY?: boolean;
-  /** Tick labels of the value axis when the values are transformed (a signed log scale), ticks `valueStep` apart. */
+  /** Tick labels of the value axis when the values are transformed (a signed log scale), ticks `valueStep` apart, over `valueRange`. */
   valueLabel?: (value: number) => string;
   valueStep?: number;
+  valueRange?: [number, number];
   xTitle?: string;
   yTitle?: string;
 }
@@ -69,6 +70,7 @@ export class BarChartCard {
     const { x, y } = this.chart.options.scales!;
     y!.type = data.logY ? 'logarithmic' : 'linear';
     setOptions(y as unknown as Record<string, unknown>, 'ticks', { stepSize: data.valueStep });
+    Object.assign(y!, { min: data.valueRange?.[0], max: data.valueRange?.[1] });
     x!.title = { display: Boolean(data.xTitle), text: data.xTitle ?? '' };
     y!.title = { display: Boolean(data.yTitle), text: data.yTitle ?? '' };
     themeChart(this.chart, palette);

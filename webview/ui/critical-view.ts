@@ -75,6 +75,10 @@ export class CriticalView implements View {
     const unit = 10 ** Math.floor(Math.log10(threshold > 0 ? threshold : Math.max(...eigenvalues.map(Math.abs), 1) * 1e-6));
     const toAxis = (value: number) => Math.sign(value) * Math.log10(1 + Math.abs(value) / unit);
     const fromAxis = (value: number) => Math.sign(value) * unit * (10 ** Math.abs(value) - 1);
+    // At most about seven ticks, each a whole number of decades, up to just past the largest |λ|.
+    const extent = Math.max(...eigenvalues.map((value) => Math.abs(toAxis(value))), 1);
+    const step = Math.max(1, Math.ceil(extent / 3));
+    const top = Math.ceil(extent / step) * step;
     this.spectrum.render(
       {
         labels: eigenvalues.map((_, k) => `λ${k + 1}`),
@@ -82,8 +86,8 @@ export class CriticalView implements View {
         colors: eigenvalues.map((value) => (Math.abs(value) <= threshold ? palette.muted : value < 0 ? palette.red : palette.green)),
         describe: (k) => [`λ${k + 1} = ${formatNumber(eigenvalues[k])}`, Math.abs(eigenvalues[k]) <= threshold ? 'zero (within tolerance)' : eigenvalues[k] < 0 ? 'negative: the loss curves down' : 'positive: the loss curves up'],
         valueLabel: (value) => formatNumber(fromAxis(value)),
-        // At most about seven ticks, each a whole number of decades.
-        valueStep: Math.max(1, Math.ceil(Math.max(...eigenvalues.map((value) => Math.abs(toAxis(value)))) / 3)),
+        valueStep: step,
+        valueRange: [eigenvalues.some((value) => value < 0) ? -top : 0, eigenvalues.some((value) => value > 0) ? top : 0],
         yTitle: 'eigenvalue (signed log scale)',
       },
       palette,

@@ -73,7 +73,8 @@ export class LineChartCard {
         // not drawing the points, is most of a redraw's cost (bench/webview.ts).
         scales: {
           x: { type: 'linear', ticks: { maxTicksLimit: 7, maxRotation: 0, sampleSize: TICK_SAMPLE, callback: numberLabel }, title: { display: true, text: 'step' } },
-          y: { type: 'linear', afterBuildTicks: thinLogTicks, ticks: { maxTicksLimit: 6, sampleSize: TICK_SAMPLE, callback: numberLabel } },
+          // Log ticks are thinned already (thinLogTicks), linear ones limited: none need skipping.
+          y: { type: 'linear', afterBuildTicks: thinLogTicks, ticks: { maxTicksLimit: 6, autoSkip: false, sampleSize: TICK_SAMPLE, callback: numberLabel } },
         },
         plugins: {
           legend: {
