@@ -1,6 +1,7 @@
 // `npm test`: lint, build and package, compile, the unit tests (node:test), then the extension-host
 // tests (test/host/run.mjs: the mocha suite in a real VS Code, then the packaged vsix through the
-// command palette), then `npm start` as a user runs it (test/start/). Stops at the first
+// command palette), the dashboard webview in headless Chromium (test/webview/), then `npm start` as a
+// user runs it (test/start/). Stops at the first
 // lint/build/compile/package error; otherwise runs every tier and ends with one summary line,
 // `test: N passed, M failed, K skipped`.
 //
@@ -92,6 +93,17 @@ if (process.env.GRADLENS_SKIP_HOST) {
     if (host.code !== 0 && p1.failed === 0 && paletteOk) failed += 1;
     lines.push(`host: ${p1.passed} passed, ${p1.failed} failed (phase 1), palette flow: ${paletteOk ? 'ok' : 'FAILED'}`);
   }
+}
+
+// The dashboard in headless Chromium (test/webview/); the host tier's installer puts Debian's chromium there.
+if (fs.existsSync('/usr/bin/chromium')) {
+  console.log(`\n=== dashboard webview (${elapsed()})`);
+  nodeTestCounts('webview', await run(process.execPath, ['scripts/run-tests.mjs', 'webview'], true));
+} else if (process.env.GRADLENS_SKIP_HOST) {
+  lines.push('webview: skipped (no /usr/bin/chromium, and GRADLENS_SKIP_HOST skipped the installer that brings it)');
+} else {
+  failed += 1;
+  lines.push('webview: not run: /usr/bin/chromium is missing (node test/host/install-host.mjs installs it)');
 }
 
 if (process.env.GRADLENS_SKIP_HOST) {

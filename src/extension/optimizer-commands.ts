@@ -189,6 +189,7 @@ export class OptimizerCommands implements vscode.Disposable {
     this.services.dashboards.open();
     const runId = (name: string) => session.runIds.get(name)!;
     const started = new Map<string, number>();
+    const lastStep = new Map<string, number>();
     const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
     try {
       const outcome = await this.services.jobs.run(title, (job) => {
@@ -242,10 +243,14 @@ export class OptimizerCommands implements vscode.Disposable {
               const since = started.get(run) ?? performance.now();
               const elapsed = (performance.now() - since) / 1000;
               const last = records[records.length - 1];
+              lastStep.set(run, last.step);
               if (last.effectiveLrDetail) this.answerDetail(session, runId(run), last.step, last.effectiveLrDetail);
               job.report(`${run}: step ${last.step} of ${settings.steps}, loss ${last.loss.toPrecision(4)}`);
               this.broadcast({ type: 'records', runId: runId(run), records, seconds: records.map(() => elapsed) });
             },
+            // The dashboard's buttons follow these, not the responses to its requests.
+            onPaused: (run, step) => this.broadcast({ type: 'runStatus', runId: runId(run), paused: true, step }),
+            onResumed: (run) => this.broadcast({ type: 'runStatus', runId: runId(run), paused: false, step: lastStep.get(run) ?? 0 }),
             onHyperparametersChanged: (run, step, values) => this.broadcast({ type: 'hyperparametersChanged', runId: runId(run), step, values }),
             onTrained: (result) => {
               this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1)}`);
