@@ -507,7 +507,7 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
   const ranges = stepStatistics(layout, before, params, grad, effective).effectiveRange;
   const overall: [number, number] = [Math.min(...ranges.map(([low]) => low)), Math.max(...ranges.map(([, high]) => high))];
   const parts: { label: string; run: () => unknown }[] = [
-    { label: 'stepStatistics(before, after, grad, effective): update, squares, ranges', run: () => stepStatistics(layout, before, params, grad, effective) },
+    { label: 'stepStatistics(before, after, grad, effective): squares and ranges', run: () => stepStatistics(layout, before, params, grad, effective) },
     { label: 'velocityNorm (norm of exp_avg)', run: () => velocityNorm(state) },
     {
       label: 'summarize(effective) per tensor and overall, ranges known',

@@ -2,7 +2,7 @@
 import { Chart } from 'chart.js';
 import type { Point } from '../model/decimate';
 import { BASE_OPTIONS, numberLabel, setOptions, themeChart, thinLogTicks } from './charts';
-import { button, h } from './dom';
+import { cardHeader, h } from './dom';
 import type { Palette } from './theme';
 import type { Tooltip } from './tooltip';
 
@@ -32,7 +32,7 @@ export class BarChartCard {
     this.element = h(
       'section',
       { class: 'card', 'aria-label': title },
-      h('header', { class: 'card-header' }, h('h3', {}, title), button('PNG', `Save the ${title} chart as PNG`, () => onSavePng(this.toPng()), 'icon-button')),
+      cardHeader(title, `the ${title} chart`, () => onSavePng(this.toPng())),
       h('div', { class: 'chart-box' }, canvas),
       this.caption,
     );

@@ -25,6 +25,11 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
   append(parent, ...children);
 }
 
+/** The header of a chart card: its title and a button that saves the chart as PNG. */
+export function cardHeader(title: string, what: string, onSavePng: () => void): HTMLElement {
+  return h('header', { class: 'card-header' }, h('h3', {}, title), button('PNG', `Save ${what} as PNG`, onSavePng, 'icon-button'));
+}
+
 /** A real button (focusable, Enter and Space work) with an accessible name. */
 export function button(label: string, ariaLabel: string, onClick: (event: MouseEvent) => void, className = 'button'): HTMLButtonElement {
   const element = h('button', { type: 'button', class: className, 'aria-label': ariaLabel, title: ariaLabel }, label);

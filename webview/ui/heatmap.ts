@@ -8,7 +8,7 @@ import { Chart, type Scale } from 'chart.js';
 import type { MatrixDataPoint } from 'chartjs-chart-matrix';
 import { BASE_OPTIONS, themeChart } from './charts';
 import { LogScale, viridis, viridisGradient } from './colormap';
-import { button, h } from './dom';
+import { cardHeader, h } from './dom';
 import { formatNumber } from './format';
 import type { Palette } from './theme';
 import type { Tooltip } from './tooltip';
@@ -84,7 +84,7 @@ export class HeatmapCard {
     this.element = h(
       'section',
       { class: 'card heatmap-card', 'aria-label': title },
-      h('header', { class: 'card-header' }, h('h3', {}, title), button('PNG', `Save the ${title} heatmap as PNG`, () => onSavePng(this.toPng()), 'icon-button')),
+      cardHeader(title, `the ${title} heatmap`, () => onSavePng(this.toPng())),
       h('div', { class: 'heatmap-box' }, canvas),
       h('div', { class: 'color-scale', 'aria-hidden': 'true' }, this.scaleLow, this.scaleBar, this.scaleHigh),
       this.caption,

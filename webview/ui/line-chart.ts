@@ -5,7 +5,7 @@
 import { Chart, type ChartDataset } from 'chart.js';
 import { type EntrySeries, type Point, type Reduction, type XAxis, decimateEnvelope, decimateMinMax } from '../model/decimate';
 import { BASE_OPTIONS, type ChartMarker, numberLabel, setOptions, stepLabel, themeChart, thinLogTicks } from './charts';
-import { button, h } from './dom';
+import { cardHeader, h } from './dom';
 import { formatNumber } from './format';
 import { type Palette, withAlpha } from './theme';
 import type { Tooltip } from './tooltip';
@@ -58,7 +58,7 @@ export class LineChartCard {
     this.element = h(
       'section',
       { class: `card ${options.className ?? ''}`.trim(), 'aria-label': title },
-      h('header', { class: 'card-header' }, h('h3', {}, title), button('PNG', `Save the ${title} chart as PNG`, () => onSavePng(this), 'icon-button')),
+      cardHeader(title, `the ${title} chart`, () => onSavePng(this)),
       h('div', { class: 'chart-box' }, canvas),
     );
     this.chart = new Chart<'line', Point[]>(canvas, {

@@ -10,7 +10,7 @@ import type { RunModel } from '../model/run';
 import { viridisRgb } from './colormap';
 import { type View, type ViewContext, runColor, runLabel, shownRuns } from './context';
 import { evenLevels, contourSegments } from './contour';
-import { button, h, replaceChildren } from './dom';
+import { cardHeader, h, replaceChildren } from './dom';
 import { formatNumber } from './format';
 import { type Palette, withAlpha } from './theme';
 import { exportFileName } from '../export';
@@ -46,7 +46,7 @@ export class SurfaceView implements View {
     this.element = h(
       'section',
       { class: 'card surface-view', 'aria-label': 'Loss surface' },
-      h('header', { class: 'card-header' }, h('h3', {}, 'Loss surface'), button('PNG', 'Save the loss surface as PNG', () => this.savePng(), 'icon-button')),
+      cardHeader('Loss surface', 'the loss surface', () => this.savePng()),
       this.note,
       this.box,
       this.legend,
