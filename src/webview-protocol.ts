@@ -223,6 +223,27 @@ export interface SaveExport {
   content: ExportContent;
 }
 
+/**
+ * The optimizers the dashboard offers (torch.optim names in lower case, the
+ * presets, newton): the registry's names, kept here so the browser bundle
+ * does not pull in the numerics (test/webview/protocol.test.ts keeps them equal).
+ */
+export const OPTIMIZER_NAMES = ['sgd', 'adagrad', 'rmsprop', 'adadelta', 'adam', 'adamw', 'adamax', 'nadam', 'radam', 'lbfgs', 'newton', 'momentum', 'nesterov'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/**
+ * Run another optimizer (the settings' hyper-parameters for it) on the same
+ * problem and from the same start as `runId`, with a learning-rate schedule
+ * (`step:step_size=1,gamma=0.9`, as the CLI's --schedule; null: constant).
+ */
+export interface RunWith {
+  type: 'runWith';
+  requestId: number;
+  runId: string;
+  optimizer: OptimizerName;
+  schedule: string | null;
+}
+
 export interface RequestEffectiveLr {
   type: 'requestEffectiveLr';
   requestId: number;
@@ -230,7 +251,7 @@ export interface RequestEffectiveLr {
   tensor: string;
 }
 
-export type WebviewRequest = RunControl | SetHyperparameters | RestartFrom | Reveal | SaveExport | RequestEffectiveLr;
+export type WebviewRequest = RunControl | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr;
 export type WebviewToHost = Ready | WebviewRequest;
 
 // ---------------------------------------------------------------- validation of webview → host
@@ -348,6 +369,14 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | null {
       if (!fields || !isRequestId(fields.requestId)) return null;
       const content = parseExportContent(fields.content);
       return content && isFileName(fields.fileName, content.kind) ? { type, requestId: fields.requestId, fileName: fields.fileName, content } : null;
+    }
+    case 'runWith': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'optimizer', 'schedule']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      const optimizer = OPTIMIZER_NAMES.find((candidate) => candidate === fields.optimizer);
+      const schedule = fields.schedule;
+      if (!optimizer || (schedule !== null && !isText(schedule, LIMITS.idLength))) return null;
+      return { type, requestId: fields.requestId, runId: fields.runId, optimizer, schedule };
     }
     case 'requestEffectiveLr': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'tensor']);

@@ -10,6 +10,7 @@ import type { CriticalPointReport } from '../core/analysis';
 import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
 import type { Hyperparameters } from '../core/optim/optimizer';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
+import { type ScheduleSpec, parseSchedule } from '../core/optim/schedules';
 import { DEFAULT_TRAIN_OPTIONS, type TrainResult } from '../core/optim/train';
 import type { OptimizerRun, RunControlMessage } from '../protocol';
 import { analyzeSource, optimizeSource } from '../runner/optimize';
@@ -19,6 +20,7 @@ import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyper
 import type { Services } from './services';
 
 const SURFACE_RESOLUTION = 64;
+const CONSTANT: ScheduleSpec = { kind: 'constant' };
 
 /**
  * What a command invocation may fix in advance, as JSON-friendly arguments
@@ -85,6 +87,7 @@ interface Session {
   post: ((message: RunControlMessage) => void) | null;
   stop: AbortController;
   compareGroup: string | null;
+  schedule: ScheduleSpec;
   tensors: Map<string, string[]>;
   /** requestEffectiveLr waiting for the next record that carries the tensor's rates. */
   detailWaiters: { runId: string; tensor: string; requestId: number; done: () => void }[];
@@ -168,7 +171,7 @@ export class OptimizerCommands implements vscode.Disposable {
   }
 
   /** Runs `runs` on the problem, live in the dashboard; resolves with the results when the request ends. */
-  private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null): Promise<TrainResult[] | undefined> {
+  private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null, schedule: ScheduleSpec = CONSTANT): Promise<TrainResult[] | undefined> {
     if ('file' in picked.source && !this.services.requireTrust('the optimizer run')) return undefined;
     const settings = this.services.settings();
     const session: Session = {
@@ -180,6 +183,7 @@ export class OptimizerCommands implements vscode.Disposable {
       post: null,
       stop: new AbortController(),
       compareGroup,
+      schedule,
       tensors: new Map(),
       detailWaiters: [],
       detailTensor: null,
@@ -199,7 +203,7 @@ export class OptimizerCommands implements vscode.Disposable {
             source: picked.source,
             problem: picked.problem,
             runs,
-            train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true },
+            train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true, schedule },
             start,
             surface: { resolution: SURFACE_RESOLUTION },
           },
@@ -317,6 +321,14 @@ export class OptimizerCommands implements vscode.Disposable {
       }
       case 'restartFrom':
         return this.restart(session, [request.start[0], request.start[1]]);
+      case 'runWith': {
+        // Checked before anything starts, so a typo comes back as the request's error.
+        const schedule = request.schedule === null ? CONSTANT : parseSchedule(request.schedule);
+        const choice = findOptimizer(request.optimizer)!;
+        const run = { name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings()) };
+        void this.start(session.picked, [run], session.start, null, schedule);
+        return;
+      }
       case 'requestEffectiveLr': {
         const tensors = session.tensors.get(request.runId) ?? [];
         if (!tensors.includes(request.tensor)) throw new Error(`no tensor ${request.tensor} in ${request.runId} (it has ${tensors.join(', ')})`);
@@ -353,7 +365,7 @@ export class OptimizerCommands implements vscode.Disposable {
   /** Stops the session and starts its runs again (new run ids), from `start` or the problem's own start. */
   private async restart(session: Session, start: number[] | null): Promise<void> {
     session.stop.abort();
-    void this.start(session.picked, session.runs, start, session.compareGroup ? `compare-${this.nextId++}` : null);
+    void this.start(session.picked, session.runs, start, session.compareGroup ? `compare-${this.nextId++}` : null, session.schedule);
   }
 
   dispose(): void {

@@ -173,6 +173,19 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.match((await page.page.locator('.toolbar .status').textContent()) ?? '', /Stop failed: the run already ended/);
   });
 
+  it('runs another optimizer with a schedule on the same problem, and shows the host\'s refusal', async () => {
+    const page = await open();
+    await page.deliver(running(fixtures.mlp).slice(0, 2));
+    assert.equal(await page.page.getByRole('combobox', { name: 'Another optimizer' }).inputValue(), 'adam', 'follows the focused run');
+    await page.page.getByRole('combobox', { name: 'Another optimizer' }).selectOption('rmsprop');
+    await page.page.getByLabel('Learning-rate schedule').fill('cosine:T_max=50');
+    await page.page.getByRole('button', { name: 'Run this optimizer and schedule on the same problem, from the same start' }).click();
+    const [request] = requestsOf(await page.posted(), 'runWith');
+    assert.deepEqual({ ...request, requestId: 0 }, { type: 'runWith', requestId: 0, runId: 'mlp-adam', optimizer: 'rmsprop', schedule: 'cosine:T_max=50' });
+    await page.deliver([{ type: 'response', requestId: request.requestId, error: 'unknown schedule kind cosin', detail: null }]);
+    assert.match((await page.page.locator('.toolbar .status').textContent()) ?? '', /Run failed: unknown schedule kind cosin/);
+  });
+
   it('posts hyper-parameter edits and marks the change once the host confirms it', async () => {
     const page = await open();
     await page.deliver(running(fixtures.mlp).slice(0, 3));

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProblemReport } from '../../src/runner/runner';
-import { type CheckedProblem, LIMITS, type WebviewToHost, parseWebviewMessage } from '../../src/webview-protocol';
+import { optimizerNames } from '../../src/core/optim';
+import { type CheckedProblem, LIMITS, OPTIMIZER_NAMES, type WebviewToHost, parseWebviewMessage } from '../../src/webview-protocol';
 
 /** One valid message of every kind. */
 const VALID: WebviewToHost[] = [
@@ -16,6 +17,8 @@ const VALID: WebviewToHost[] = [
   { type: 'saveExport', requestId: 7, fileName: 'gradlens-adam-rosenbrock.csv', content: { kind: 'text', text: 'step,loss\n1,2\n' } },
   { type: 'saveExport', requestId: 8, fileName: 'loss.png', content: { kind: 'png', base64: 'iVBORw0KGgo=' } },
   { type: 'requestEffectiveLr', requestId: 9, runId: 'run-1', tensor: 'W1' },
+  { type: 'runWith', requestId: 10, runId: 'run-1', optimizer: 'nesterov', schedule: 'step:step_size=1,gamma=0.9' },
+  { type: 'runWith', requestId: 11, runId: 'run-1', optimizer: 'adam', schedule: null },
 ];
 
 /** Deep copy with one field replaced (or removed with `undefined` and remove = true). */
@@ -59,6 +62,13 @@ describe('parseWebviewMessage', () => {
     for (const requestId of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2, '1', null]) {
       assert.equal(parseWebviewMessage(altered(control, 'requestId', requestId)), null, `requestId ${String(requestId)}`);
     }
+  });
+
+  it('offers exactly the optimizers of the registry, and nothing else in runWith', () => {
+    assert.deepEqual([...OPTIMIZER_NAMES], optimizerNames());
+    const runWith = VALID.find((message) => message.type === 'runWith')!;
+    for (const optimizer of ['adamm', '', 42, null]) assert.equal(parseWebviewMessage(altered(runWith, 'optimizer', optimizer)), null, `optimizer ${String(optimizer)}`);
+    for (const schedule of ['', 'x'.repeat(LIMITS.idLength + 1), 3]) assert.equal(parseWebviewMessage(altered(runWith, 'schedule', schedule)), null, `schedule ${String(schedule)}`);
   });
 
   it('checks run ids, actions and points', () => {

@@ -1,5 +1,5 @@
-/** The run picker, the run controls (pause, resume, step, stop, restart) and the status line. */
-import { RUN_ACTIONS, type RunAction } from '../../src/webview-protocol';
+/** The run picker, the run controls (pause, resume, step, stop, restart), another optimizer or schedule on the same problem, and the status line. */
+import { OPTIMIZER_NAMES, type OptimizerName, RUN_ACTIONS, type RunAction } from '../../src/webview-protocol';
 import { Changed } from '../model/dashboard-model';
 import type { RunModel, RunStatus } from '../model/run';
 import type { View, ViewContext } from './context';
@@ -18,6 +18,17 @@ export class Toolbar implements View {
   private readonly runSelect = h('select', { id: 'run-select', 'aria-label': 'Run' });
   private readonly buttons: Record<RunAction, HTMLButtonElement>;
   private readonly status = h('span', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  private readonly optimizerSelect = h('select', { id: 'optimizer-select', 'aria-label': 'Another optimizer' }, ...OPTIMIZER_NAMES.map((name) => h('option', { value: name }, name)));
+  private readonly scheduleInput = h('input', {
+    id: 'schedule-input',
+    type: 'text',
+    'aria-label': 'Learning-rate schedule',
+    placeholder: 'constant, or e.g. step:step_size=1,gamma=0.9',
+    spellcheck: 'false',
+  });
+  private readonly runWithButton: HTMLButtonElement;
+  /** Once the user picks an optimizer, the picker stops following the focused run's. */
+  private optimizerChosen = false;
 
   constructor(private readonly context: ViewContext) {
     this.buttons = Object.fromEntries(
@@ -27,12 +38,23 @@ export class Toolbar implements View {
       context.model.focusedRunId = this.runSelect.value;
       context.invalidate(Changed.all);
     });
+    this.optimizerSelect.addEventListener('change', () => (this.optimizerChosen = true));
+    this.runWithButton = button('Run', 'Run this optimizer and schedule on the same problem, from the same start', () => this.runWith());
     this.element = h(
       'header',
       { class: 'toolbar' },
       h('label', { for: 'run-select' }, 'Run'),
       this.runSelect,
       h('div', { class: 'controls', role: 'group', 'aria-label': 'Run controls' }, ...RUN_ACTIONS.map((action) => this.buttons[action])),
+      h(
+        'div',
+        { class: 'controls', role: 'group', 'aria-label': 'Another optimizer on the same problem' },
+        h('label', { for: 'optimizer-select' }, 'Optimizer'),
+        this.optimizerSelect,
+        h('label', { for: 'schedule-input' }, 'Schedule'),
+        this.scheduleInput,
+        this.runWithButton,
+      ),
       this.status,
     );
   }
@@ -47,6 +69,18 @@ export class Toolbar implements View {
     );
     this.runSelect.disabled = runs.length === 0;
     for (const action of RUN_ACTIONS) this.buttons[action].disabled = !focused || !ACTIONS[action].enabledWhen.includes(focused.status);
+    this.runWithButton.disabled = !focused;
+    if (focused && !this.optimizerChosen) this.optimizerSelect.value = focused.meta.optimizer;
+  }
+
+  private runWith(): void {
+    const run = this.context.model.focusedRun;
+    if (!run) return;
+    const optimizer = this.optimizerSelect.value as OptimizerName;
+    const schedule = this.scheduleInput.value.trim() || null;
+    void this.context.host.request({ type: 'runWith', runId: run.meta.runId, optimizer, schedule }).then((response) => {
+      this.context.announce(response.error ? `Run failed: ${response.error}` : `Started ${optimizer}${schedule ? ` with ${schedule}` : ''}.`, response.error ? 'error' : 'info');
+    });
   }
 
   announce(text: string, kind: 'info' | 'error'): void {
