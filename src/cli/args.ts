@@ -13,6 +13,8 @@ export interface CheckCommand {
   options: CheckOptions;
   limits: RunnerLimits;
   json: boolean;
+  /** Interpreter for .py files (--python); else $GRADLENS_PYTHON, else python3. */
+  python?: string;
 }
 
 const CHECK_FLAGS = {
@@ -30,6 +32,7 @@ const CHECK_FLAGS = {
   'batch-size': { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
+  python: { type: 'string' },
   strict: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -56,6 +59,7 @@ Options:
                       (default: the full batch, called without batch)
   --timeout SECONDS   time limit per problem; default ${DEFAULT_LIMITS.timeoutSeconds}
   --memory MB         memory limit of the runner process; default ${DEFAULT_LIMITS.memoryMb}
+  --python PATH       interpreter for .py problem files; default $GRADLENS_PYTHON, else python3 on the PATH
   --strict            kinks (non-differentiable points) count as failures
   --json              print one JSON object on stdout
 
@@ -123,5 +127,5 @@ export function parseCheckArgs(args: string[]): CheckCommand | null {
     timeoutSeconds: parseNumberFlag('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),
     memoryMb: parseNumberFlag('memory', values.memory, DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
   };
-  return { files: positionals, problems: values.problem ?? null, options, limits, json: values.json ?? false };
+  return { files: positionals, problems: values.problem ?? null, options, limits, json: values.json ?? false, ...(values.python ? { python: values.python } : {}) };
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROBLEM_FILE_EXTENSIONS } from '../runner/bundle';
 import { type FileReport, type ProblemReport, checkFile } from '../runner/runner';
+import { checkPythonFile } from '../runner/python';
 import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
 import { formatFile, formatSummary } from './format';
 import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
@@ -19,11 +20,15 @@ Commands:
 
 Run 'gradlens <command> --help' for the options.`;
 
-function validateFiles(files: string[]): void {
+/** `check` also accepts Python problem files (.py); optimize, compare and analyze do not yet. */
+function validateFiles(files: string[], python = false): void {
   for (const file of files) {
     const extension = path.extname(file);
-    if (!(PROBLEM_FILE_EXTENSIONS as readonly string[]).includes(extension)) {
-      throw new UsageError(`${file}: not a problem file (expected ${PROBLEM_FILE_EXTENSIONS.join(' ')})`);
+    if (extension === '.py' && !python) {
+      throw new UsageError(`${file}: Python problem files can be checked (gradlens check) but not yet optimized or analyzed`);
+    }
+    if (!(PROBLEM_FILE_EXTENSIONS as readonly string[]).includes(extension) && !(python && extension === '.py')) {
+      throw new UsageError(`${file}: not a problem file (expected ${PROBLEM_FILE_EXTENSIONS.join(' ')}${python ? ' .py' : ''})`);
     }
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
     if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a directory, expected a problem file`);
@@ -59,20 +64,23 @@ function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): 
 }
 
 async function runCheck(command: CheckCommand): Promise<number> {
-  validateFiles(command.files);
+  validateFiles(command.files, true);
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const progress = Boolean(process.stderr.isTTY) && !command.json;
   const controller = interruptOnSigint();
   const reports: FileReport[] = [];
   for (const file of command.files) {
-    const report = await checkFile(path.resolve(file), command.options, command.limits, {
+    const events = {
       signal: controller.signal,
-      onOutput: (text) => process.stderr.write(text),
+      onOutput: (text: string) => process.stderr.write(text),
       onProgress: progress
-        ? (_file, problem, done, total) => process.stderr.write(`\r\x1b[K  checking ${problem}: ${Math.round((100 * done) / Math.max(1, total))}%`)
+        ? (_file: string, problem: string, done: number, total: number) => process.stderr.write(`\r\x1b[K  checking ${problem}: ${Math.round((100 * done) / Math.max(1, total))}%`)
         : undefined,
       onResult: progress ? () => process.stderr.write('\r\x1b[K') : undefined,
-    }, command.problems);
+    };
+    const report = path.extname(file) === '.py'
+      ? await checkPythonFile(path.resolve(file), command.options, command.limits, events, command.problems, command.python ?? null)
+      : await checkFile(path.resolve(file), command.options, command.limits, events, command.problems);
     report.file = file;
     for (const problem of report.problems) problem.file = file;
     reports.push(report);

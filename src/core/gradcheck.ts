@@ -10,6 +10,7 @@ import { Random } from './random';
 import {
   type CheckTarget,
   type Evaluations,
+  PerturbedFailure,
   UserCodeError,
   layerTarget,
   noEvaluations,
@@ -147,6 +148,10 @@ export function relativeError(analytic: number, numeric: number): number {
 export function allclose(analytic: number, numeric: number, atol: number, rtol: number): boolean {
   return Math.abs(analytic - numeric) <= atol + rtol * Math.abs(numeric);
 }
+
+/** Full and sparse mode through bulk evaluations: at most this many exchanges, of at least BULK_MIN_CHUNK elements each. */
+const BULK_CHUNKS = 16;
+const BULK_MIN_CHUNK = 256;
 
 /** A direction is suspicious when its error exceeds this many times the difference's own error estimate. */
 const SCREEN_FACTOR = 10;
@@ -320,6 +325,10 @@ class Engine {
     else {
       const indices = mode === 'sparse' ? new Random(this.options.seed).sample(this.size, this.options.samples) : null;
       const total = indices ? indices.length : this.size;
+      if (this.target.perturbedValues) {
+        await this.bulk(indices, analytic, center);
+        return this.finish(center, analytic);
+      }
       for (let k = 0; k < total; k++) {
         const flat = indices ? indices[k] : k;
         await this.element(flat, analytic[flat], center);
@@ -327,11 +336,43 @@ class Engine {
       }
       this.tick(total, total);
     }
+    await this.finish(center, analytic);
+  }
+
+  private async finish(center: number, analytic: Float64Array): Promise<void> {
     this.where = 'when called again at the unperturbed point';
     const centerAgain = await this.value();
     const analyticAgain = await this.gradient();
     this.checkDeterminism(center, centerAgain, analytic, analyticAgain);
     this.checkUnmodified();
+  }
+
+  /**
+   * Full and sparse mode through the target's bulk evaluations: the same
+   * central differences as element(), in at most BULK_CHUNKS exchanges (so
+   * progress and cancellation still happen between them).
+   */
+  private async bulk(indices: number[] | null, analytic: Float64Array, center: number): Promise<void> {
+    const all = Int32Array.from(indices ?? { length: this.size }, (value, k) => (indices ? value : k));
+    const total = all.length;
+    const chunk = Math.max(BULK_MIN_CHUNK, Math.ceil(total / BULK_CHUNKS));
+    for (let start = 0; start < total; start += chunk) {
+      const part = all.subarray(start, Math.min(total, start + chunk));
+      let values: { plus: Float64Array; minus: Float64Array };
+      try {
+        values = await this.target.perturbedValues!(part, this.options.eps);
+      } catch (error) {
+        if (error instanceof PerturbedFailure) {
+          this.movedElement = error.flat;
+          this.movedBy = error.delta;
+          this.fail(error.error);
+        }
+        this.fail(error);
+      }
+      for (let k = 0; k < part.length; k++) this.recorder.element(part[k], analytic[part[k]], values.plus[k], values.minus[k], center);
+      this.tick(start + part.length, total);
+    }
+    if (total === 0) this.tick(0, 0);
   }
 
   /** One element by central differences; restores the element exactly. */
@@ -510,9 +551,49 @@ export function describeFailure(error: unknown, locate?: (error: unknown) => str
   return String(error);
 }
 
+/**
+ * What checkSubject needs of a problem, whatever runs its code: a TypeScript
+ * definition in this process, or a Python problem in another (src/runner/python.ts).
+ */
+export interface CheckSubject {
+  name: string;
+  kind: 'scalar' | 'layer';
+  hasHvp: boolean;
+  dataSize: number | null;
+  /** The target of this check (order 1, 2 or a layer); may throw user or validation errors. */
+  target(options: CheckOptions, evaluations: Evaluations, random: Random, batch: number[] | null): CheckTarget;
+}
+
+function definitionSubject(definition: ProblemDefinition): CheckSubject {
+  return {
+    name: definition.name,
+    kind: definition.kind,
+    hasHvp: definition.kind === 'scalar' && definition.hvp !== null,
+    dataSize: definition.kind === 'scalar' ? definition.dataSize : null,
+    target: (options, evaluations, random, batch) => {
+      const tree = definition.kind === 'scalar' ? definition.params : definition.inputs;
+      const { layout, values } = readTree(tree, definition.kind === 'scalar' ? 'params' : 'inputs');
+      return definition.kind === 'layer'
+        ? layerTarget(definition, layout, values, evaluations, random)
+        : options.order === 2
+          ? secondOrderTarget(definition, layout, values, evaluations, random)
+          : scalarTarget(definition, layout, values, evaluations, batch);
+    },
+  };
+}
+
 /** Checks one problem (gradcheck, gradgradcheck or the layer Jacobian check). Never throws for user errors. */
-export async function checkProblem(
+export function checkProblem(
   definition: ProblemDefinition,
+  partialOptions: Partial<CheckOptions> = {},
+  hooks: CheckHooks = {},
+): Promise<CheckResult> {
+  return checkSubject(definitionSubject(definition), partialOptions, hooks);
+}
+
+/** checkProblem for any CheckSubject. Never throws for user errors. */
+export async function checkSubject(
+  definition: CheckSubject,
   partialOptions: Partial<CheckOptions> = {},
   hooks: CheckHooks = {},
 ): Promise<CheckResult> {
@@ -523,7 +604,7 @@ export async function checkProblem(
     result.seconds = (performance.now() - started) / 1000;
     return result;
   };
-  if (options.order === 2 && (definition.kind === 'layer' || !definition.hvp)) {
+  if (options.order === 2 && (definition.kind === 'layer' || !definition.hasHvp)) {
     result.verdict = 'skipped';
     result.note = definition.kind === 'layer' ? 'layers have no second-order check' : 'no hvp: nothing to check at order 2';
     return finish();
@@ -531,17 +612,11 @@ export async function checkProblem(
   const random = new Random(options.seed);
   let engine: Engine | null = null;
   try {
-    const tree = definition.kind === 'scalar' ? definition.params : definition.inputs;
-    const { layout, values } = readTree(tree, definition.kind === 'scalar' ? 'params' : 'inputs');
-    result.size = layout.size;
     if (definition.kind === 'scalar' && definition.dataSize !== null && options.batchSize !== null && options.order === 1) {
       result.batch = new Random(options.seed).sample(definition.dataSize, options.batchSize);
     }
-    const target = definition.kind === 'layer'
-      ? layerTarget(definition, layout, values, result.evaluations, random)
-      : options.order === 2
-        ? secondOrderTarget(definition, layout, values, result.evaluations, random)
-        : scalarTarget(definition, layout, values, result.evaluations, result.batch);
+    const target = definition.target(options, result.evaluations, random, result.batch);
+    result.size = target.layout.size;
     engine = new Engine(target, options, hooks);
     await engine.run();
   } catch (error) {

@@ -51,6 +51,31 @@ export interface CheckTarget {
   readonly gradientLabel: string;
   value(): MaybePromise<number>;
   gradient(): MaybePromise<Float64Array>;
+  /**
+   * Optional bulk form of full and sparse mode: the value at the current point
+   * with element indices[k] moved by +eps (plus[k]) and by -eps (minus[k]),
+   * computed exactly as value() would after point.set(i, base + eps). Targets
+   * whose evaluations live in another process (Python) answer all of them in
+   * one exchange; a failure at one element throws a PerturbedFailure.
+   */
+  perturbedValues?(indices: Int32Array, eps: number): MaybePromise<PerturbedValues>;
+}
+
+export interface PerturbedValues {
+  plus: Float64Array;
+  minus: Float64Array;
+}
+
+/** An evaluation of perturbedValues failed with element `flat` moved by `delta`. */
+export class PerturbedFailure extends Error {
+  override name = 'PerturbedFailure';
+  constructor(
+    readonly error: unknown,
+    readonly flat: number,
+    readonly delta: number,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -80,7 +105,7 @@ export function callUser<T>(
   return validate(result);
 }
 
-function finiteNumber(label: string): (result: unknown) => number {
+export function finiteNumber(label: string): (result: unknown) => number {
   return (result) => {
     if (typeof result !== 'number') {
       throw new TensorError(`${label} returned ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}, expected a finite number`);
@@ -90,7 +115,8 @@ function finiteNumber(label: string): (result: unknown) => number {
   };
 }
 
-function probeVector(size: number, random: Random): Float64Array {
+/** The fixed random probe of second-order and layer checks: entries ±U[1,2). */
+export function probeVector(size: number, random: Random): Float64Array {
   const probe = new Float64Array(size);
   for (let i = 0; i < size; i++) probe[i] = (random.uniform() < 0.5 ? -1 : 1) * (1 + random.uniform());
   return probe;

@@ -1,0 +1,518 @@
+"""GradLens Python runner: evaluates the functions of a Python problem file for the TypeScript engine.
+
+JSON-RPC 2.0 over stdio with LSP-style Content-Length framing. Float64 arrays travel as base64 of
+little-endian bytes, index lists as base64 of little-endian int32. The engine (criteria, verdicts,
+localization) stays in TypeScript; this process only evaluates, in bulk: one request such as
+"f at x +- eps*e_i for these i" runs every evaluation in-process and answers once.
+
+Methods:
+  load {file, memoryMb?}          import the file (its folder importable), list its problems
+  evaluate {problem, plan}         run one evaluation plan (see PLANS below)
+No dependencies but NumPy. Whatever user code prints goes to stderr, never into the protocol stream.
+"""
+import ast
+import base64
+import json
+import math
+import os
+import sys
+import traceback
+
+NUMPY_MISSING_EXIT = 3
+
+# The protocol owns the real stdout; user prints (fd 1 and sys.stdout) go to stderr.
+_protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+_protocol_in = sys.stdin.buffer
+
+try:
+    import numpy as np
+except ImportError as error:  # pragma: no cover - exercised with an interpreter without NumPy
+    sys.stderr.write("gradlens-runner: numpy missing: %s\n" % error)
+    sys.stderr.flush()
+    os._exit(NUMPY_MISSING_EXIT)
+
+try:
+    import faulthandler
+    import signal
+
+    # On a time limit the host sends SIGUSR1 first: the stacks show where user code hangs.
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=False)
+except Exception:  # pragma: no cover - platforms without SIGUSR1
+    pass
+
+RUNNER_FILE = os.path.abspath(__file__)
+SCALAR_KEYS = ("params", "f", "grad", "hvp")
+LAYER_KEYS = ("inputs", "forward", "backward")
+
+USER_ERROR = -32001  # user code raised: data has function, exception, location, traceback
+TENSOR_ERROR = -32002  # user code returned something malformed: data has message
+LOAD_ERROR = -32003  # the file could not be imported: data has message, location
+
+
+class RpcError(Exception):
+    def __init__(self, code, message, data=None):
+        Exception.__init__(self, message)
+        self.code = code
+        self.data = data
+
+
+# ---------------------------------------------------------------- transport
+
+def read_message():
+    length = None
+    while True:
+        line = _protocol_in.readline()
+        if not line:
+            return None
+        line = line.strip()
+        if not line:
+            break
+        name, _, value = line.decode("ascii").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    if length is None:
+        return None
+    body = b""
+    while len(body) < length:
+        chunk = _protocol_in.read(length - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    return json.loads(body.decode("utf-8"))
+
+
+def write_message(message):
+    body = json.dumps(message, allow_nan=False).encode("utf-8")
+    _protocol_out.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def encode(array):
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<f8").tobytes()).decode("ascii")
+
+
+def decode(text):
+    return np.frombuffer(base64.b64decode(text), dtype="<f8").astype(np.float64)
+
+
+def decode_indices(text):
+    return np.frombuffer(base64.b64decode(text), dtype="<i4").astype(np.int64)
+
+
+# ---------------------------------------------------------------- locations
+
+_user_root = None
+
+
+def _is_user_file(filename):
+    if not filename or filename.startswith("<"):
+        return False
+    absolute = os.path.abspath(filename)
+    if absolute == RUNNER_FILE or _user_root is None:
+        return False
+    if os.sep + "site-packages" + os.sep in absolute or os.sep + "dist-packages" + os.sep in absolute:
+        return False
+    return absolute == _user_root or absolute.startswith(os.path.dirname(_user_root) + os.sep)
+
+
+def user_location(tb):
+    """file:line of the innermost frame in the user's files (the problem file or modules beside it)."""
+    found = None
+    for frame in traceback.extract_tb(tb):
+        if _is_user_file(frame.filename):
+            found = (os.path.abspath(frame.filename), frame.lineno, frame.name)
+    return found
+
+
+def user_traceback(error):
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if os.path.abspath(frame.filename) != RUNNER_FILE]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
+    return "Traceback (most recent call last):\n" + "".join(lines)
+
+
+def user_error(function, error, element=None):
+    location = user_location(error.__traceback__)
+    data = {
+        "function": function,
+        "type": type(error).__name__,
+        "message": str(error),
+        "file": location[0] if location else None,
+        "line": location[1] if location else None,
+        "traceback": user_traceback(error),
+    }
+    if element is not None:
+        data["element"] = element
+    return RpcError(USER_ERROR, "%s raised %s: %s" % (function, type(error).__name__, error), data)
+
+
+def tensor_error(message, element=None):
+    data = {"message": message}
+    if element is not None:
+        data["element"] = element
+    return RpcError(TENSOR_ERROR, message, data)
+
+
+# ---------------------------------------------------------------- problems
+
+def _shape_text(shape):
+    return "[" + ",".join(str(extent) for extent in shape) + "]"
+
+
+class Problem(object):
+    def __init__(self, name, kind, value):
+        self.name = name
+        self.kind = kind
+        self.value = value
+        self.is_dict = isinstance(value, dict)
+        tensors = self.get("params" if kind == "scalar" else "inputs")
+        self.tensors_label = "params" if kind == "scalar" else "inputs"
+        if not isinstance(tensors, dict):
+            raise ValueError("%s: %s is %s, expected a dict of NumPy arrays or floats" % (name, self.tensors_label, type(tensors).__name__))
+        self.layout = []
+        flat = []
+        offset = 0
+        for key, tensor in tensors.items():
+            if not isinstance(key, str):
+                raise ValueError("%s: %s has the key %r, expected names (str)" % (name, self.tensors_label, key))
+            scalar = isinstance(tensor, (int, float)) and not isinstance(tensor, bool)
+            try:
+                array = np.asarray(tensor, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("%s: %s[%r] is %s, expected a NumPy array or a float" % (name, self.tensors_label, key, type(tensor).__name__))
+            if not np.all(np.isfinite(array)):
+                raise ValueError("%s: %s[%r] has non-finite values" % (name, self.tensors_label, key))
+            self.layout.append({"name": key, "shape": list(array.shape), "size": int(array.size), "offset": offset, "scalar": scalar})
+            flat.append(array.ravel())
+            offset += int(array.size)
+        self.size = offset
+        self.values = np.concatenate(flat) if flat else np.zeros(0)
+
+    def get(self, key):
+        return self.value.get(key) if self.is_dict else getattr(self.value, key, None)
+
+    def function(self, key):
+        fn = self.get(key)
+        if not callable(fn):
+            raise tensor_error("%s: %s is not callable" % (self.name, key))
+        return fn
+
+    def tree(self, x):
+        """Fresh arrays for every call: user code may change them without changing the point."""
+        tree = {}
+        for spec in self.layout:
+            part = x[spec["offset"]:spec["offset"] + spec["size"]]
+            tree[spec["name"]] = float(part[0]) if spec["scalar"] else part.reshape(spec["shape"]).copy()
+        return tree
+
+    def read_like(self, result, label):
+        """Flattens a gradient-like dict matched to the layout by name."""
+        if not isinstance(result, dict):
+            raise tensor_error("%s is %s, expected a dict with the keys of %s" % (label, type(result).__name__, self.tensors_label))
+        out = np.empty(self.size)
+        names = set()
+        for spec in self.layout:
+            name = spec["name"]
+            names.add(name)
+            if name not in result:
+                raise tensor_error("%s has no %s, expected one of shape %s like %s.%s" % (label, name, _shape_text(spec["shape"]), self.tensors_label, name))
+            try:
+                array = np.asarray(result[name], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise tensor_error("%s.%s is %s, expected numbers" % (label, name, type(result[name]).__name__))
+            if list(array.shape) != spec["shape"]:
+                raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name))
+            out[spec["offset"]:spec["offset"] + spec["size"]] = array.ravel()
+        for key in result:
+            if key not in names:
+                raise tensor_error("%s has %s, which %s does not have" % (label, key, self.tensors_label))
+        return out
+
+    # -- evaluations; `element` names the perturbed element for error messages
+
+    def call(self, key, args, element=None):
+        fn = self.function(key)
+        try:
+            return fn(*args)
+        except MemoryError:
+            raise
+        except Exception as error:
+            raise user_error(key, error, element)
+
+    def f(self, x, batch, element=None):
+        args = [self.tree(x)] + ([list(batch)] if batch is not None else [])
+        label = "f(p, batch)" if batch is not None else "f(p)"
+        return scalar_value(self.call("f", args, element), label, element)
+
+    def grad(self, x, batch, element=None):
+        args = [self.tree(x)] + ([list(batch)] if batch is not None else [])
+        return self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)")
+
+    def grad_dot(self, x, v, element=None):
+        return sequential_dot(v, self.read_like(self.call("grad", [self.tree(x)], element), "grad(p)"))
+
+    def hvp(self, x, v):
+        return self.read_like(self.call("hvp", [self.tree(x), self.tree(v)]), "hvp(p, v)")
+
+    def forward(self, x, element=None):
+        result = self.call("forward", [self.tree(x)], element)
+        try:
+            return np.asarray(result, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise tensor_error("forward(inputs) returned %s, expected a number or an array" % type(result).__name__, element)
+
+    def forward_dot(self, x, v, shape, element=None):
+        out = self.forward(x, element)
+        if list(out.shape) != list(shape):
+            raise tensor_error("forward(inputs) returned shape %s, but %s at the unperturbed inputs" % (_shape_text(out.shape), _shape_text(shape)), element)
+        return sequential_dot(v, out.ravel())
+
+    def backward(self, x, v, shape):
+        grad_output = float(v[0]) if len(shape) == 0 else v.reshape(shape).copy()
+        return self.read_like(self.call("backward", [self.tree(x), grad_output]), "backward(inputs, gradOutput)")
+
+
+def scalar_value(result, label, element=None):
+    if isinstance(result, bool) or result is None:
+        raise tensor_error("%s returned %r, expected a finite number" % (label, result), element)
+    try:
+        array = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise tensor_error("%s returned %s, expected a finite number" % (label, type(result).__name__), element)
+    if array.shape != ():
+        raise tensor_error("%s returned an array of shape %s, expected a finite number" % (label, _shape_text(array.shape)), element)
+    return float(array)
+
+
+def sequential_dot(a, b):
+    """Left-to-right sum of products, as the TypeScript engine's dot (bit for bit)."""
+    total = 0.0
+    for x, y in zip(np.asarray(a).tolist(), np.asarray(b).tolist()):
+        total += x * y
+    return total
+
+
+def classify(name, value):
+    if isinstance(value, dict):
+        has = lambda key: key in value  # noqa: E731
+    else:
+        has = lambda key: hasattr(value, key)  # noqa: E731
+    scalar_hits = sum(1 for key in SCALAR_KEYS if has(key))
+    layer_hits = sum(1 for key in LAYER_KEYS if has(key))
+    if scalar_hits >= 2 and layer_hits >= 2:
+        raise ValueError("%s: has both params/f/grad and inputs/forward/backward; a problem is either a scalar loss or a layer" % name)
+    if scalar_hits >= 2:
+        for key in ("params", "f", "grad"):
+            if not has(key):
+                raise ValueError("%s: missing %s" % (name, key))
+        return "scalar"
+    if layer_hits >= 2:
+        for key in LAYER_KEYS:
+            if not has(key):
+                raise ValueError("%s: missing %s" % (name, key))
+        return "layer"
+    return None
+
+
+def assignment_lines(source):
+    """Line of the first module-level assignment of each name."""
+    lines = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return lines
+    for node in tree.body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name) and sub.id not in lines:
+                    lines[sub.id] = node.lineno
+    return lines
+
+
+PROBLEMS = {}
+
+
+def load(params):
+    global _user_root
+    import importlib.util
+    import types
+
+    file = os.path.abspath(params["file"])
+    _user_root = file
+    memory = params.get("memoryMb")
+    if memory:
+        try:
+            import resource
+
+            limit = int(memory) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except Exception:
+            pass
+    folder = os.path.dirname(file)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_name = os.path.splitext(os.path.basename(file))[0].replace(".", "_")
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        where = error.filename or file
+        raise RpcError(LOAD_ERROR, "syntax error", {
+            "message": "SyntaxError: %s" % (error.msg,),
+            "file": os.path.abspath(where) if not where.startswith("<") else file,
+            "line": error.lineno,
+        })
+    except MemoryError:
+        raise
+    except BaseException as error:  # SystemExit at import counts as a load error too
+        location = user_location(error.__traceback__)
+        data = {
+            "message": "%s: %s" % (type(error).__name__, error),
+            "file": location[0] if location else file,
+            "line": location[1] if location else None,
+            "traceback": user_traceback(error),
+        }
+        if isinstance(error, ImportError) and getattr(error, "name", None):
+            data["missing"] = error.name
+        raise RpcError(LOAD_ERROR, "import failed", data)
+    with open(file, "rb") as handle:
+        lines = assignment_lines(handle.read())
+    found = []
+    PROBLEMS.clear()
+    for name, value in list(vars(module).items()):
+        if name.startswith("_"):
+            continue
+        if isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, np.ndarray)):
+            continue
+        line = lines.get(name)
+        try:
+            kind = classify(name, value)
+            if kind is None:
+                continue
+            problem = Problem(name, kind, value)
+        except RpcError as error:
+            found.append({"name": name, "kind": "invalid", "looksLike": "scalar", "error": str(error), "line": line})
+            continue
+        except Exception as error:
+            looks = "layer" if any(key in value if isinstance(value, dict) else hasattr(value, key) for key in LAYER_KEYS) else "scalar"
+            found.append({"name": name, "kind": "invalid", "looksLike": looks, "error": str(error), "line": line})
+            continue
+        PROBLEMS[name] = problem
+        data = problem.get("data") if kind == "scalar" else None
+        size = None
+        if data is not None:
+            size = data.get("size") if isinstance(data, dict) else getattr(data, "size", None)
+            if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+                found.append({"name": name, "kind": "invalid", "looksLike": "scalar", "line": line,
+                              "error": "%s: data['size'] is %r, expected a positive integer (the number of samples)" % (name, size)})
+                del PROBLEMS[name]
+                continue
+        description = problem.get("description")
+        found.append({
+            "name": name,
+            "kind": kind,
+            "line": line,
+            "secondOrder": kind == "scalar" and problem.get("hvp") is not None,
+            "dataSize": size,
+            "description": description if isinstance(description, str) else None,
+            "layout": [{"name": spec["name"], "shape": spec["shape"], "scalar": spec["scalar"]} for spec in problem.layout],
+            "values": encode(problem.values),
+        })
+    found.sort(key=lambda entry: entry["line"] if entry["line"] is not None else float("inf"))
+    return {"problems": found, "python": sys.version.split()[0], "numpy": np.__version__}
+
+
+# ---------------------------------------------------------------- plans
+
+def perturbed(problem, plan):
+    """fn at x + eps*e_i and x - eps*e_i for every i of `indices`, in one reply."""
+    x = decode(plan["x"]).copy()
+    eps = float(plan["eps"])
+    indices = decode_indices(plan["indices"])
+    fn = plan["fn"]
+    batch = plan.get("batch")
+    v = decode(plan["v"]) if "v" in plan else None
+    shape = plan.get("shape")
+    plus = np.empty(len(indices))
+    minus = np.empty(len(indices))
+
+    def value(point, element):
+        if fn == "f":
+            return problem.f(point, batch, element)
+        if fn == "grad_dot":
+            return problem.grad_dot(point, v, element)
+        return problem.forward_dot(point, v, shape, element)
+
+    for k, i in enumerate(indices.tolist()):
+        original = x[i]
+        x[i] = original + eps
+        plus[k] = value(x, {"index": i, "delta": eps})
+        x[i] = original - eps
+        minus[k] = value(x, {"index": i, "delta": -eps})
+        x[i] = original
+    return {"plus": encode(plus), "minus": encode(minus)}
+
+
+def evaluate(params):
+    problem = PROBLEMS.get(params["problem"])
+    if problem is None:
+        raise RpcError(-32602, "no problem named %s" % params["problem"])
+    plan = params["plan"]
+    kind = plan["kind"]
+    if kind == "perturbed":
+        return perturbed(problem, plan)
+    if kind == "f":
+        return {"values": encode([problem.f(decode(point), plan.get("batch")) for point in plan["points"]])}
+    if kind == "grad":
+        return {"grad": encode(problem.grad(decode(plan["x"]), plan.get("batch")))}
+    if kind == "grad_dot":
+        return {"value": encode([problem.grad_dot(decode(plan["x"]), decode(plan["v"]))])}
+    if kind == "hvp":
+        if problem.get("hvp") is None:
+            raise RpcError(-32602, "%s has no hvp" % problem.name)
+        return {"hvp": encode(problem.hvp(decode(plan["x"]), decode(plan["v"])))}
+    if kind == "forward":
+        out = problem.forward(decode(plan["x"]))
+        return {"shape": list(out.shape), "out": encode(out.ravel())}
+    if kind == "backward":
+        return {"grad": encode(problem.backward(decode(plan["x"]), decode(plan["v"]), plan["shape"]))}
+    raise RpcError(-32602, "unknown plan kind %r" % kind)
+
+
+METHODS = {"load": load, "evaluate": evaluate}
+
+
+def main():
+    while True:
+        message = read_message()
+        if message is None:
+            return
+        if "id" not in message:
+            continue  # notifications: none are used
+        reply = {"jsonrpc": "2.0", "id": message["id"]}
+        try:
+            method = METHODS.get(message.get("method"))
+            if method is None:
+                raise RpcError(-32601, "unknown method %s" % message.get("method"))
+            reply["result"] = method(message.get("params") or {})
+        except RpcError as error:
+            reply["error"] = {"code": error.code, "message": str(error), "data": error.data}
+        except MemoryError:
+            reply["error"] = {"code": -32004, "message": "ran out of memory", "data": None}
+        except Exception as error:
+            reply["error"] = {"code": -32603, "message": "runner error: %s" % "".join(traceback.format_exception_only(type(error), error)).strip()}
+        try:
+            write_message(reply)
+        except ValueError:
+            write_message({"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32603, "message": "reply not serializable"}})
+
+
+if __name__ == "__main__":
+    main()

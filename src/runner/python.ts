@@ -1,0 +1,485 @@
+/**
+ * Python problem files: the interpreter process (python/gradlens_runner.py)
+ * evaluates, the TypeScript engine checks. JSON-RPC 2.0 over stdio
+ * (vscode-jsonrpc, Content-Length framing); float64 arrays as base64 of
+ * little-endian bytes. Evaluations go in bulk plans, so a full check is a
+ * handful of exchanges, not 2n+1. The interpreter is the sandbox: a time
+ * limit per problem, cancellation and a crash or hang all end in killing it,
+ * never in waiting on it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { type CheckOptions, type CheckResult, type CheckSubject, type Evaluations, checkSubject, errorResult } from '../core/gradcheck';
+import { type CheckTarget, PerturbedFailure, UserCodeError, type UserFunctionName, finiteNumber, probeVector } from '../core/targets';
+import { type Layout, type TensorSpec, TensorError, TensorPoint } from '../core/tensor';
+import type { Random } from '../core/random';
+import { dot } from '../core/vector';
+import type { DiscoveredProblem } from '../protocol';
+import type { FileReport, ProblemReport, RunnerEvents, RunnerLimits } from './runner';
+import { displayPath } from './stack';
+
+/** Exit code of the runner when `import numpy` fails. */
+const NUMPY_MISSING_EXIT = 3;
+const USER_ERROR = -32001;
+const TENSOR_ERROR = -32002;
+const LOAD_ERROR = -32003;
+const OUT_OF_MEMORY = -32004;
+/** How long a hung interpreter gets to print its stack (SIGUSR1, faulthandler) before it is killed. */
+const STACK_GRACE_MS = 500;
+
+export function runnerScript(): string {
+  // dist/cli.js and dist/extension.js, or out/src/runner/python.js in tests.
+  const fromDist = path.resolve(__dirname, '..', 'python', 'gradlens_runner.py');
+  return fs.existsSync(fromDist) ? fromDist : path.resolve(__dirname, '..', '..', '..', 'python', 'gradlens_runner.py');
+}
+
+/** `--python PATH`, else $GRADLENS_PYTHON, else python3 on the PATH. */
+export function resolveInterpreter(option: string | null | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return option || env.GRADLENS_PYTHON || 'python3';
+}
+
+const HOW_TO_CHOOSE = 'choose an interpreter with --python PATH or the environment variable GRADLENS_PYTHON';
+
+/** The interpreter could not run the runner at all (missing, no NumPy, died): nothing in the file was checked. */
+export class PythonUnavailable extends Error {
+  override name = 'PythonUnavailable';
+}
+
+/** Python raised in user code; `location` is file:line in the user's files. */
+export class PythonException extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly file: string | null,
+    readonly line: number | null,
+    readonly traceback: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** Where a Python exception happened, as the engine's locateError hook wants it: " (at file.py:12)". */
+export function locatePython(error: unknown): string {
+  return error instanceof PythonException && error.file ? ` (at ${displayPath(error.file)}:${error.line ?? 1})` : '';
+}
+
+interface LayoutEntry {
+  name: string;
+  shape: number[];
+  scalar: boolean;
+}
+
+export interface PythonProblem {
+  name: string;
+  kind: 'scalar' | 'layer' | 'invalid';
+  line: number | null;
+  secondOrder?: boolean;
+  dataSize?: number | null;
+  description?: string | null;
+  layout?: LayoutEntry[];
+  values?: string;
+  looksLike?: 'scalar' | 'layer';
+  error?: string;
+}
+
+interface ErrorData {
+  function?: UserFunctionName;
+  type?: string;
+  message?: string;
+  file?: string | null;
+  line?: number | null;
+  traceback?: string;
+  missing?: string;
+  element?: { index: number; delta: number };
+}
+
+export function encodeFloats(values: ArrayLike<number>): string {
+  const array = values instanceof Float64Array ? values : Float64Array.from(values);
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+}
+
+export function decodeFloats(text: string): Float64Array {
+  const bytes = Buffer.from(text, 'base64');
+  const out = new Float64Array(bytes.length / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function encodeIndices(indices: Int32Array): string {
+  return Buffer.from(indices.buffer, indices.byteOffset, indices.byteLength).toString('base64');
+}
+
+/** One interpreter running the runner, with the file loaded into it. */
+export class PythonSession {
+  /** JSON-RPC requests sent (round trips), for tests and benchmarks. */
+  requests = 0;
+  private readonly child: ChildProcess;
+  private readonly connection: MessageConnection;
+  private readonly ended: Promise<never>;
+  /** Resolves once the process exists: nothing is written to a process that failed to start. */
+  private readonly spawned: Promise<void>;
+  private stderrTail = '';
+  private exited = false;
+  private stopReason: string | null = null;
+  /** Output after a time limit is the faulthandler's stack dump: kept, not forwarded. */
+  private capturing = false;
+  private captured = '';
+
+  constructor(
+    readonly python: string,
+    private readonly onOutput?: (text: string, stream: 'stdout' | 'stderr') => void,
+  ) {
+    this.child = spawn(python, ['-u', runnerScript()], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.stderrTail = (this.stderrTail + text).slice(-4000);
+      if (this.capturing) this.captured += text;
+      else this.onOutput?.(text, 'stderr');
+    });
+    this.ended = new Promise<never>((_resolve, reject) => {
+      this.child.on('error', (error: NodeJS.ErrnoException) => {
+        this.exited = true;
+        reject(new PythonUnavailable(error.code === 'ENOENT'
+          ? `Python interpreter '${python}' not found: install Python 3 with NumPy (Debian/Ubuntu: apt install python3-numpy), or ${HOW_TO_CHOOSE}`
+          : `could not start the Python interpreter '${python}': ${error.message}`));
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        if (this.stopReason) return reject(new PythonUnavailable(this.stopReason));
+        if (code === NUMPY_MISSING_EXIT && /gradlens-runner: numpy missing/.test(this.stderrTail)) {
+          return reject(new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${HOW_TO_CHOOSE}`));
+        }
+        const detail = this.stderrTail.trim().split('\n').slice(-3).join('\n');
+        reject(new PythonUnavailable(`the Python runner (${python}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`));
+      });
+    });
+    this.ended.catch(() => undefined);
+    this.spawned = new Promise<void>((resolve) => this.child.once('spawn', () => resolve()));
+    this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.connection.onError(() => undefined);
+    this.child.stdin!.on('error', () => undefined);
+    this.connection.listen();
+  }
+
+  /** One request; rejects (never hangs) when the interpreter exits or is stopped. */
+  async request<T>(method: string, params: unknown): Promise<T> {
+    this.requests++;
+    await Promise.race([this.spawned, this.ended]);
+    if (this.exited) return this.ended;
+    return Promise.race([this.connection.sendRequest<T>(method, params), this.ended]);
+  }
+
+  /** Stops the interpreter; pending and later requests reject with `reason`. With `stack`, asks it first where it is (faulthandler). */
+  async stop(reason: string, stack = false): Promise<string | null> {
+    if (this.exited) return null;
+    this.stopReason ??= reason;
+    let place: string | null = null;
+    if (stack && process.platform !== 'win32') {
+      this.capturing = true;
+      this.child.kill('SIGUSR1');
+      await new Promise((resolve) => setTimeout(resolve, STACK_GRACE_MS));
+      place = this.hangPlace(this.captured);
+    }
+    this.child.kill('SIGKILL');
+    this.connection.dispose();
+    return place;
+  }
+
+  /** The innermost frame in a user file of faulthandler's dump ("File "x.py", line 5 in f", most recent first). */
+  private hangPlace(dump: string): string | null {
+    const runner = runnerScript();
+    for (const match of dump.matchAll(/File "([^"]+)", line (\d+) in (\S+)/g)) {
+      if (path.resolve(match[1]) === runner || /[/\\](site|dist)-packages[/\\]/.test(match[1])) continue;
+      return `, in ${match[3]} (at ${displayPath(match[1])}:${match[2]})`;
+    }
+    return null;
+  }
+
+  dispose(): void {
+    void this.stop('stopped');
+  }
+}
+
+function layoutOf(entries: LayoutEntry[]): Layout {
+  let offset = 0;
+  const tensors: TensorSpec[] = entries.map((entry) => {
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    const spec: TensorSpec = { name: entry.name, shape: entry.shape, size, offset, form: entry.shape.length === 0 ? 'number' : entry.shape.length === 1 ? 'typed' : 'nested' };
+    offset += size;
+    return spec;
+  });
+  return { tensors, size: offset };
+}
+
+/** Turns the runner's error replies into the engine's errors (UserCodeError, TensorError, PerturbedFailure). */
+function translate(error: unknown): unknown {
+  if (!(error instanceof ResponseError)) return error;
+  const data = (error.data ?? {}) as ErrorData;
+  let translated: Error;
+  if (error.code === USER_ERROR) {
+    translated = new UserCodeError(data.function ?? 'f', new PythonException(data.type ?? 'Exception', data.message ?? '', data.file ?? null, data.line ?? null, data.traceback ?? ''));
+  } else if (error.code === TENSOR_ERROR) {
+    translated = new TensorError(data.message ?? error.message);
+  } else if (error.code === OUT_OF_MEMORY) {
+    translated = new Error('ran out of memory (--memory)');
+  } else {
+    translated = new Error(error.message);
+  }
+  return data.element ? new PerturbedFailure(translated, data.element.index, data.element.delta) : translated;
+}
+
+/** The engine's view of a Python problem: every evaluation is a request; full and sparse mode go in bulk. */
+class PythonSubject implements CheckSubject {
+  readonly kind: 'scalar' | 'layer';
+  readonly hasHvp: boolean;
+  readonly dataSize: number | null;
+  readonly name: string;
+
+  constructor(
+    private readonly session: PythonSession,
+    private readonly problem: PythonProblem,
+  ) {
+    this.name = problem.name;
+    this.kind = problem.kind === 'layer' ? 'layer' : 'scalar';
+    this.hasHvp = problem.secondOrder ?? false;
+    this.dataSize = problem.dataSize ?? null;
+  }
+
+  private async evaluate<T>(plan: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.session.request<T>('evaluate', { problem: this.name, plan });
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  target(options: CheckOptions, evaluations: Evaluations, random: Random, batch: number[] | null): CheckTarget {
+    const layout = layoutOf(this.problem.layout ?? []);
+    const point = new TensorPoint(layout, decodeFloats(this.problem.values ?? ''));
+    const x = () => encodeFloats(point.values);
+    const batchPlan = batch ? { batch } : {};
+    const bulk = (fn: string, extra: Record<string, unknown>, count: keyof Evaluations, label: string) =>
+      async (indices: Int32Array, eps: number) => {
+        evaluations[count] += 2 * indices.length;
+        const reply = await this.evaluate<{ plus: string; minus: string }>({ kind: 'perturbed', fn, x: x(), eps, indices: encodeIndices(indices), ...extra });
+        const plus = decodeFloats(reply.plus);
+        const minus = decodeFloats(reply.minus);
+        for (let k = 0; k < indices.length; k++) {
+          if (!Number.isFinite(plus[k])) throw new PerturbedFailure(new TensorError(`${label} returned ${plus[k]}, expected a finite number`), indices[k], eps);
+          if (!Number.isFinite(minus[k])) throw new PerturbedFailure(new TensorError(`${label} returned ${minus[k]}, expected a finite number`), indices[k], -eps);
+        }
+        return { plus, minus };
+      };
+    if (this.kind === 'layer') {
+      let shape: number[] | null = null;
+      let probe: Float64Array = new Float64Array(0);
+      const label = 'v·forward(inputs)';
+      return {
+        layout,
+        point,
+        valueLabel: label,
+        gradientLabel: 'backward(inputs, v)',
+        value: async () => {
+          evaluations.forward++;
+          const reply = await this.evaluate<{ shape: number[]; out: string }>({ kind: 'forward', x: x() });
+          if (shape === null) {
+            shape = reply.shape;
+            probe = probeVector(shape.reduce((a, b) => a * b, 1), random);
+          } else if (reply.shape.join(',') !== shape.join(',')) {
+            throw new TensorError(`forward(inputs) returned shape [${reply.shape.join(',')}], but [${shape.join(',')}] at the unperturbed inputs`);
+          }
+          return dot(probe, decodeFloats(reply.out));
+        },
+        gradient: async () => {
+          evaluations.backward++;
+          return decodeFloats((await this.evaluate<{ grad: string }>({ kind: 'backward', x: x(), v: encodeFloats(probe), shape })).grad);
+        },
+        perturbedValues: (indices, eps) => bulk('forward_dot', { v: encodeFloats(probe), shape }, 'forward', label)(indices, eps),
+      };
+    }
+    if (options.order === 2) {
+      const probe = probeVector(layout.size, random);
+      const v = encodeFloats(probe);
+      const check = finiteNumber('u·grad(p)');
+      return {
+        layout,
+        point,
+        valueLabel: 'u·grad(p)',
+        gradientLabel: 'hvp(p, u)',
+        value: async () => {
+          evaluations.grad++;
+          return check(decodeFloats((await this.evaluate<{ value: string }>({ kind: 'grad_dot', x: x(), v })).value)[0]);
+        },
+        gradient: async () => {
+          evaluations.hvp++;
+          return decodeFloats((await this.evaluate<{ hvp: string }>({ kind: 'hvp', x: x(), v })).hvp);
+        },
+        perturbedValues: bulk('grad_dot', { v }, 'grad', 'u·grad(p)'),
+      };
+    }
+    const valueLabel = batch ? 'f(p, batch)' : 'f(p)';
+    const check = finiteNumber(valueLabel);
+    return {
+      layout,
+      point,
+      valueLabel,
+      gradientLabel: batch ? 'grad(p, batch)' : 'grad(p)',
+      value: async () => {
+        evaluations.f++;
+        return check(decodeFloats((await this.evaluate<{ values: string }>({ kind: 'f', points: [x()], ...batchPlan })).values)[0]);
+      },
+      gradient: async () => {
+        evaluations.grad++;
+        return decodeFloats((await this.evaluate<{ grad: string }>({ kind: 'grad', x: x(), ...batchPlan })).grad);
+      },
+      perturbedValues: bulk('f', batchPlan, 'f', valueLabel),
+    };
+  }
+}
+
+interface LoadReply {
+  problems: PythonProblem[];
+  python: string;
+  numpy: string;
+}
+
+function loadErrorMessage(error: unknown, file: string): string {
+  if (error instanceof ResponseError && error.code === LOAD_ERROR) {
+    const data = (error.data ?? {}) as ErrorData;
+    const where = `${displayPath(data.file ?? file)}${data.line ? `:${data.line}` : ''}`;
+    if (data.missing) return `${where}: cannot import module '${data.missing}' (imported by ${displayPath(file)}; is it installed for this interpreter, or beside the file?)`;
+    return `${where}: ${data.message ?? error.message}${data.message?.startsWith('SyntaxError') ? '' : ` (loading ${displayPath(file)})`}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface PythonFileReport extends FileReport {
+  /** JSON-RPC round trips over all sessions, loads included. */
+  requests: number;
+}
+
+/**
+ * Checks the problems of one Python file (all, or `only` those), like
+ * checkFile for TS files: a problem that times out or crashes the
+ * interpreter gets an error result and a fresh interpreter carries on.
+ */
+export async function checkPythonFile(
+  file: string,
+  options: Partial<CheckOptions>,
+  limits: RunnerLimits,
+  events: RunnerEvents = {},
+  only: string[] | null = null,
+  python: string | null = null,
+): Promise<PythonFileReport> {
+  const interpreter = resolveInterpreter(python);
+  const report: PythonFileReport = { file, loadError: null, discovered: null, problems: [], cancelled: false, requests: 0 };
+  const done = new Set<string>();
+  for (;;) {
+    const session = new PythonSession(interpreter, events.onOutput);
+    let current: string | null = null;
+    let timedOut: string | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (activity: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const reason = `timed out after ${limits.timeoutSeconds} s (--timeout) while ${activity}`;
+        timedOut = reason;
+        void session.stop(reason, true).then((place) => {
+          timedOut = `${reason}${place ?? ''}`;
+        });
+      }, limits.timeoutSeconds * 1000);
+    };
+    const onAbort = () => void session.stop('cancelled');
+    events.signal?.addEventListener('abort', onAbort);
+    try {
+      if (events.signal?.aborted) {
+        report.cancelled = true;
+        return report;
+      }
+      arm(`loading ${path.basename(file)}`);
+      let loaded: LoadReply;
+      try {
+        loaded = await session.request<LoadReply>('load', { file, memoryMb: limits.memoryMb });
+      } catch (error) {
+        clearTimeout(timer);
+        if (events.signal?.aborted) report.cancelled = true;
+        // Wait for the stack of a hang, if one is being taken.
+        if (timedOut) await new Promise((resolve) => setTimeout(resolve, STACK_GRACE_MS + 100));
+        report.loadError = timedOut ? `${displayPath(file)}: ${timedOut}` : loadErrorMessage(error, file);
+        return report;
+      }
+      clearTimeout(timer);
+      const problems = loaded.problems;
+      const discovered: DiscoveredProblem[] = problems.map((problem) => ({
+        name: problem.name,
+        kind: problem.kind === 'invalid' ? problem.looksLike ?? 'scalar' : problem.kind,
+        line: problem.line,
+        secondOrder: problem.secondOrder ?? false,
+      }));
+      if (report.discovered === null) {
+        report.discovered = discovered;
+        events.onLoaded?.(file, discovered);
+      }
+      const located = (problem: PythonProblem, message: string) => (message.includes('(at ') ? message : `${message} (at ${displayPath(file)}:${problem.line ?? 1})`);
+      let restart = false;
+      for (const problem of problems) {
+        if (only && !only.includes(problem.name)) continue;
+        if (done.has(problem.name)) continue;
+        current = problem.name;
+        events.onProblemStarted?.(file, problem.name);
+        const kind = problem.kind === 'invalid' ? problem.looksLike ?? 'scalar' : problem.kind;
+        let result: CheckResult;
+        if (problem.kind === 'invalid') {
+          result = errorResult(problem.name, kind, options, located(problem, problem.error ?? 'invalid problem'));
+        } else {
+          arm(`checking ${problem.name}`);
+          let lastProgress = 0;
+          const checked = await checkSubject(new PythonSubject(session, problem), options, {
+            locateError: locatePython,
+            signal: events.signal,
+            onProgress: (doneCount, total) => {
+              const now = Date.now();
+              if (now - lastProgress < 100) return;
+              lastProgress = now;
+              events.onProgress?.(file, problem.name, doneCount, total);
+            },
+          }).catch((error: unknown) => error);
+          clearTimeout(timer);
+          if (events.signal?.aborted) {
+            report.cancelled = true;
+            const cancelled: ProblemReport = { ...errorResult(problem.name, kind, options, 'cancelled'), file, line: problem.line };
+            report.problems.push(cancelled);
+            events.onResult?.(cancelled);
+            return report;
+          }
+          if (checked instanceof Error || !('verdict' in (checked as object))) {
+            result = errorResult(problem.name, kind, options, located(problem, checked instanceof Error ? checked.message : String(checked)));
+          } else {
+            result = checked as CheckResult;
+            if (timedOut || (result.error && result.error.includes('the Python runner'))) {
+              if (timedOut) await new Promise((resolve) => setTimeout(resolve, STACK_GRACE_MS + 100));
+              result = { ...result, verdict: 'error' as const, passed: false, error: timedOut ?? result.error };
+              restart = true;
+            }
+            if (result.error) result.error = located(problem, result.error);
+          }
+        }
+        const finished: ProblemReport = { ...result, file, line: problem.line };
+        report.problems.push(finished);
+        events.onResult?.(finished);
+        done.add(problem.name);
+        if (restart) break;
+      }
+      current = null;
+      if (!restart) return report;
+    } finally {
+      clearTimeout(timer);
+      events.signal?.removeEventListener('abort', onAbort);
+      report.requests += session.requests;
+      void session.stop(current ? 'stopped' : 'finished');
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { checkProblem } from '../../src/core/gradcheck';
+import { classifyExport } from '../../src/core/problem';
+import { checkPythonFile, decodeFloats, encodeFloats, resolveInterpreter } from '../../src/runner/python';
+
+const root = path.resolve(__dirname, '../../..');
+const fixture = (name: string) => path.join(root, 'test/fixtures/python', name);
+const PYTHON = '/usr/bin/python3';
+const limits = { timeoutSeconds: 10, memoryMb: 4096 };
+const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
+const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy): ${(numpy.stderr || numpy.error?.message || '').trim().split('\n').pop()}`;
+
+describe('python problem files', { skip }, () => {
+  it('passes correct problems: dicts, objects with attributes, layers, a helper module beside the file', async () => {
+    const report = await checkPythonFile(fixture('correct_grad.py'), {}, limits, {}, null, PYTHON);
+    assert.equal(report.loadError, null);
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.kind, problem.line, problem.verdict]), [
+      ['softmax', 'scalar', 13, 'pass'],
+      ['quadratic', 'scalar', 37, 'pass'],
+      ['relu', 'layer', 39, 'pass'],
+    ]);
+    const softmax = report.problems[0];
+    assert.equal(softmax.size, 15);
+    assert.deepEqual(softmax.evaluations, { f: 32, grad: 2, hvp: 0, forward: 0, backward: 0 });
+  });
+
+  it('names the one wrong element, with full mode in a few round trips', async () => {
+    const report = await checkPythonFile(fixture('buggy_grad.py'), {}, limits, {}, null, PYTHON);
+    const [linear] = report.problems;
+    assert.equal(linear.verdict, 'fail');
+    assert.equal(linear.failed, 1);
+    assert.equal(linear.worst[0].element, 'W[2,3]');
+    assert.ok(Math.abs(linear.worst[0].analytic - linear.worst[0].numeric - 0.5) < 1e-6);
+    assert.equal(linear.evaluations.f, 2 * 20 + 2);
+    // load, f, grad, one bulk plan, f, grad again
+    assert.equal(report.requests, 6);
+  });
+
+  it('finds the same element in sparse and fast mode', async () => {
+    for (const mode of ['sparse', 'fast'] as const) {
+      const report = await checkPythonFile(fixture('buggy_grad.py'), { mode, samples: 20 }, limits, {}, null, PYTHON);
+      assert.equal(report.problems[0].verdict, 'fail', mode);
+      assert.equal(report.problems[0].worst[0].element, 'W[2,3]', mode);
+    }
+  });
+
+  it('checks hvp against grad at order 2', async () => {
+    const report = await checkPythonFile(fixture('correct_grad.py'), { order: 2 }, limits, {}, ['quadratic'], PYTHON);
+    assert.equal(report.problems[0].verdict, 'pass');
+    assert.equal(report.problems[0].evaluations.hvp, 2);
+  });
+
+  it('a full check of 10,000 parameters is a constant number of round trips', async () => {
+    const report = await checkPythonFile(fixture('large_grad.py'), {}, limits, {}, null, PYTHON);
+    assert.equal(report.problems[0].verdict, 'pass');
+    assert.equal(report.problems[0].evaluations.f, 20_002);
+    assert.ok(report.requests <= 1 + 4 + 16, `${report.requests} round trips`);
+  });
+
+  it('gives the same verdicts and element errors as the same problem in TypeScript', async () => {
+    const W = [[1, -2, 0.5], [0.25, 3, -1]];
+    const b = [0.1, -0.2, 0.3];
+    const source = `import numpy as np\nW0 = np.array(${JSON.stringify(W)}); b0 = np.array(${JSON.stringify(b)})\n` +
+      'twin = {"params": {"W": W0.copy(), "b": b0.copy()},\n' +
+      ' "f": lambda p: float(np.sum(np.sin(p["W"])) + np.sum(p["b"] ** 3)),\n' +
+      ' "grad": lambda p: {"W": np.cos(p["W"]) + (p["W"] > 2.9) * 0.01, "b": 3 * p["b"] ** 2}}\n';
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-py-'));
+    const file = path.join(folder, 'twin_grad.py');
+    fs.writeFileSync(file, source);
+    const python = (await checkPythonFile(file, {}, limits, {}, null, PYTHON)).problems[0];
+    const ts = await checkProblem(classifyExport('twin', {
+      params: { W: W.map((row) => row.slice()), b: b.slice() },
+      f: (p: { W: number[][]; b: number[] }) => {
+        let s = 0;
+        for (const row of p.W) for (const v of row) s += Math.sin(v);
+        let t = 0;
+        for (const v of p.b) t += v ** 3;
+        return s + t;
+      },
+      grad: (p: { W: number[][]; b: number[] }) => ({ W: p.W.map((row) => row.map((v) => Math.cos(v) + (v > 2.9 ? 0.01 : 0))), b: p.b.map((v) => 3 * v * v) }),
+    })!);
+    assert.equal(python.verdict, ts.verdict);
+    assert.equal(python.verdict, 'fail');
+    assert.deepEqual(python.worst.map((entry) => [entry.element, entry.passed]), ts.worst.map((entry) => [entry.element, entry.passed]));
+    for (let k = 0; k < ts.worst.length; k++) assert.ok(Math.abs(python.worst[k].numeric - ts.worst[k].numeric) < 1e-8);
+  });
+
+  it('reports an exception in f with the Python file and line and the perturbed element', async () => {
+    const report = await checkPythonFile(fixture('raises_grad.py'), {}, limits, {}, null, PYTHON);
+    const [problem] = report.problems;
+    assert.equal(problem.verdict, 'error');
+    assert.match(problem.error!, /^f threw ValueError: w\[1\] too large with w\[1\] \+ 0\.000001 \(at .*raises_grad\.py:6\)$/);
+  });
+
+  it('times out a hung problem at its line and checks the rest in a fresh interpreter', async () => {
+    const started = Date.now();
+    const report = await checkPythonFile(fixture('hangs_grad.py'), {}, { timeoutSeconds: 1, memoryMb: 4096 }, {}, null, PYTHON);
+    assert.ok(Date.now() - started < 8000);
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.verdict]), [['hangs', 'error'], ['fine', 'pass']]);
+    assert.match(report.problems[0].error!, /timed out after 1 s \(--timeout\) while checking hangs, in _f \(at .*hangs_grad\.py:6\)/);
+  });
+
+  it('cancels a running check without waiting on the interpreter', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const report = await checkPythonFile(fixture('hangs_grad.py'), {}, { timeoutSeconds: 60, memoryMb: 4096 }, { signal: controller.signal }, ['hangs'], PYTHON);
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(report.cancelled, true);
+  });
+
+  it('reports a syntax error at its file and line', async () => {
+    const report = await checkPythonFile(fixture('syntax_error_grad.py'), {}, limits, {}, null, PYTHON);
+    assert.equal(report.problems.length, 0);
+    assert.match(report.loadError!, /syntax_error_grad\.py:[56]: SyntaxError/);
+  });
+
+  it('says how to fix a missing interpreter', async () => {
+    const report = await checkPythonFile(fixture('correct_grad.py'), {}, limits, {}, null, '/nonexistent/python3');
+    assert.match(report.loadError!, /Python interpreter '\/nonexistent\/python3' not found: .*--python PATH or the environment variable GRADLENS_PYTHON/);
+  });
+
+  it('the CLI checks .py files with the same JSON as TS files', () => {
+    const result = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), 'check', 'test/fixtures/python/buggy_grad.py', '--python', PYTHON, '--json'], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 1, result.stderr);
+    const report = JSON.parse(result.stdout) as { problems: { name: string; line: number; verdict: string; worst: { element: string }[] }[] };
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.line, problem.verdict, problem.worst[0].element]), [['linear', 13, 'fail', 'W[2,3]']]);
+  });
+});
+
+describe('python transport', () => {
+  it('float64 arrays round-trip through base64 exactly, NaN and subnormals included', () => {
+    const values = new Float64Array([0, -0, 1e-310, Math.PI, NaN, Infinity, -1.5e300]);
+    assert.deepEqual(decodeFloats(encodeFloats(values)), values);
+  });
+
+  it('chooses --python, else GRADLENS_PYTHON, else python3', () => {
+    assert.equal(resolveInterpreter('/a/python', { GRADLENS_PYTHON: '/b/python' }), '/a/python');
+    assert.equal(resolveInterpreter(null, { GRADLENS_PYTHON: '/b/python' }), '/b/python');
+    assert.equal(resolveInterpreter(null, {}), 'python3');
+  });
+});
