@@ -138,6 +138,9 @@ export interface EffectiveLrValues {
   tensor: string;
   step: number;
   values: number[];
+  /** The same step's gradient and the rule's accumulator (Adam's v, Adagrad's sum, ...) of the tensor, when known. */
+  grad: number[] | null;
+  accumulator: number[] | null;
 }
 
 /** Every request gets one: error null when it was carried out. `detail` says what happened (the path an export was saved to). */

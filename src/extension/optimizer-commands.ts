@@ -11,7 +11,7 @@ import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparame
 import type { Hyperparameters } from '../core/optim/optimizer';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
 import { type ScheduleSpec, parseSchedule } from '../core/optim/schedules';
-import { DEFAULT_TRAIN_OPTIONS, type TrainResult } from '../core/optim/train';
+import { DEFAULT_TRAIN_OPTIONS, type StepRecord, type TrainResult } from '../core/optim/train';
 import type { OptimizerRun, RunControlMessage } from '../protocol';
 import { analyzeSource, optimizeSource } from '../runner/optimize';
 import type { HostToWebview } from '../webview-protocol';
@@ -248,7 +248,7 @@ export class OptimizerCommands implements vscode.Disposable {
               const elapsed = (performance.now() - since) / 1000;
               const last = records[records.length - 1];
               lastStep.set(run, last.step);
-              if (last.effectiveLrDetail) this.answerDetail(session, runId(run), last.step, last.effectiveLrDetail);
+              if (last.effectiveLrDetail) this.answerDetail(session, runId(run), last);
               job.report(`${run}: step ${last.step} of ${settings.steps}, loss ${last.loss.toPrecision(4)}`);
               this.broadcast({ type: 'records', runId: runId(run), records, seconds: records.map(() => elapsed) });
             },
@@ -351,13 +351,13 @@ export class OptimizerCommands implements vscode.Disposable {
     }
   }
 
-  private answerDetail(session: Session, runId: string, step: number, values: number[]): void {
+  private answerDetail(session: Session, runId: string, record: StepRecord): void {
     const answered = (waiter: Session['detailWaiters'][number]) => waiter.runId === runId && waiter.tensor === session.detailTensor;
     const waiting = session.detailWaiters.filter(answered);
     if (waiting.length === 0) return;
     session.detailWaiters = session.detailWaiters.filter((waiter) => !answered(waiter));
     for (const waiter of waiting) {
-      this.broadcast({ type: 'effectiveLr', requestId: waiter.requestId, runId, tensor: waiter.tensor, step, values });
+      this.broadcast({ type: 'effectiveLr', requestId: waiter.requestId, runId, tensor: waiter.tensor, step: record.step, values: record.effectiveLrDetail!, grad: record.gradDetail, accumulator: record.accumulatorDetail });
       waiter.done();
     }
   }

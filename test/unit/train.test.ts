@@ -156,6 +156,15 @@ describe('every optimizer on the built-in quadratic (κ = 10)', () => {
     assert.equal(Math.min(...record.effectiveLrDetail!), record.effectiveLr!.min);
     await assert.rejects(run(definition, 'adam', {}, { steps: 1, detailTensor: 'W' }), /no tensor W \(the parameters are x\)/);
   });
+
+  it('gives the detail tensor\'s gradient and accumulator with its rates (Adagrad: sum = initial + Σ g², rate = lr / (√sum + eps))', async () => {
+    // f = ½ (3x² + y²) from (1, 2): g = (3, 2) at the first step.
+    const definition = scalar({ params: { v: [1, 2] }, f: (p: { v: number[] }) => 0.5 * (3 * p.v[0] ** 2 + p.v[1] ** 2), grad: (p: { v: number[] }) => ({ v: [3 * p.v[0], p.v[1]] }) });
+    const [record] = (await run(definition, 'adagrad', { lr: 0.1, initial_accumulator_value: 0.5 }, { steps: 1, detailTensor: 'v' })).steps;
+    assert.deepEqual(record.gradDetail, [3, 2]);
+    assert.deepEqual(record.accumulatorDetail, [0.5 + 9, 0.5 + 4]);
+    assert.ok(Math.abs(record.effectiveLrDetail![0] - 0.1 / (Math.sqrt(9.5) + 1e-10)) < 1e-15);
+  });
 });
 
 describe('checkpoints', () => {

@@ -309,8 +309,11 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     const tooltip = page.page.locator('#gradlens-tooltip');
     await tooltip.waitFor({ state: 'visible' });
     const last = fixtures.mlp.records.at(-1)!;
-    assert.match((await tooltip.textContent()) ?? '', /^W2\[1,2\]effective lr/);
+    assert.match((await tooltip.textContent()) ?? '', /^W2\[1,2\]effective lr \S+gradient \S+accumulator \S+step \d+/);
     assert.equal(last.effectiveLrDetail!.length, 16 * 16);
+    // The record carries W2's gradient and Adam's v (the accumulator the rate divides by) with its rates.
+    assert.equal(last.gradDetail!.length, 16 * 16);
+    assert.ok(last.accumulatorDetail!.every((v) => v >= 0));
     await page.screenshot('rates-heatmap');
     await scope.selectOption('W1');
     await page.idle();
@@ -319,7 +322,7 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     const [request] = requestsOf(await page.posted(), 'requestEffectiveLr');
     assert.deepEqual({ runId: request.runId, tensor: request.tensor }, { runId: 'mlp-adam', tensor: 'W1' });
     const answer = fixtures.mlpW1.records.at(-1)!;
-    const values: EffectiveLrValues = { type: 'effectiveLr', requestId: request.requestId, runId: 'mlp-adam', tensor: 'W1', step: answer.step, values: answer.effectiveLrDetail! };
+    const values: EffectiveLrValues = { type: 'effectiveLr', requestId: request.requestId, runId: 'mlp-adam', tensor: 'W1', step: answer.step, values: answer.effectiveLrDetail!, grad: answer.gradDetail, accumulator: answer.accumulatorDetail };
     await page.deliver([values, { type: 'response', requestId: request.requestId, error: null, detail: null }]);
     assert.ok(await page.heatmapCell('rates', 'W1[1,15]'), 'W1 drawn once its values arrived');
     const band = (await page.lineCharts())['rates/Effective learning rate over steps'];

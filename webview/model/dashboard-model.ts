@@ -123,7 +123,13 @@ export class DashboardModel {
       case 'effectiveLr': {
         const run = this.runs.get(message.runId);
         if (!run) return Changed.none;
-        run.elementRates.set(message.tensor, { step: message.step, values: Float64Array.from(message.values), source: 'requested' });
+        run.elementRates.set(message.tensor, {
+          step: message.step,
+          values: Float64Array.from(message.values),
+          grad: message.grad ? Float64Array.from(message.grad) : null,
+          accumulator: message.accumulator ? Float64Array.from(message.accumulator) : null,
+          source: 'requested',
+        });
         return Changed.elements;
       }
       case 'response':

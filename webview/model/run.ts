@@ -30,6 +30,9 @@ const orNaN = (value: number | null | undefined): number => value ?? NaN;
 export interface ElementRates {
   step: number;
   values: Float64Array;
+  /** The gradient and the optimizer's accumulator of the same step, when the host sent them. */
+  grad: Float64Array | null;
+  accumulator: Float64Array | null;
   /** From every record (the run's detail tensor), or asked for once (requestEffectiveLr). */
   source: 'live' | 'requested';
 }
@@ -112,7 +115,13 @@ export class RunModel {
         this.latest = { step: record.step, byScope };
       }
       if (record.effectiveLrDetail && this.meta.detailTensor) {
-        this.elementRates.set(this.meta.detailTensor, { step: record.step, values: Float64Array.from(record.effectiveLrDetail), source: 'live' });
+        this.elementRates.set(this.meta.detailTensor, {
+          step: record.step,
+          values: Float64Array.from(record.effectiveLrDetail),
+          grad: record.gradDetail ? Float64Array.from(record.gradDetail) : null,
+          accumulator: record.accumulatorDetail ? Float64Array.from(record.accumulatorDetail) : null,
+          source: 'live',
+        });
       }
       added = true;
     });

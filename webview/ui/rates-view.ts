@@ -187,5 +187,9 @@ function elementName(tensor: TensorShape, flat: number): string {
 }
 
 function describeRate(tensor: TensorShape, rates: ElementRates, flat: number): string[] {
-  return [elementName(tensor, flat), `effective lr ${formatNumber(rates.values[flat])}`, `step ${rates.step}`];
+  const lines = [elementName(tensor, flat), `effective lr ${formatNumber(rates.values[flat])}`];
+  if (rates.grad) lines.push(`gradient ${formatNumber(rates.grad[flat])}`);
+  if (rates.accumulator) lines.push(`accumulator ${formatNumber(rates.accumulator[flat])}`);
+  lines.push(`step ${rates.step}`);
+  return lines;
 }

@@ -33,6 +33,7 @@ export const adadelta: Optimizer<AdadeltaHyperparameters, AdadeltaState> = {
     MAXIMIZE,
   ],
   init: (size) => ({ step: 0, squareAvg: new Float64Array(size), accDelta: new Float64Array(size) }),
+  accumulator: (state) => state.squareAvg,
   step(context, state) {
     const { params, grad, lr, hyper } = context;
     const { rho, eps, weight_decay: weightDecay, maximize } = hyper;

@@ -35,6 +35,7 @@ export const adagrad: Optimizer<AdagradHyperparameters, AdagradState> = {
     MAXIMIZE,
   ],
   init: (size, hyper) => ({ step: 0, sum: new Float64Array(size).fill(hyper.initial_accumulator_value) }),
+  accumulator: (state) => state.sum,
   step(context, state) {
     const { params, grad, lr, hyper } = context;
     const { weight_decay: weightDecay, eps, maximize } = hyper;

@@ -83,6 +83,8 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
       return { evaluations: 0 };
     },
     velocityNorm: (state) => norm(state.expAvg),
+    // AMSGrad divides by the running maximum.
+    accumulator: (state) => (state.maxExpAvgSq.length > 0 ? state.maxExpAvgSq : state.expAvgSq),
   };
 }
 

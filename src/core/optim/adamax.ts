@@ -51,4 +51,5 @@ export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
     return { evaluations: 0 };
   },
   velocityNorm: (state) => norm(state.expAvg),
+  accumulator: (state) => state.expInf,
 };

@@ -68,4 +68,5 @@ export const nadam: Optimizer<NadamHyperparameters, NadamState> = {
     return { evaluations: 0 };
   },
   velocityNorm: (state) => norm(state.expAvg),
+  accumulator: (state) => state.expAvgSq,
 };

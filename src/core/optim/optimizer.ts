@@ -70,6 +70,8 @@ export interface Optimizer<H extends Hyperparameters = Hyperparameters, S extend
   step(context: StepContext<H>, state: S): StepResult | Promise<StepResult>;
   /** Norm of the momentum (velocity) buffer, when the rule keeps one. */
   velocityNorm?(state: S): number | null;
+  /** Adaptive rules: the per-dimension accumulator the effective rate divides by (Adam's v, Adagrad's sum of squares, ...). */
+  accumulator?(state: S): Float64Array;
 }
 
 export const NO_EXTRA_EVALUATIONS: StepResult = Object.freeze({ evaluations: 0 });

@@ -71,4 +71,5 @@ export const radam: Optimizer<RadamHyperparameters, RadamState> = {
     return { evaluations: 0 };
   },
   velocityNorm: (state) => norm(state.expAvg),
+  accumulator: (state) => state.expAvgSq,
 };

@@ -73,4 +73,5 @@ export const rmsprop: Optimizer<RmspropHyperparameters, RmspropState> = {
     return { evaluations: 0 };
   },
   velocityNorm: (state) => (state.buffer.length > 0 ? norm(state.buffer) : null),
+  accumulator: (state) => state.squareAvg,
 };

@@ -100,6 +100,9 @@ export interface StepRecord {
   effectiveLrByTensor: Record<string, Summary | null> | null;
   /** The full effective learning rates of `detailTensor`, row-major, when asked for. */
   effectiveLrDetail: number[] | null;
+  /** With effectiveLrDetail: the same tensor's gradient this step and the rule's accumulator after it (Adam's v, Adagrad's sum, ...). */
+  gradDetail: number[] | null;
+  accumulatorDetail: number[] | null;
   /** Extra loss/gradient evaluations inside the step (line search, look-ahead, Hessian). */
   evaluations: number;
   /** L-BFGS: the line search's step length. */
@@ -295,6 +298,8 @@ export async function train(
           ? Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, layout.tensors.length === 1 ? overallRate : summarize(effective, spec.offset, spec.offset + spec.size, tensorRanges[t])]))
           : null,
         effectiveLrDetail: effective && detail ? Array.from(effective.subarray(detail.offset, detail.offset + detail.size)) : null,
+        gradDetail: effective && detail ? Array.from(grad.subarray(detail.offset, detail.offset + detail.size)) : null,
+        accumulatorDetail: effective && detail && optimizer.accumulator ? Array.from(optimizer.accumulator(state).subarray(detail.offset, detail.offset + detail.size)) : null,
         evaluations: stepResult.evaluations,
         stepSize: stepResult.stepSize ?? null,
         warning: stepResult.warning ?? null,
