@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { REPO_ROOT, installHost } from './install-host.mjs';
 import * as workbench from './workbench.mjs';
-import { checkGradientsFlow, freePort, installVsix, waitForWorkbench, workbenchUrl } from './workbench.mjs';
+import { checkGradientsFlow, freePort, installVsix, quickPick, waitForWorkbench, workbenchUrl } from './workbench.mjs';
 
 /** Phase 2's expectations (defined in workbench.mjs, shared with `npm start`'s test). */
 export { PALETTE_FLOW } from './workbench.mjs';
@@ -159,12 +159,31 @@ async function runSuite(host, options, trusted) {
   await screenshot(page, trusted ? 'host-suite' : 'host-suite-untrusted');
   // The suite's optimizer runs stream into the dashboard: check, inside the webview, that their records arrived.
   const dashboard = trusted && code === 0 && !options.grep ? await dashboardCheck(page) : null;
+  if (dashboard?.ok) await readmeScreenshot(page);
   await cleanup();
   if (code === 'timeout') say(`phase 1: no codeAutomationExit within ${options.timeout} s`);
   else say(`phase 1: extension host exited with ${code}`);
   const passed = (result?.passed ?? 0) + (dashboard?.ok ? 1 : 0);
   const failed = (result?.failed ?? (code === 0 ? 0 : 1)) + (dashboard && !dashboard.ok ? 1 : 0);
   return { exitCode: code, passed, failed, pending: result?.pending ?? 0, reported: Boolean(result), logs: path.relative(REPO_ROOT, s.dir) };
+}
+
+/**
+ * The picture in the README: the workbench after the suite with the notifications cleared and the
+ * Test Explorer beside the dashboard (test/artifacts/readme-dashboard.png; docs/images/ holds a copy).
+ * Best effort: a failure here is reported, not counted.
+ */
+async function readmeScreenshot(page) {
+  try {
+    await quickPick(page, 'F1', 'Clear All Notifications', 'Clear All Notifications');
+    await page.keyboard.press('Enter');
+    await quickPick(page, 'F1', 'Focus on Test Explorer View', 'Focus on Test Explorer View');
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(1500);
+    await screenshot(page, 'readme-dashboard');
+  } catch (error) {
+    say(`phase 1: no README screenshot (${error instanceof Error ? error.message : error})`);
+  }
 }
 
 /**
