@@ -9,6 +9,15 @@ import { fixture, withSetting } from './helpers';
 describe('optimizer commands', function () {
   this.timeout(120_000);
 
+  it('reports divergence with its step', async () => {
+    const file = `${fixture('second-order.grad.ts').fsPath}#cubic`;
+    // f = x0² x1 + x1³ is unbounded below: plain gradient descent runs off to −∞.
+    const results = await withSetting('optimizer.steps', 10_000, () =>
+      vscode.commands.executeCommand<TrainResult[]>('gradlens.runOptimizer', { problem: file, optimizer: 'sgd', hyperparameters: { lr: 0.1 } }));
+    assert.equal(results[0].stopped, 'diverged');
+    assert.ok(results[0].diverged!.step > 1);
+  });
+
   it('runs Adam on Rosenbrock and lowers the loss', async () => {
     const results = await withSetting('optimizer.steps', 300, () =>
       vscode.commands.executeCommand<TrainResult[]>('gradlens.runOptimizer', { problem: 'builtin:rosenbrock', optimizer: 'adam', hyperparameters: { lr: 0.05 } }));
@@ -30,15 +39,6 @@ describe('optimizer commands', function () {
     for (const result of results) assert.equal(result.steps[0].loss, 1 + 9 + 0.25 - 3, `${result.optimizer} did not start at the file's params`);
   });
 
-  it('reports divergence with its step', async () => {
-    const file = `${fixture('second-order.grad.ts').fsPath}#cubic`;
-    // f = x0² x1 + x1³ is unbounded below: plain gradient descent runs off to −∞.
-    const results = await withSetting('optimizer.steps', 10_000, () =>
-      vscode.commands.executeCommand<TrainResult[]>('gradlens.runOptimizer', { problem: file, optimizer: 'sgd', hyperparameters: { lr: 0.1 } }));
-    assert.equal(results[0].stopped, 'diverged');
-    assert.ok(results[0].diverged!.step > 1);
-  });
-
   it('classifies the saddle x² − y² at the origin', async () => {
     const report = await vscode.commands.executeCommand<CriticalPointReport>('gradlens.analyzeCriticalPoint', { problem: 'builtin:saddle', at: 'start' });
     assert.ok(report);
@@ -47,5 +47,13 @@ describe('optimizer commands', function () {
 
   it('refuses unknown optimizers with a message naming them', async () => {
     await assert.rejects(Promise.resolve(vscode.commands.executeCommand('gradlens.runOptimizer', { problem: 'builtin:rosenbrock', optimizer: 'adamm' })), /unknown optimizer "adamm"/);
+  });
+
+  // Last, so the dashboard (and the README screenshot the host tier takes) shows the classic comparison.
+  it('compares SGD, Momentum and Adam on Rosenbrock from the same start', async () => {
+    const results = await withSetting('optimizer.steps', 400, () =>
+      vscode.commands.executeCommand<TrainResult[]>('gradlens.compareOptimizers', { problem: 'builtin:rosenbrock', optimizers: ['sgd', 'momentum', 'adam'] }));
+    assert.deepEqual(results.map((result) => result.optimizer), ['sgd', 'momentum', 'adam']);
+    for (const result of results) assert.equal(result.steps[0].loss, 12.5);
   });
 });
