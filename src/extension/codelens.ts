@@ -3,10 +3,8 @@
  * · the last result (`✓ max rel err 3e-9`, `✗ W[2,3] rel 0.5`).
  */
 import * as vscode from 'vscode';
-import type { DiscoveredProblem } from '../protocol';
 import { verdictTitle } from './describe';
 import type { Services } from './services';
-import { staticProblems } from './testing';
 
 export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -29,9 +27,8 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!this.isProblemFile(document)) return [];
-    const results = this.services.store.get(document.uri);
     // Before the sandbox has loaded the file: every exported value is a candidate.
-    const problems: DiscoveredProblem[] = results?.discovered ?? staticProblems(document.getText());
+    const problems = this.services.store.problems(document.uri, document.getText());
     const lenses: vscode.CodeLens[] = [];
     for (const problem of problems) {
       if (problem.line === null || problem.kind === 'invalid') continue;
@@ -42,7 +39,7 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
         lenses.push(new vscode.CodeLens(range, { title: '$(play) Run optimizer', command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: `Step an optimizer on ${problem.name} and watch it in the dashboard` }));
       }
       for (const order of [1, 2] as const) {
-        const report = results?.results.get(`${problem.name}#${order}`);
+        const report = this.services.store.result(document.uri, problem.name, order);
         if (report) lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: 'Show the full report' }));
       }
     }

@@ -13,7 +13,7 @@ import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
 import { Services } from './services';
-import { ProblemTests, staticProblems } from './testing';
+import { ProblemTests } from './testing';
 
 const SCRIPT = /\.[cm]?[jt]s$/;
 
@@ -100,7 +100,7 @@ async function checkWorkspace(services: Services, tests: ProblemTests): Promise<
   type Item = vscode.QuickPickItem & { uri?: vscode.Uri; problem?: string };
   const items: Item[] = [];
   for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
-    const known = services.store.get(uri)?.discovered ?? staticProblems(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+    const known = services.store.problems(uri, Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
     items.push({ label: vscode.workspace.asRelativePath(uri), kind: vscode.QuickPickItemKind.Separator });
     for (const problem of known) items.push({ label: problem.name, description: vscode.workspace.asRelativePath(uri), picked: true, uri, problem: problem.name });
   }

@@ -99,7 +99,6 @@ export class OptimizerCommands implements vscode.Disposable {
   private readonly sessions = new Set<Session>();
   private readonly byRunId = new Map<string, Session>();
   private nextId = 1;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly services: Services) {
     services.dashboards.onRunRequest((request) => this.handle(request));
@@ -370,6 +369,5 @@ export class OptimizerCommands implements vscode.Disposable {
 
   dispose(): void {
     for (const session of this.sessions) session.stop.abort();
-    for (const disposable of this.disposables) disposable.dispose();
   }
 }

@@ -12,7 +12,6 @@ import { BUILTIN_PROBLEMS, type BuiltinProblem } from '../core/problems';
 import type { ProblemSource } from '../protocol';
 import type { Services } from './services';
 import type { Settings } from './settings';
-import { staticProblems } from './testing';
 
 export interface PickedProblem {
   source: ProblemSource;
@@ -40,7 +39,7 @@ export async function pickProblem(services: Services, title: string): Promise<Pi
   const items: Item[] = [];
   const document = vscode.window.activeTextEditor?.document;
   if (document && document.uri.scheme === 'file' && SCRIPT.test(document.fileName)) {
-    const known = services.store.get(document.uri)?.discovered ?? staticProblems(document.getText());
+    const known = services.store.problems(document.uri, document.getText());
     const scalars = known.filter((problem) => problem.kind === 'scalar');
     if (scalars.length > 0) {
       items.push({ label: path.basename(document.fileName), kind: vscode.QuickPickItemKind.Separator });

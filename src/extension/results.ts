@@ -3,6 +3,7 @@
  * CodeLens, the Test Explorer, the status bar and the dashboard.
  */
 import * as vscode from 'vscode';
+import { problemCandidates } from '../core/exports';
 import type { DiscoveredProblem } from '../protocol';
 import type { FileReport, ProblemReport } from '../runner/runner';
 
@@ -26,6 +27,14 @@ export class ResultStore implements vscode.Disposable {
 
   get(uri: vscode.Uri): FileResults | undefined {
     return this.files.get(uri.toString());
+  }
+
+  /**
+   * The file's problems: what the sandbox found once it has loaded the file,
+   * before that its exported values from `source` (no code runs).
+   */
+  problems(uri: vscode.Uri, source: string): DiscoveredProblem[] {
+    return this.get(uri)?.discovered ?? problemCandidates(source).map((site) => ({ name: site.name, kind: 'scalar', line: site.line, secondOrder: false }));
   }
 
   result(uri: vscode.Uri, problem: string, order: 1 | 2): ProblemReport | undefined {

@@ -9,7 +9,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckMode } from '../core/gradcheck';
-import { problemCandidates } from '../core/exports';
 import type { DiscoveredProblem } from '../protocol';
 import type { FileReport, ProblemReport } from '../runner/runner';
 import { messageLocation } from '../runner/stack';
@@ -25,11 +24,6 @@ interface ItemData {
   /** null for a file item. */
   problem: string | null;
   order: 1 | 2;
-}
-
-/** Before the sandbox has loaded a file: its exported values, from the source text. */
-export function staticProblems(source: string): DiscoveredProblem[] {
-  return problemCandidates(source).map((site) => ({ name: site.name, kind: 'scalar', line: site.line, secondOrder: false }));
 }
 
 export class ProblemTests implements vscode.Disposable {
@@ -54,7 +48,7 @@ export class ProblemTests implements vscode.Disposable {
       services.store.onDidChange((uri) => this.refreshFromStore(uri)),
       vscode.workspace.onDidChangeTextDocument((event) => {
         const item = this.controller.items.get(event.document.uri.toString());
-        if (item && !services.store.get(event.document.uri)?.discovered) this.setChildren(item, staticProblems(event.document.getText()));
+        if (item && !services.store.get(event.document.uri)?.discovered) this.setChildren(item, services.store.problems(event.document.uri, event.document.getText()));
       }),
       vscode.workspace.onDidSaveTextDocument((document) => {
         if (this.controller.items.get(document.uri.toString())) void this.discoverInSandbox(document.uri);
@@ -108,7 +102,7 @@ export class ProblemTests implements vscode.Disposable {
     else {
       try {
         const bytes = await vscode.workspace.fs.readFile(uri);
-        this.setChildren(item, staticProblems(Buffer.from(bytes).toString('utf8')));
+        this.setChildren(item, this.services.store.problems(uri, Buffer.from(bytes).toString('utf8')));
       } catch {
         // Deleted meanwhile: the watcher removes it.
       }

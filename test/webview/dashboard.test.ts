@@ -60,6 +60,27 @@ function rawRange(records: StepRecord[], metric: (record: StepRecord) => number)
   return [low, high];
 }
 
+/**
+ * Moves the mouse onto a heatmap cell until its tooltip shows: the cell is looked up again each
+ * time, since a redraw (a scrollbar appearing, say) can move it between lookup and move.
+ */
+async function hoverCell(page: DashboardPage, heatmap: string, element: string): Promise<{ x: number; y: number }> {
+  const tooltip = page.page.locator('#gradlens-tooltip');
+  for (let attempt = 1; ; attempt++) {
+    await page.idle();
+    const cell = await page.heatmapCell(heatmap, element);
+    assert.ok(cell, `${heatmap} has no cell ${element}`);
+    await page.page.mouse.move(cell.x + 1, cell.y + 1);
+    await page.page.mouse.move(cell.x, cell.y);
+    try {
+      await tooltip.waitFor({ state: 'visible', timeout: 3000 });
+      return cell;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
 function requestsOf<T extends WebviewToHost['type']>(posted: WebviewToHost[], type: T): Extract<WebviewToHost, { type: T }>[] {
   return posted.filter((message): message is Extract<WebviewToHost, { type: T }> => message.type === type);
 }
@@ -259,11 +280,8 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     await page.deliver(fixtures.checks);
     await page.clickTab('Gradient check');
     const heatmap = `check:examples/dashboard-demo.grad.ts#mlpSignError/${WRONG_ELEMENT.tensor}`;
-    const cell = (await page.heatmapCell(heatmap, WRONG_ELEMENT.name))!;
-    assert.ok(cell, 'the wrong element has a cell');
-    await page.page.mouse.move(cell.x, cell.y);
+    const cell = await hoverCell(page, heatmap, WRONG_ELEMENT.name);
     const tooltip = page.page.locator('#gradlens-tooltip');
-    await tooltip.waitFor({ state: 'visible' });
     const text = (await tooltip.textContent()) ?? '';
     assert.ok(text.startsWith(WRONG_ELEMENT.name), text);
     assert.match(text, /FAIL/);
@@ -275,9 +293,7 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.deepEqual(await rows.locator('td:first-child').allTextContents(), [WRONG_ELEMENT.name, WRONG_ELEMENT.name], 'the worst-elements tables of both files');
     await page.page.getByRole('button', { name: 'Reveal reluAtZero in the editor', exact: true }).click();
     assert.deepEqual(requestsOf(await page.posted(), 'reveal').map((request) => request.requestId).length, 2);
-    const again = (await page.heatmapCell(heatmap, WRONG_ELEMENT.name))!;
-    await page.page.mouse.move(again.x, again.y);
-    await tooltip.waitFor({ state: 'visible' });
+    await hoverCell(page, heatmap, WRONG_ELEMENT.name);
     await page.screenshot('check-hover', false);
   });
 
@@ -303,11 +319,8 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     const scope = page.page.locator('#rate-scope');
     await scope.selectOption('W2');
     await page.idle();
-    const cell = (await page.heatmapCell('rates', 'W2[1,2]'))!;
-    assert.ok(cell, 'W2 (the detail tensor) is drawn as a heatmap');
-    await page.page.mouse.move(cell.x, cell.y);
+    await hoverCell(page, 'rates', 'W2[1,2]');
     const tooltip = page.page.locator('#gradlens-tooltip');
-    await tooltip.waitFor({ state: 'visible' });
     const last = fixtures.mlp.records.at(-1)!;
     assert.match((await tooltip.textContent()) ?? '', /^W2\[1,2\]effective lr \S+gradient \S+accumulator \S+step \d+/);
     assert.equal(last.effectiveLrDetail!.length, 16 * 16);
