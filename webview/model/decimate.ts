@@ -94,8 +94,12 @@ class PointWriter {
   }
 }
 
-function bucketsOf(requested: number): number {
-  return Math.max(1, Math.min(Math.floor(requested), MAX_POINTS_PER_SERIES >> 1));
+/** The bucket of an x among `requested` equal ranges spanning a non-empty series (capped so no series exceeds MAX_POINTS_PER_SERIES). */
+function bucketIndex(series: EntrySeries, requested: number): (x: number) => number {
+  const buckets = Math.max(1, Math.min(Math.floor(requested), MAX_POINTS_PER_SERIES >> 1));
+  const x0 = series.xStart(0);
+  const width = series.xEnd(series.length - 1) - x0 || 1;
+  return (x) => Math.min(buckets - 1, Math.floor(((x - x0) / width) * buckets));
 }
 
 /**
@@ -108,9 +112,7 @@ export function decimateMinMax(series: EntrySeries, requestedBuckets: number, ou
   const writer = new PointWriter(out);
   const n = series.length;
   if (n === 0) return writer.finish();
-  const buckets = bucketsOf(requestedBuckets);
-  const x0 = series.xStart(0);
-  const width = series.xEnd(n - 1) - x0 || 1;
+  const bucketOf = bucketIndex(series, requestedBuckets);
   let bucket = -1;
   let lowX = 0;
   let lowY = 0;
@@ -139,7 +141,7 @@ export function decimateMinMax(series: EntrySeries, requestedBuckets: number, ou
     const first = series.lowFirst(i);
     const start = series.xStart(i);
     const end = series.xEnd(i);
-    const b = Math.min(buckets - 1, Math.floor(((start - x0) / width) * buckets));
+    const b = bucketOf(start);
     if (b !== bucket) {
       flush();
       bucket = b;
@@ -176,9 +178,7 @@ export function decimateEnvelope(series: EntrySeries, requestedBuckets: number, 
   const writer = new PointWriter(out);
   const n = series.length;
   if (n === 0) return writer.finish();
-  const buckets = bucketsOf(requestedBuckets);
-  const x0 = series.xStart(0);
-  const width = series.xEnd(n - 1) - x0 || 1;
+  const bucketOf = bucketIndex(series, requestedBuckets);
   let bucket = -1;
   let x = 0;
   let value = 0;
@@ -189,7 +189,7 @@ export function decimateEnvelope(series: EntrySeries, requestedBuckets: number, 
   for (let i = 0; i < n; i++) {
     const count = series.count(i);
     if (count === 0) continue;
-    const b = Math.min(buckets - 1, Math.floor(((series.xStart(i) - x0) / width) * buckets));
+    const b = bucketOf(series.xStart(i));
     const entryValue = reduction === 'min' ? series.low(i) : reduction === 'max' ? series.high(i) : series.mean(i) * count;
     if (b !== bucket) {
       flush();
