@@ -7,7 +7,7 @@ localization) stays in TypeScript; this process only evaluates, in bulk: one req
 
 Methods:
   load {file, memoryMb?}          import the file (its folder importable), list its problems
-  evaluate {problem, plan}         run one evaluation plan (see PLANS below)
+  evaluate {problem, plan}         run one evaluation plan (see evaluate() below)
 No dependencies but NumPy. Whatever user code prints goes to stderr, never into the protocol stream.
 """
 import ast
@@ -41,6 +41,23 @@ try:
     faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=False)
 except Exception:  # pragma: no cover - platforms without SIGUSR1
     pass
+
+def _exit_with_parent():
+    """The parent may be SIGKILLed (a time limit, a cancelled run) while user code loops: leave with it."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gradlens-parent-watch", daemon=True).start()
+
+
+_exit_with_parent()
 
 RUNNER_FILE = os.path.abspath(__file__)
 SCALAR_KEYS = ("params", "f", "grad", "hvp")
@@ -472,6 +489,11 @@ def evaluate(params):
         return {"values": encode([problem.f(decode(point), plan.get("batch")) for point in plan["points"]])}
     if kind == "grad":
         return {"grad": encode(problem.grad(decode(plan["x"]), plan.get("batch")))}
+    if kind == "value_and_grad":
+        # One optimizer step's evaluations in one exchange: f then grad at the same point, as the engine calls them.
+        x = decode(plan["x"])
+        batch = plan.get("batch")
+        return {"values": encode([problem.f(x, batch)]), "grad": encode(problem.grad(x, batch))}
     if kind == "grad_dot":
         return {"value": encode([problem.grad_dot(decode(plan["x"]), decode(plan["v"]))])}
     if kind == "hvp":

@@ -17,7 +17,10 @@ export interface DiscoveredProblem {
 }
 
 /** A problem file, or a built-in problem (`builtin:rosenbrock`) with its options. */
-export type ProblemSource = { file: string } | { builtin: string; options: Record<string, unknown> };
+export type ProblemSource =
+  /** `python`: the interpreter for a .py file (else $GRADLENS_PYTHON, else python3). */
+  | { file: string; python?: string }
+  | { builtin: string; options: Record<string, unknown> };
 
 /** Parent → worker: check these problems of one file. */
 export interface CheckRequest {
@@ -50,6 +53,8 @@ export interface OptimizeRequest {
   runs: OptimizerRun[];
   train: RequestTrainOptions;
   timeoutMs: number;
+  /** The memory limit of a Python interpreter the request starts (the runner's own heap limit is set when it is started). */
+  memoryMb: number;
   /** Start here instead of the problem's own params (flat, in layout order), e.g. a point clicked on the contour plot. */
   start?: number[] | null;
   /**
@@ -80,6 +85,7 @@ export interface AnalyzeRequest {
   run: OptimizerRun | null;
   train: RequestTrainOptions;
   timeoutMs: number;
+  memoryMb: number;
 }
 
 export type ParentToWorker = CheckRequest | OptimizeRequest | AnalyzeRequest | RunControlMessage;

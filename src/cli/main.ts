@@ -20,15 +20,12 @@ Commands:
 
 Run 'gradlens <command> --help' for the options.`;
 
-/** `check` also accepts Python problem files (.py); optimize, compare and analyze do not yet. */
-function validateFiles(files: string[], python = false): void {
+/** Problem files: TypeScript/JavaScript, or Python (.py). */
+function validateFiles(files: string[]): void {
   for (const file of files) {
     const extension = path.extname(file);
-    if (extension === '.py' && !python) {
-      throw new UsageError(`${file}: Python problem files can be checked (gradlens check) but not yet optimized or analyzed`);
-    }
-    if (!(PROBLEM_FILE_EXTENSIONS as readonly string[]).includes(extension) && !(python && extension === '.py')) {
-      throw new UsageError(`${file}: not a problem file (expected ${PROBLEM_FILE_EXTENSIONS.join(' ')}${python ? ' .py' : ''})`);
+    if (!(PROBLEM_FILE_EXTENSIONS as readonly string[]).includes(extension) && extension !== '.py') {
+      throw new UsageError(`${file}: not a problem file (expected ${PROBLEM_FILE_EXTENSIONS.join(' ')} .py)`);
     }
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
     if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a directory, expected a problem file`);
@@ -64,7 +61,7 @@ function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): 
 }
 
 async function runCheck(command: CheckCommand): Promise<number> {
-  validateFiles(command.files, true);
+  validateFiles(command.files);
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const progress = Boolean(process.stderr.isTTY) && !command.json;
   const controller = interruptOnSigint();

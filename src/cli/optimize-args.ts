@@ -58,6 +58,7 @@ const COMMON_FLAGS = {
   option: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   memory: { type: 'string' },
+  python: { type: 'string' },
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -90,7 +91,8 @@ export function optimizerUsage(command: OptimizerCommandName): string {
     '  --detail-tensor NAME  include that tensor\'s full per-dimension effective learning rates in each record',
     '  --save FILE           optimize: write a checkpoint (parameters, optimizer and schedule state) when the run ends',
     '  --resume FILE         optimize: continue from a checkpoint up to --steps steps in all',
-    '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process',
+    '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process (and of the Python interpreter)',
+    '  --python PATH         interpreter for .py problem files; default $GRADLENS_PYTHON, else python3 on the PATH',
     '  --json | --csv        machine-readable output',
   ];
   return lines.join('\n');
@@ -119,11 +121,13 @@ function parseHyper(spec: HyperparameterSpec, text: string | boolean): HyperValu
   }
 }
 
-function parseSource(text: string, options: string[]): ProblemSource {
+function parseSource(text: string, options: string[], python: string | undefined): ProblemSource {
   if (!text.startsWith('builtin:')) {
     if (options.length > 0) throw new UsageError('--option is for built-in problems (builtin:NAME)');
-    return { file: text };
+    if (python !== undefined && !text.endsWith('.py')) throw new UsageError('--python is for Python problem files (.py)');
+    return python === undefined ? { file: text } : { file: text, python };
   }
+  if (python !== undefined) throw new UsageError('--python is for Python problem files (.py), not built-in problems');
   const parsed: Record<string, unknown> = {};
   for (const option of options) {
     const [key, value] = option.split('=', 2);
@@ -208,7 +212,7 @@ export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]
   if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
   return {
     command,
-    source: parseSource(parsed.positionals[0], (values.option as string[] | undefined) ?? []),
+    source: parseSource(parsed.positionals[0], (values.option as string[] | undefined) ?? [], text('python')),
     problem: text('problem') ?? null,
     runs: command === 'analyze' && at === 'start' ? [] : runs,
     train,

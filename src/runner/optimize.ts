@@ -78,21 +78,21 @@ async function request(
 }
 
 export async function optimizeSource(
-  message: Omit<OptimizeRequest, 'type' | 'timeoutMs'>,
+  message: Omit<OptimizeRequest, 'type' | 'timeoutMs' | 'memoryMb'>,
   limits: RunnerLimits = DEFAULT_LIMITS,
   events: OptimizeEvents = {},
 ): Promise<SandboxOutcome & { results: TrainResult[] }> {
   const collect = { trained: [] as TrainResult[], analysis: null };
-  const outcome = await request({ ...message, type: 'optimize', timeoutMs: limits.timeoutSeconds * 1000 }, limits, events, collect);
+  const outcome = await request({ ...message, type: 'optimize', timeoutMs: limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb }, limits, events, collect);
   return { ...outcome, results: collect.trained };
 }
 
 export async function analyzeSource(
-  message: Omit<AnalyzeRequest, 'type' | 'timeoutMs'>,
+  message: Omit<AnalyzeRequest, 'type' | 'timeoutMs' | 'memoryMb'>,
   limits: RunnerLimits = DEFAULT_LIMITS,
   events: OptimizeEvents = {},
 ): Promise<SandboxOutcome & { report: CriticalPointReport | null; run: TrainResult | null }> {
   const collect: { trained: TrainResult[]; analysis: CriticalPointReport | null } = { trained: [], analysis: null };
-  const outcome = await request({ ...message, type: 'analyze', timeoutMs: limits.timeoutSeconds * 1000 }, limits, events, collect);
+  const outcome = await request({ ...message, type: 'analyze', timeoutMs: limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb }, limits, events, collect);
   return { ...outcome, nothingRan: collect.analysis === null, report: collect.analysis, run: collect.trained[0] ?? null };
 }

@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { type CheckOptions, type CheckResult, type CheckSubject, type Evaluations, checkSubject, errorResult } from '../core/gradcheck';
-import { type CheckTarget, PerturbedFailure, UserCodeError, type UserFunctionName, finiteNumber, probeVector } from '../core/targets';
+import { type CheckTarget, PerturbedFailure, UserCodeError, type UserFunctionName, finiteNumber, noEvaluations, probeVector } from '../core/targets';
+import { Objective } from '../core/analysis/objective';
 import { type Layout, type TensorSpec, TensorError, TensorPoint } from '../core/tensor';
 import type { Random } from '../core/random';
 import { dot } from '../core/vector';
@@ -112,6 +113,17 @@ function encodeIndices(indices: Int32Array): string {
   return Buffer.from(indices.buffer, indices.byteOffset, indices.byteLength).toString('base64');
 }
 
+/** Where a hung interpreter was, in the user's files. */
+export interface HangPlace {
+  functionName: string;
+  /** file:line */
+  location: string;
+}
+
+export function describePlace(place: HangPlace | null): string {
+  return place ? `, in ${place.functionName} (at ${place.location})` : '';
+}
+
 /** One interpreter running the runner, with the file loaded into it. */
 export class PythonSession {
   /** JSON-RPC requests sent (round trips), for tests and benchmarks. */
@@ -173,27 +185,30 @@ export class PythonSession {
   }
 
   /** Stops the interpreter; pending and later requests reject with `reason`. With `stack`, asks it first where it is (faulthandler). */
-  async stop(reason: string, stack = false): Promise<string | null> {
+  async stop(reason: string, stack = false): Promise<HangPlace | null> {
     if (this.exited) return null;
     this.stopReason ??= reason;
-    let place: string | null = null;
-    if (stack && process.platform !== 'win32') {
-      this.capturing = true;
-      this.child.kill('SIGUSR1');
-      await new Promise((resolve) => setTimeout(resolve, STACK_GRACE_MS));
-      place = this.hangPlace(this.captured);
-    }
+    const place = stack ? await this.where() : null;
     this.child.kill('SIGKILL');
     this.connection.dispose();
     return place;
   }
 
+  /** Where the interpreter is now in user code (faulthandler's dump on SIGUSR1), null when it cannot tell. */
+  async where(): Promise<HangPlace | null> {
+    if (this.exited || process.platform === 'win32') return null;
+    this.capturing = true;
+    this.child.kill('SIGUSR1');
+    await new Promise((resolve) => setTimeout(resolve, STACK_GRACE_MS));
+    return this.hangPlace(this.captured);
+  }
+
   /** The innermost frame in a user file of faulthandler's dump ("File "x.py", line 5 in f", most recent first). */
-  private hangPlace(dump: string): string | null {
+  private hangPlace(dump: string): HangPlace | null {
     const runner = runnerScript();
     for (const match of dump.matchAll(/File "([^"]+)", line (\d+) in (\S+)/g)) {
       if (path.resolve(match[1]) === runner || /[/\\](site|dist)-packages[/\\]/.test(match[1])) continue;
-      return `, in ${match[3]} (at ${displayPath(match[1])}:${match[2]})`;
+      return { functionName: match[3], location: `${displayPath(match[1])}:${match[2]}` };
     }
     return null;
   }
@@ -231,6 +246,57 @@ function translate(error: unknown): unknown {
   return data.element ? new PerturbedFailure(translated, data.element.index, data.element.delta) : translated;
 }
 
+/** One evaluation plan of one problem, with the runner's error replies turned into the engine's errors. */
+async function evaluatePlan<T>(session: PythonSession, problem: string, plan: Record<string, unknown>): Promise<T> {
+  try {
+    return await session.request<T>('evaluate', { problem, plan });
+  } catch (error) {
+    throw translate(error);
+  }
+}
+
+/**
+ * A Python scalar problem as optimizers and the Hessian analysis see it: one
+ * request per evaluation, and one per optimizer step (f and grad together).
+ */
+export function pythonObjective(session: PythonSession, problem: PythonProblem): Objective {
+  const layout = layoutOf(problem.layout ?? []);
+  const evaluations = noEvaluations();
+  const run = <T>(plan: Record<string, unknown>) => evaluatePlan<T>(session, problem.name, plan);
+  const batchPlan = (batch: number[] | null) => (batch ? { batch } : {});
+  const lossLabel = (batch: number[] | null) => (batch ? 'f(p, batch)' : 'f(p)');
+  return Objective.flat({
+    name: problem.name,
+    layout,
+    params: decodeFloats(problem.values ?? ''),
+    dataSize: problem.dataSize ?? null,
+    evaluations,
+    functions: {
+      loss: async (x, batch) => {
+        evaluations.f++;
+        const reply = await run<{ values: string }>({ kind: 'f', points: [encodeFloats(x)], ...batchPlan(batch) });
+        return finiteNumber(lossLabel(batch))(decodeFloats(reply.values)[0]);
+      },
+      gradient: async (x, batch) => {
+        evaluations.grad++;
+        return decodeFloats((await run<{ grad: string }>({ kind: 'grad', x: encodeFloats(x), ...batchPlan(batch) })).grad);
+      },
+      hvp: problem.secondOrder
+        ? async (x, v) => {
+          evaluations.hvp++;
+          return decodeFloats((await run<{ hvp: string }>({ kind: 'hvp', x: encodeFloats(x), v: encodeFloats(v) })).hvp);
+        }
+        : null,
+      lossAndGradient: async (x, batch) => {
+        evaluations.f++;
+        evaluations.grad++;
+        const reply = await run<{ values: string; grad: string }>({ kind: 'value_and_grad', x: encodeFloats(x), ...batchPlan(batch) });
+        return { loss: finiteNumber(lossLabel(batch))(decodeFloats(reply.values)[0]), grad: decodeFloats(reply.grad) };
+      },
+    },
+  });
+}
+
 /** The engine's view of a Python problem: every evaluation is a request; full and sparse mode go in bulk. */
 class PythonSubject implements CheckSubject {
   readonly kind: 'scalar' | 'layer';
@@ -248,12 +314,8 @@ class PythonSubject implements CheckSubject {
     this.dataSize = problem.dataSize ?? null;
   }
 
-  private async evaluate<T>(plan: Record<string, unknown>): Promise<T> {
-    try {
-      return await this.session.request<T>('evaluate', { problem: this.name, plan });
-    } catch (error) {
-      throw translate(error);
-    }
+  private evaluate<T>(plan: Record<string, unknown>): Promise<T> {
+    return evaluatePlan<T>(this.session, this.name, plan);
   }
 
   target(options: CheckOptions, evaluations: Evaluations, random: Random, batch: number[] | null): CheckTarget {
@@ -340,13 +402,13 @@ class PythonSubject implements CheckSubject {
   }
 }
 
-interface LoadReply {
+export interface LoadReply {
   problems: PythonProblem[];
   python: string;
   numpy: string;
 }
 
-function loadErrorMessage(error: unknown, file: string): string {
+export function loadErrorMessage(error: unknown, file: string): string {
   if (error instanceof ResponseError && error.code === LOAD_ERROR) {
     const data = (error.data ?? {}) as ErrorData;
     const where = `${displayPath(data.file ?? file)}${data.line ? `:${data.line}` : ''}`;
@@ -354,6 +416,36 @@ function loadErrorMessage(error: unknown, file: string): string {
     return `${where}: ${data.message ?? error.message}${data.message?.startsWith('SyntaxError') ? '' : ` (loading ${displayPath(file)})`}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The time limit of a Python session run from the runner process (optimizer
+ * runs, analysis): the same arm/disarm as the JavaScript watchdog; at the
+ * limit the interpreter is asked where it is, then stopped, and `onHang`
+ * gets the place in user code.
+ */
+export class PythonTimeLimit {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly session: PythonSession,
+    private readonly onHang: (activity: string, place: HangPlace | null) => void,
+  ) {}
+
+  arm(activity: string, milliseconds: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      // Report first, then stop: the parent ends the request on the report, before a failed evaluation could end it otherwise.
+      void this.session.where().then((place) => {
+        this.onHang(activity, place);
+        return this.session.stop('timed out');
+      });
+    }, milliseconds);
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 export interface PythonFileReport extends FileReport {
@@ -388,7 +480,7 @@ export async function checkPythonFile(
         const reason = `timed out after ${limits.timeoutSeconds} s (--timeout) while ${activity}`;
         timedOut = reason;
         void session.stop(reason, true).then((place) => {
-          timedOut = `${reason}${place ?? ''}`;
+          timedOut = `${reason}${describePlace(place)}`;
         });
       }, limits.timeoutSeconds * 1000);
     };

@@ -18,7 +18,8 @@ import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, 
 import { LoadError, bundleProblemFile } from './bundle';
 import { displayPath, formatLocation, userFrame } from './stack';
 import { RunControl } from './run-control';
-import { Watchdog } from './watchdog';
+import { HANG_REPORT_FD, type HangReport, Watchdog } from './watchdog';
+import { type LoadReply, PythonSession, PythonTimeLimit, loadErrorMessage, locatePython, pythonObjective, resolveInterpreter } from './python';
 
 const API_MODULE = path.join(__dirname, 'api.js');
 /** The user's files in the loaded bundle; stack frames there are what errors point at. */
@@ -44,6 +45,8 @@ function guardExit(): void {
 }
 
 function locate(error: unknown): string {
+  const python = locatePython(error);
+  if (python) return python;
   const frame = userFrame(error, userSources);
   return frame ? ` (at ${formatLocation(frame)})` : '';
 }
@@ -145,32 +148,85 @@ async function check(request: CheckRequest): Promise<void> {
   }
 }
 
-/** The scalar problem an optimize or analyze request names: a built-in, or an export of a file. */
-async function resolveScalar(request: OptimizeRequest | AnalyzeRequest): Promise<ScalarDefinition | null> {
+/** A problem of the requested file as resolveScalar sees it. */
+interface Candidate {
+  name: string;
+  kind: 'scalar' | 'layer' | 'invalid';
+  /** Why an invalid problem is invalid. */
+  error?: string;
+  objective(): Objective;
+}
+
+/** The time limits of whatever runs user code: the watchdog for JavaScript, a timer per interpreter for Python. */
+let limit: Pick<Watchdog, 'arm' | 'disarm'>;
+/** The interpreter of a Python problem file, stopped before the worker reports 'finished'. */
+let pythonSession: PythonSession | null = null;
+
+/** Starts an interpreter and loads a Python problem file in it; reports 'loaded' or 'loadError' (then null). */
+async function loadPythonFile(source: { file: string; python?: string }, timeoutMs: number, memoryMb: number): Promise<Candidate[] | null> {
+  const file = path.resolve(source.file);
+  const session = new PythonSession(resolveInterpreter(source.python), (text) => process.stderr.write(text));
+  pythonSession = session;
+  limit = new PythonTimeLimit(session, (activity, place) => {
+    // The parent's own report channel (the watchdog's): the time limit is met with the place in user code.
+    fs.writeSync(HANG_REPORT_FD, `${JSON.stringify({ reason: 'timeout', problem: activity, location: place?.location ?? null, functionName: place?.functionName ?? null } satisfies HangReport)}\n`);
+  });
+  limit.arm(LOADING, timeoutMs);
+  let loaded: LoadReply;
+  try {
+    loaded = await session.request<LoadReply>('load', { file, memoryMb });
+  } catch (error) {
+    limit.disarm();
+    await send({ type: 'loadError', file: source.file, message: loadErrorMessage(error, file) });
+    return null;
+  }
+  limit.disarm();
+  const problems = loaded.problems;
+  await send({
+    type: 'loaded',
+    file: source.file,
+    problems: problems.map((problem) => ({ name: problem.name, kind: problem.kind === 'invalid' ? 'invalid' : problem.kind, line: problem.line, secondOrder: problem.secondOrder ?? false })),
+  });
+  return problems.map((problem) => ({ name: problem.name, kind: problem.kind, error: problem.error, objective: () => pythonObjective(session, problem) }));
+}
+
+/** The scalar problem an optimize or analyze request names: a built-in, or a problem of a file. */
+async function resolveScalar(request: OptimizeRequest | AnalyzeRequest): Promise<Objective | null> {
   const refuse = async (message: string) => {
     await send({ type: 'refused', message });
     return null;
   };
-  if ('builtin' in request.source) {
-    const builtin = findBuiltin(request.source.builtin);
-    if (!builtin) return refuse(`no built-in problem '${request.source.builtin}' (one of ${BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')})`);
-    const definition = classifyExport(builtin.name, builtin.create(request.source.options));
-    return definition as ScalarDefinition;
+  const source = request.source;
+  if ('builtin' in source) {
+    const builtin = findBuiltin(source.builtin);
+    if (!builtin) return refuse(`no built-in problem '${source.builtin}' (one of ${BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')})`);
+    return Objective.of(classifyExport(builtin.name, builtin.create(source.options)) as ScalarDefinition);
   }
-  const loaded = await loadFile(request.source.file, request.timeoutMs);
-  if (!loaded) return null;
-  const scalars = loaded.definitions.filter((definition): definition is ScalarDefinition => definition.kind === 'scalar');
+  let candidates: Candidate[] | null;
+  if (path.extname(source.file) === '.py') {
+    candidates = await loadPythonFile(source, request.timeoutMs, request.memoryMb);
+  } else {
+    const loaded = await loadFile(source.file, request.timeoutMs);
+    candidates = loaded?.definitions.map((definition) => ({
+      name: definition.name,
+      kind: definition.kind,
+      error: definition.kind === 'invalid' ? definition.error : undefined,
+      objective: () => Objective.of(definition as ScalarDefinition),
+    })) ?? null;
+  }
+  if (!candidates) return null;
+  const scalars = candidates.filter((candidate) => candidate.kind === 'scalar');
   if (request.problem !== null) {
-    const named = loaded.definitions.find((definition) => definition.name === request.problem);
-    if (!named) return refuse(`no problem named ${request.problem} in ${request.source.file} (it has ${loaded.definitions.map((entry) => entry.name).join(', ') || 'none'})`);
-    if (named.kind === 'invalid') return refuse(named.error);
+    const named = candidates.find((candidate) => candidate.name === request.problem);
+    if (!named) return refuse(`no problem named ${request.problem} in ${source.file} (it has ${candidates.map((entry) => entry.name).join(', ') || 'none'})`);
+    if (named.kind === 'invalid') return refuse(named.error ?? `${named.name} is not a valid problem`);
     if (named.kind !== 'scalar') return refuse(`${named.name} is a layer: optimizers need a scalar problem (params, f, grad)`);
-    return named;
+    return named.objective();
   }
   if (scalars.length !== 1) {
-    return refuse(`${request.source.file} has ${scalars.length} scalar problems (${scalars.map((entry) => entry.name).join(', ') || 'none'}): choose one with --problem`);
+    return refuse(`${source.file} has ${scalars.length} scalar problems (${scalars.map((entry) => entry.name).join(', ') || 'none'}): choose one with --problem`);
   }
-  return scalars[0];
+  return scalars[0].objective();
 }
 
 /** The controls of the run in progress (messages from the parent while an optimize request runs). */
@@ -179,11 +235,11 @@ let liveRun: RunControl | null = null;
 let earlyControls: RunControlMessage[] = [];
 
 /** Runs one optimizer in the sandbox, streaming its records in batches; the parent may pause, step, retune or stop it. */
-async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number, start: number[] | null = null, trajectoriesOnly = false): Promise<TrainResult> {
+async function runOptimizer(objective: Objective, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number, start: number[] | null = null, trajectoriesOnly = false): Promise<TrainResult> {
   const choice = findOptimizer(run.name);
   if (!choice) throw new RangeError(`unknown optimizer ${run.name}`);
-  await send({ type: 'started', name: run.name, activity: `running ${run.name} on ${definition.name}` });
-  watchdog.arm(run.name, timeoutMs);
+  await send({ type: 'started', name: run.name, activity: `running ${run.name} on ${objective.name}` });
+  limit.arm(run.name, timeoutMs);
   let pending: StepRecord[] = [];
   let lastFlush = Date.now();
   const flush = async () => {
@@ -194,11 +250,11 @@ async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, tra
   // No time limit while paused: the watchdog is disarmed, and the parent holds its own timer.
   const control = new RunControl({
     paused: (step) => {
-      watchdog.disarm();
+      limit.disarm();
       void flush().then(() => send({ type: 'paused', run: run.name, step }));
     },
     resumed: () => {
-      watchdog.arm(run.name, timeoutMs);
+      limit.arm(run.name, timeoutMs);
       void send({ type: 'resumed', run: run.name });
     },
   });
@@ -218,7 +274,7 @@ async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, tra
       return changes;
     },
   };
-  const problem = trainingProblem(definition, start ?? undefined);
+  const problem = trainingProblem(objective, start ?? undefined);
   await send({ type: 'runStarted', run: run.name, tensors: problem.layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] })), start: Array.from(problem.initial) });
   const result = await trainProblem(problem, run.name, choice.optimizer, run.hyperparameters, {
     ...train,
@@ -236,15 +292,14 @@ async function runOptimizer(definition: ScalarDefinition, run: OptimizerRun, tra
   });
   liveRun = null;
   await flush();
-  watchdog.disarm();
+  limit.disarm();
   await send({ type: 'done', name: run.name });
   return result;
 }
 
 /** The loss on a grid for the contour plot: a built-in's own window, else a box around the start. */
-async function sendSurface(definition: ScalarDefinition, request: OptimizeRequest, resolution: number, timeoutMs: number): Promise<void> {
+async function sendSurface(objective: Objective, request: OptimizeRequest, resolution: number, timeoutMs: number): Promise<void> {
   const builtin = 'builtin' in request.source ? findBuiltin(request.source.builtin) : undefined;
-  const objective = Objective.of(definition);
   const start = objective.point(request.start ?? undefined);
   const around = (center: number): [number, number] => {
     const half = 2 * Math.max(1, Math.abs(center));
@@ -252,8 +307,8 @@ async function sendSurface(definition: ScalarDefinition, request: OptimizeReques
   };
   const x = builtin?.bounds?.x ?? around(start[0]);
   const y = builtin?.bounds?.y ?? around(start[1]);
-  await send({ type: 'started', name: 'surface', activity: `evaluating the loss surface of ${definition.name}` });
-  watchdog.arm('surface', timeoutMs);
+  await send({ type: 'started', name: 'surface', activity: `evaluating the loss surface of ${objective.name}` });
+  limit.arm('surface', timeoutMs);
   const values: number[] = [];
   const point = new Float64Array(2);
   for (let j = 0; j < resolution; j++) {
@@ -264,33 +319,33 @@ async function sendSurface(definition: ScalarDefinition, request: OptimizeReques
       values.push(await objective.loss(point, 'on the contour grid', null).catch(() => NaN));
     }
   }
-  watchdog.disarm();
+  limit.disarm();
   await send({ type: 'done', name: 'surface' });
   const minima = (builtin?.minima ?? []).map((minimum): [number, number] => [minimum[0], minimum[1]]);
   await send({ type: 'surface', x, y, resolution, values, minima });
 }
 
 async function optimize(request: OptimizeRequest): Promise<void> {
-  const definition = await resolveScalar(request);
-  if (!definition) return;
+  const objective = await resolveScalar(request);
+  if (!objective) return;
   const resolution = request.surface?.resolution;
-  if (resolution && resolution >= 2 && Objective.of(definition).layout.size === 2) await sendSurface(definition, request, resolution, request.timeoutMs);
+  if (resolution && resolution >= 2 && objective.size === 2) await sendSurface(objective, request, resolution, request.timeoutMs);
   for (const run of request.runs) {
-    const result = await runOptimizer(definition, run, request.train, request.timeoutMs, request.start ?? null, Boolean(request.surface));
+    const result = await runOptimizer(objective, run, request.train, request.timeoutMs, request.start ?? null, Boolean(request.surface));
     await send({ type: 'trained', result });
   }
 }
 
 async function analyze(request: AnalyzeRequest): Promise<void> {
-  const definition = await resolveScalar(request);
-  if (!definition) return;
-  const trained = request.run ? await runOptimizer(definition, request.run, request.train, request.timeoutMs) : null;
+  const objective = await resolveScalar(request);
+  if (!objective) return;
+  const trained = request.run ? await runOptimizer(objective, request.run, request.train, request.timeoutMs) : null;
   if (trained) await send({ type: 'trained', result: trained });
   const at = trained?.final.params;
   await send({ type: 'started', name: 'analysis', activity: 'analyzing the critical point' });
-  watchdog.arm('analysis', request.timeoutMs);
-  const report = await analyzeCriticalPoint(definition, at);
-  watchdog.disarm();
+  limit.arm('analysis', request.timeoutMs);
+  const report = await analyzeCriticalPoint(objective, at);
+  limit.disarm();
   await send({ type: 'analysis', report });
   await send({ type: 'done', name: 'analysis' });
 }
@@ -302,11 +357,12 @@ async function serve(request: Exclude<ParentToWorker, RunControlMessage>): Promi
     else if (request.type === 'optimize') await optimize(request);
     else await analyze(request);
   } catch (error) {
-    await send({ type: 'refused', message: `${describeFailure(error)}${locate(error)}` });
+    await send({ type: 'refused', message: describeFailure(error, locate) });
   }
 }
 
 const watchdog = new Watchdog(path.join(__dirname, 'watchdog.js'));
+limit = watchdog;
 
 process.on('uncaughtException', (error) => {
   void send({ type: 'fatal', message: `uncaught ${error.name}: ${error.message}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
@@ -329,5 +385,7 @@ process.on('message', (request: ParentToWorker) => {
   process.setSourceMapsEnabled(true);
   // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
   guardExit();
-  void serve(request).then(() => send({ type: 'finished' }));
+  void serve(request)
+    .then(() => pythonSession?.stop('finished'))
+    .then(() => send({ type: 'finished' }));
 });

@@ -344,17 +344,14 @@ export async function train(
 }
 
 /** A scalar problem as the loop sees it: the same calls and checks as gradient checking and analysis. */
-export function trainingProblem(definition: ScalarDefinition, start?: ArrayLike<number>): TrainingProblem {
-  const objective = Objective.of(definition);
+export function trainingProblem(problem: ScalarDefinition | Objective, start?: ArrayLike<number>): TrainingProblem {
+  const objective = Objective.of(problem);
   const initial = objective.point(start);
   return {
     layout: objective.layout,
     initial,
-    dataSize: definition.dataSize,
-    evaluate: async (params, batch) => ({
-      loss: await objective.loss(params, 'during the step', batch),
-      grad: await objective.gradient(params, 'during the step', batch),
-    }),
+    dataSize: objective.dataSize,
+    evaluate: (params, batch) => objective.lossAndGradient(params, 'during the step', batch),
     loss: (params, batch) => objective.loss(params, 'at the final point', batch),
     hessianVectorProduct: (params, vector) => hessianVectorProduct(objective, params).apply(vector),
   };

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
+import { train, trainingProblem } from '../../src/core/optim/train';
+import { type LoadReply, PythonSession, pythonObjective } from '../../src/runner/python';
+
+const root = path.resolve(__dirname, '../../..');
+const PYTHON = '/usr/bin/python3';
+const pythonFile = 'test/fixtures/python/optimize_grad.py';
+const tsFile = 'test/fixtures/twins/optimize.grad.ts';
+const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
+const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy)`;
+
+function gradlens(...args: string[]) {
+  return gradlensWith({}, ...args);
+}
+
+function gradlensWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Whether a process runs (a zombie has ended: it only waits for init to collect it). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+interface RunJson {
+  steps: { step: number; loss: number; gradNorm: number; params: number[] }[];
+  final: { params: number[]; loss: number };
+  stopped: string;
+  diverged: { step: number; message: string } | null;
+}
+
+/** |a − b| ≤ 1e-12·max(1, |a|) for every number of two trajectories. */
+function assertSameTrajectory(python: RunJson, typescript: RunJson, label: string): void {
+  assert.equal(python.steps.length, typescript.steps.length, label);
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${label} ${what}: ${a} vs ${b}`);
+  python.steps.forEach((record, k) => {
+    const twin = typescript.steps[k];
+    close(record.loss, twin.loss, `loss at step ${record.step}`);
+    close(record.gradNorm, twin.gradNorm, `|grad| at step ${record.step}`);
+    record.params.forEach((value, i) => close(value, twin.params[i], `param ${i} at step ${record.step}`));
+  });
+  close(python.final.loss, typescript.final.loss, 'final loss');
+}
+
+describe('optimizers and analysis on Python problems', { skip }, () => {
+  it('trajectories equal those of the same problem written in TypeScript, to 1e-12', () => {
+    const runs: [string, string[]][] = [
+      ['rosenbrock', ['--optimizer', 'sgd', '--lr', '1e-3', '--momentum', '0.9', '--nesterov', '--steps', '60']],
+      ['rosenbrock', ['--optimizer', 'adam', '--lr', '0.05', '--amsgrad', '--steps', '60']],
+      ['rosenbrock', ['--optimizer', 'rmsprop', '--lr', '0.01', '--centered', '--steps', '40']],
+      ['rosenbrock', ['--optimizer', 'adagrad', '--lr', '0.1', '--steps', '40']],
+      ['rosenbrock', ['--optimizer', 'lbfgs', '--line-search-fn', 'strong_wolfe', '--steps', '5']],
+      ['rosenbrock', ['--optimizer', 'newton', '--steps', '8']],
+      ['logistic', ['--optimizer', 'sgd', '--lr', '0.5', '--batch-size', '3', '--steps', '24', '--seed', '7']],
+      ['logistic', ['--optimizer', 'adam', '--lr', '0.05', '--batch-size', '1', '--steps', '24', '--schedule', 'step:step_size=1,gamma=0.9']],
+    ];
+    for (const [problem, flags] of runs) {
+      const label = `${problem} ${flags.join(' ')}`;
+      const python = gradlens('optimize', pythonFile, '--python', PYTHON, '--problem', problem, ...flags, '--json');
+      const typescript = gradlens('optimize', tsFile, '--problem', problem, ...flags, '--json');
+      assert.equal(python.code, 0, `${label}: ${python.stderr}`);
+      assert.equal(typescript.code, 0, `${label}: ${typescript.stderr}`);
+      assertSameTrajectory(JSON.parse(python.stdout) as RunJson, JSON.parse(typescript.stdout) as RunJson, label);
+    }
+  });
+
+  it('analyze and compare agree with the TypeScript twin', () => {
+    const analyze = (file: string, ...extra: string[]) => JSON.parse(gradlens('analyze', file, '--problem', 'rosenbrock', ...extra, '--json').stdout);
+    const python = analyze(pythonFile, '--python', PYTHON);
+    const typescript = analyze(tsFile);
+    assert.equal(python.analysis.classification, typescript.analysis.classification);
+    python.analysis.spectrum.eigenvalues.forEach((value: number, i: number) => assert.ok(Math.abs(value - typescript.analysis.spectrum.eigenvalues[i]) < 1e-9 * Math.abs(value)));
+    const compare = (file: string, ...extra: string[]) => JSON.parse(gradlens('compare', file, '--problem', 'rosenbrock', '--optimizers', 'sgd,adam', '--lr', '1e-3', '--steps', '30', ...extra, '--json').stdout);
+    const pythonRuns = compare(pythonFile, '--python', PYTHON).runs as RunJson[];
+    const tsRuns = compare(tsFile).runs as RunJson[];
+    pythonRuns.forEach((run, k) => assertSameTrajectory(run, tsRuns[k], `compare run ${k}`));
+  });
+
+  it('one exchange with the interpreter per optimizer step', async () => {
+    const session = new PythonSession(PYTHON);
+    try {
+      const loaded = await session.request<LoadReply>('load', { file: path.join(root, pythonFile) });
+      const problem = loaded.problems.find((entry) => entry.name === 'rosenbrock')!;
+      const before = session.requests;
+      const adam = findOptimizer('adam')!;
+      const result = await train(trainingProblem(pythonObjective(session, problem)), 'adam', adam.optimizer, resolveHyperparameters(adam, { lr: 0.01 }), { steps: 25 });
+      assert.equal(result.steps.length, 25);
+      // 25 steps (f and grad together) and the final loss.
+      assert.equal(session.requests - before, 25 + 1);
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('user code that raises mid-run ends the run as diverged, with the Python exception', () => {
+    const { code, stdout } = gradlens('optimize', pythonFile, '--python', PYTHON, '--problem', 'fragile', '--optimizer', 'sgd', '--lr', '0.3', '--steps', '10', '--json');
+    assert.equal(code, 1);
+    const run = JSON.parse(stdout) as RunJson;
+    assert.equal(run.stopped, 'diverged');
+    assert.equal(run.diverged?.step, 2);
+    assert.match(run.diverged!.message, /grad threw ValueError: x fell below 0\.5/);
+    assert.deepEqual(run.final.params, [1 - 0.3 * 2]);
+  });
+
+  it('a hang meets the time limit with its place in the Python file, and the interpreter is gone', async () => {
+    const pidFile = path.join(os.tmpdir(), `gradlens-stuck-${process.pid}`);
+    const { code, stderr } = gradlensWith({ GRADLENS_TEST_PID_FILE: pidFile }, 'optimize', pythonFile, '--python', PYTHON, '--problem', 'stuck', '--optimizer', 'sgd', '--timeout', '1.5');
+    assert.equal(code, 2);
+    assert.match(stderr, /timed out after 1\.5 s \(--timeout\) while running sgd on stuck, in _spin \(at test\/fixtures\/python\/optimize_grad\.py:\d+\)/);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    fs.rmSync(pidFile);
+    // The interpreter leaves with its parent (a watcher thread polls every 0.25 s).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(running(pid), false, `interpreter ${pid} still running`);
+  });
+
+  it('keeps Python output on stderr, refuses layers, names a missing interpreter', () => {
+    const loud = gradlens('optimize', pythonFile, '--python', PYTHON, '--problem', 'loud', '--optimizer', 'sgd', '--steps', '2', '--json');
+    assert.equal(loud.code, 0);
+    assert.doesNotThrow(() => JSON.parse(loud.stdout));
+    assert.match(loud.stderr, /printing from f/);
+    const cases: [string[], RegExp][] = [
+      [['--problem', 'relu'], /relu is a layer: optimizers need a scalar problem/],
+      [[], /has 5 scalar problems \(rosenbrock, logistic, fragile, stuck, loud\): choose one with --problem/],
+      [['--problem', 'rosenbrock', '--python', '/nonexistent/python3'], /Python interpreter '\/nonexistent\/python3' not found/],
+    ];
+    for (const [flags, message] of cases) {
+      const result = gradlens('optimize', pythonFile, '--optimizer', 'sgd', ...(flags.includes('--python') ? [] : ['--python', PYTHON]), ...flags);
+      assert.equal(result.code, 2, `${flags.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message, flags.join(' '));
+    }
+    const fullBatch = gradlens('optimize', pythonFile, '--python', PYTHON, '--problem', 'logistic', '--optimizer', 'lbfgs', '--batch-size', '2');
+    assert.equal(fullBatch.code, 2);
+    assert.match(fullBatch.stderr, /lbfgs needs the full batch/);
+    const flag = gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'sgd', '--python', PYTHON);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /--python is for Python problem files/);
+  });
+});
