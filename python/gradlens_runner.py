@@ -222,28 +222,44 @@ class Problem(object):
             tree[spec["name"]] = float(part[0]) if spec["scalar"] else part.reshape(spec["shape"]).copy()
         return tree
 
-    def read_like(self, result, label):
+    def read_like(self, result, label, element=None):
         """Flattens a gradient-like dict matched to the layout by name."""
         if not isinstance(result, dict):
-            raise tensor_error("%s is %s, expected a dict with the keys of %s" % (label, type(result).__name__, self.tensors_label))
+            raise tensor_error("%s is %s, expected a dict with the keys of %s" % (label, type(result).__name__, self.tensors_label), element)
         out = np.empty(self.size)
         names = set()
         for spec in self.layout:
             name = spec["name"]
             names.add(name)
             if name not in result:
-                raise tensor_error("%s has no %s, expected one of shape %s like %s.%s" % (label, name, _shape_text(spec["shape"]), self.tensors_label, name))
+                raise tensor_error("%s has no %s, expected one of shape %s like %s.%s" % (label, name, _shape_text(spec["shape"]), self.tensors_label, name), element)
+            value = result[name]
             try:
-                array = np.asarray(result[name], dtype=np.float64)
+                if isinstance(value, (str, bytes)):  # np.asarray would read "1.5" as a number
+                    raise TypeError()
+                array = np.asarray(value, dtype=np.float64)
             except (TypeError, ValueError):
-                raise tensor_error("%s.%s is %s, expected numbers" % (label, name, type(result[name]).__name__))
+                raise tensor_error("%s.%s is %s, expected numbers" % (label, name, type(value).__name__), element)
             if list(array.shape) != spec["shape"]:
-                raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name))
+                raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name), element)
             out[spec["offset"]:spec["offset"] + spec["size"]] = array.ravel()
         for key in result:
             if key not in names:
-                raise tensor_error("%s has %s, which %s does not have" % (label, key, self.tensors_label))
+                raise tensor_error("%s has %s, which %s does not have" % (label, key, self.tensors_label), element)
+        finite = np.isfinite(out)
+        if not finite.all():
+            flat = int(np.argmin(finite))
+            text = "NaN" if np.isnan(out[flat]) else "Infinity" if out[flat] > 0 else "-Infinity"  # as the TS engine prints them
+            raise tensor_error("%s is %s, expected a finite number" % (self.element_label(label, flat), text), element)
         return out
+
+    def element_label(self, label, flat):
+        """`grad(p).W[2,3]` for the flat position of element (2,3) of W, `grad(p).b` for a float parameter (the TS engine's names)."""
+        for spec in self.layout:
+            if flat < spec["offset"] + spec["size"]:
+                index = np.unravel_index(flat - spec["offset"], spec["shape"]) if spec["shape"] else ()
+                return "%s.%s%s" % (label, spec["name"], "[%s]" % ",".join(str(int(i)) for i in index) if index else "")
+        raise IndexError(flat)
 
     # -- evaluations; `element` names the perturbed element for error messages
 
@@ -253,7 +269,7 @@ class Problem(object):
             return fn(*args)
         except MemoryError:
             raise
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # sys.exit() in user code is its error, not the runner's end
             raise user_error(key, error, element)
 
     def f(self, x, batch, element=None):
@@ -266,7 +282,7 @@ class Problem(object):
         return self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)")
 
     def grad_dot(self, x, v, element=None):
-        return sequential_dot(v, self.read_like(self.call("grad", [self.tree(x)], element), "grad(p)"))
+        return sequential_dot(v, self.read_like(self.call("grad", [self.tree(x)], element), "grad(p)", element))
 
     def hvp(self, x, v):
         return self.read_like(self.call("hvp", [self.tree(x), self.tree(v)]), "hvp(p, v)")
@@ -293,6 +309,8 @@ def scalar_value(result, label, element=None):
     if isinstance(result, bool) or result is None:
         raise tensor_error("%s returned %r, expected a finite number" % (label, result), element)
     try:
+        if isinstance(result, (str, bytes)):  # np.asarray would read "1.5" as a number
+            raise TypeError()
         array = np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
         raise tensor_error("%s returned %s, expected a finite number" % (label, type(result).__name__), element)

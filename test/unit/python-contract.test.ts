@@ -1,0 +1,134 @@
+/**
+ * The contract of Python problem files beyond the basics of python.test.ts: mini-batches, and how
+ * every way a file or a problem can go wrong is reported (with
+ * the same wording as the TypeScript engine where both can fail alike), without taking the caller
+ * or the other problems of the file down.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { type PythonFileReport, checkPythonFile } from '../../src/runner/python';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const fixture = (name: string) => path.join(ROOT, 'test/fixtures/python', name);
+const PYTHON = '/usr/bin/python3';
+const LIMITS = { timeoutSeconds: 10, memoryMb: 4096 };
+const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
+const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy): ${(numpy.stderr || numpy.error?.message || '').trim().split('\n').pop()}`;
+
+function check(name: string, options = {}, limits = LIMITS): Promise<PythonFileReport> {
+  return checkPythonFile(fixture(name), options, limits, {}, null, PYTHON);
+}
+
+/** name → [verdict, error] of every problem, the error's location shortened to `(at file.py:line)`. */
+function outcomes(report: PythonFileReport): Record<string, [string, string | null]> {
+  assert.equal(report.loadError, null, report.loadError ?? '');
+  const shortened = (error: string | null) => error?.replace(/\(at (.+):(\d+)\)$/, (_match, file: string, line: string) => `(at ${path.basename(file)}:${line})`) ?? null;
+  return Object.fromEntries(report.problems.map((problem) => [problem.name, [problem.verdict, shortened(problem.error)]]));
+}
+
+describe('python: mini-batches', { skip }, () => {
+  it('passes the batch to f and grad as a list of sample indices, the full batch as no batch', async () => {
+    // The fixture raises unless the batch is a list of ints in [0, N).
+    const full = outcomes(await check('minibatch_grad.py'));
+    assert.deepEqual(full, { minibatch: ['pass', null], dataObject: ['pass', null], meanOverAllSamples: ['pass', null] });
+    const report = await check('minibatch_grad.py', { batchSize: 3 });
+    const [minibatch, dataObject, meanOverAll] = report.problems;
+    assert.equal(minibatch.verdict, 'pass', minibatch.error ?? '');
+    assert.equal(minibatch.batch!.length, 3);
+    assert.ok(minibatch.batch!.every((index) => Number.isInteger(index) && index >= 0 && index < 6));
+    assert.equal(new Set(minibatch.batch).size, 3);
+    assert.equal(dataObject.verdict, 'pass', dataObject.error ?? '');
+    // Dividing by N instead of the batch size is right on the full batch only: on 3 of 6 samples the
+    // gradient is half what it should be, in every element.
+    assert.equal(meanOverAll.verdict, 'fail');
+    for (const entry of meanOverAll.worst) assert.ok(Math.abs(entry.analytic / entry.numeric - 0.5) < 1e-6, `${entry.element}: ${entry.analytic} / ${entry.numeric}`);
+  });
+
+  it('rejects a data size that is not a positive integer, naming the problem and the value', async () => {
+    const report = outcomes(await check('bad_data_grad.py'));
+    assert.equal(report.fine[0], 'pass');
+    for (const [name, value] of [['zeroSize', '0'], ['negativeSize', '-3'], ['textSize', "'8'"], ['noSize', 'None']] as const) {
+      assert.equal(report[name][0], 'error', name);
+      assert.match(report[name][1]!, new RegExp(`^${name}: data\\['size'\\] is ${value}, expected a positive integer \\(the number of samples\\) \\(at .*bad_data_grad\\.py:\\d+\\)$`));
+    }
+  });
+});
+
+describe('python: failures in problems', { skip }, () => {
+  it('non-finite values of f and grad are errors that name where they appeared, as in TypeScript', async () => {
+    const report = outcomes(await check('nonfinite_grad.py'));
+    assert.deepEqual(report, {
+      nanAtPoint: ['error', 'f(p) returned NaN, expected a finite number at the unperturbed point (at nonfinite_grad.py:9)'],
+      infWhenPerturbed: ['error', 'f(p) returned Infinity, expected a finite number with w[1] + 0.000001 (at nonfinite_grad.py:10)'],
+      numpyInf: ['error', 'f(p) returned -Infinity, expected a finite number at the unperturbed point (at nonfinite_grad.py:11)'],
+      nanInGrad: ['error', 'grad(p).W[1,2] is NaN, expected a finite number at the unperturbed point (at nonfinite_grad.py:20)'],
+    });
+  });
+
+  it('wrong shapes, missing and extra keys, wrong types and sys.exit() are errors of that problem only', async () => {
+    const report = await check('malformed_grad.py');
+    // Each error is located at the problem's line (the runner cannot tell which line built the bad value).
+    assert.deepEqual(outcomes(report), {
+      wrongShape: ['error', 'grad(p).W has shape [3,2], expected [2,3] like params.W at the unperturbed point (at malformed_grad.py:15)'],
+      missingKey: ['error', 'grad(p) has no b, expected one of shape [3] like params.b at the unperturbed point (at malformed_grad.py:16)'],
+      extraKey: ['error', 'grad(p) has c, which params does not have at the unperturbed point (at malformed_grad.py:17)'],
+      notADict: ['error', 'grad(p) is list, expected a dict with the keys of params at the unperturbed point (at malformed_grad.py:18)'],
+      fReturnsArray: ['error', 'f(p) returned an array of shape [3], expected a finite number at the unperturbed point (at malformed_grad.py:19)'],
+      fReturnsText: ['error', 'f(p) returned str, expected a finite number at the unperturbed point (at malformed_grad.py:20)'],
+      gradText: ['error', 'grad(p).b is str, expected numbers at the unperturbed point (at malformed_grad.py:21)'],
+      exits: ['error', 'f threw SystemExit: 3 at the unperturbed point (at malformed_grad.py:22)'],
+      // One interpreter checked them all: nothing above ended it.
+      fine: ['pass', null],
+    });
+  });
+
+  it('a memory limit turns an allocation past it into an error of that problem; the caller and the next problem carry on', async () => {
+    const limited = outcomes(await check('memory_grad.py', {}, { timeoutSeconds: 10, memoryMb: 512 }));
+    assert.deepEqual(limited.allocates, ['error', 'ran out of memory (--memory) (at memory_grad.py:10)']);
+    assert.deepEqual(limited.fine, ['pass', null]);
+    // The same allocation within the limit is fine: the limit made the difference.
+    assert.deepEqual(outcomes(await check('memory_grad.py', {}, { timeoutSeconds: 10, memoryMb: 4096 })).allocates, ['pass', null]);
+  });
+});
+
+describe('python: files that cannot be imported', { skip }, () => {
+  it('an exception at import names the file and line', async () => {
+    const report = await check('import_raises_grad.py');
+    assert.deepEqual(report.problems, []);
+    assert.match(report.loadError!, /import_raises_grad\.py:4: RuntimeError: data file not found \(loading .*import_raises_grad\.py\)$/);
+  });
+
+  it('an exception in a helper module at import names the helper and its line', async () => {
+    const report = await check('import_helper_raises_grad.py');
+    assert.match(report.loadError!, /raising_helper\.py:5: KeyError: 'missing column' \(loading .*import_helper_raises_grad\.py\)$/);
+  });
+
+  it('a missing module is named, and the CLI exits 2 (nothing could be checked)', async () => {
+    const report = await check('import_missing_grad.py');
+    assert.match(report.loadError!, /import_missing_grad\.py:2: cannot import module 'gradlens_no_such_module' \(imported by .*import_missing_grad\.py; is it installed for this interpreter, or beside the file\?\)/);
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'check', 'test/fixtures/python/import_missing_grad.py', '--python', PYTHON], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(cli.status, 2, cli.stdout + cli.stderr);
+    assert.match(cli.stdout + cli.stderr, /cannot import module 'gradlens_no_such_module'/);
+  });
+});
+
+describe('python: interpreters', { skip: skip || (process.platform === 'win32' ? 'needs a POSIX shell for the wrapper interpreter' : false) }, () => {
+  it('an interpreter without NumPy gets a message that says how to fix it', async () => {
+    // A wrapper around the real interpreter that puts a numpy package first on the path, one that
+    // fails to import: whatever the system has installed, `import numpy` fails as when it is missing.
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-no-numpy-'));
+    fs.mkdirSync(path.join(folder, 'numpy'));
+    fs.writeFileSync(path.join(folder, 'numpy', '__init__.py'), 'raise ImportError("No module named \'numpy\'")\n');
+    const wrapper = path.join(folder, 'python-without-numpy');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nPYTHONPATH='${folder}' exec '${PYTHON}' "$@"\n`, { mode: 0o755 });
+    assert.notEqual(spawnSync(wrapper, ['-c', 'import numpy']).status, 0, 'the wrapper hides NumPy');
+    const report = await checkPythonFile(fixture('correct_grad.py'), {}, LIMITS, {}, null, wrapper);
+    assert.deepEqual(report.problems, []);
+    const escaped = wrapper.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(report.loadError!, new RegExp(`^NumPy is not installed for the Python interpreter '${escaped}': install it \\(${escaped} -m pip install numpy, or apt install python3-numpy for Debian's python3\\), or choose .*--python PATH`));
+  });
+});
