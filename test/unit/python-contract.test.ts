@@ -1,6 +1,6 @@
 /**
- * The contract of Python problem files beyond the basics of python.test.ts: mini-batches, and how
- * every way a file or a problem can go wrong is reported (with
+ * The contract of Python problem files beyond the basics of python.test.ts: the optional gradlens
+ * helper module, mini-batches, and how every way a file or a problem can go wrong is reported (with
  * the same wording as the TypeScript engine where both can fail alike), without taking the caller
  * or the other problems of the file down.
  */
@@ -29,6 +29,44 @@ function outcomes(report: PythonFileReport): Record<string, [string, string | nu
   const shortened = (error: string | null) => error?.replace(/\(at (.+):(\d+)\)$/, (_match, file: string, line: string) => `(at ${path.basename(file)}:${line})`) ?? null;
   return Object.fromEntries(report.problems.map((problem) => [problem.name, [problem.verdict, shortened(problem.error)]]));
 }
+
+describe('python: the gradlens helper module', { skip }, () => {
+  it('resolves beside the runner and builds the plain dicts the runner reads', async () => {
+    const report = await check('typed_grad.py');
+    // gradlens itself, problem, layer, Params, Problem... are not problems; the five built with them are.
+    assert.deepEqual(report.discovered, [
+      { name: 'everything', kind: 'scalar', line: 28, secondOrder: true },
+      { name: 'noHvp', kind: 'scalar', line: 29, secondOrder: false },
+      { name: 'tanh', kind: 'layer', line: 30, secondOrder: false },
+      { name: 'annotated', kind: 'scalar', line: 31, secondOrder: false },
+      { name: 'viaModule', kind: 'scalar', line: 32, secondOrder: false },
+    ]);
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.verdict, problem.checked]), [
+      ['everything', 'pass', 3],
+      ['noHvp', 'pass', 3],
+      ['tanh', 'pass', 2],
+      ['annotated', 'pass', 3],
+      ['viaModule', 'pass', 3],
+    ]);
+    const secondOrder = await checkPythonFile(fixture('typed_grad.py'), { order: 2, batchSize: 2 }, LIMITS, {}, ['everything'], PYTHON);
+    assert.equal(secondOrder.problems[0].verdict, 'pass');
+    assert.equal(secondOrder.problems[0].evaluations.hvp, 2);
+  });
+
+  it('problem() keeps only the keys given; the module imports nothing but NumPy and the standard library', () => {
+    const script = 'import sys; sys.path.insert(0, sys.argv[1]); import json, typing, numpy as np\n'
+      + 'before = set(sys.modules)\nimport gradlens\nf = lambda p: 0.0\ng = lambda p: {}\n'
+      + 'print(json.dumps([sorted(gradlens.problem(params={}, f=f, grad=g)), sorted(gradlens.problem(params={}, f=f, grad=g, hvp=g, data={"size": 2}, description="d")),\n'
+      + '  sorted(gradlens.layer(inputs={}, forward=f, backward=g)), sorted(set(sys.modules) - before)]))';
+    const result = spawnSync(PYTHON, ['-c', script, path.join(ROOT, 'python')], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const [minimal, full, layerKeys, imported] = JSON.parse(result.stdout) as string[][];
+    assert.deepEqual(minimal, ['f', 'grad', 'params']);
+    assert.deepEqual(full, ['data', 'description', 'f', 'grad', 'hvp', 'params']);
+    assert.deepEqual(layerKeys, ['backward', 'forward', 'inputs']);
+    assert.deepEqual(imported, ['gradlens']);
+  });
+});
 
 describe('python: mini-batches', { skip }, () => {
   it('passes the batch to f and grad as a list of sample indices, the full batch as no batch', async () => {
