@@ -1,9 +1,7 @@
 /** The `gradlens` command. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROBLEM_FILE_EXTENSIONS } from '../runner/bundle';
-import { type FileReport, type ProblemReport, checkFile } from '../runner/runner';
-import { checkPythonFile } from '../runner/python';
+import { type FileReport, PROBLEM_EXTENSIONS, type ProblemReport, checkFile, isProblemFile } from '../runner/runner';
 import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
 import { formatFile, formatSummary } from './format';
 import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
@@ -23,10 +21,7 @@ Run 'gradlens <command> --help' for the options.`;
 /** Problem files: TypeScript/JavaScript, or Python (.py). */
 function validateFiles(files: string[]): void {
   for (const file of files) {
-    const extension = path.extname(file);
-    if (!(PROBLEM_FILE_EXTENSIONS as readonly string[]).includes(extension) && extension !== '.py') {
-      throw new UsageError(`${file}: not a problem file (expected ${PROBLEM_FILE_EXTENSIONS.join(' ')} .py)`);
-    }
+    if (!isProblemFile(file)) throw new UsageError(`${file}: not a problem file (expected ${PROBLEM_EXTENSIONS.join(' ')})`);
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
     if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a directory, expected a problem file`);
   }
@@ -75,9 +70,7 @@ async function runCheck(command: CheckCommand): Promise<number> {
         : undefined,
       onResult: progress ? () => process.stderr.write('\r\x1b[K') : undefined,
     };
-    const report = path.extname(file) === '.py'
-      ? await checkPythonFile(path.resolve(file), command.options, command.limits, events, command.problems, command.python ?? null)
-      : await checkFile(path.resolve(file), command.options, command.limits, events, command.problems);
+    const report = await checkFile(path.resolve(file), command.options, command.limits, events, command.problems, command.python ?? null);
     report.file = file;
     for (const problem of report.problems) problem.file = file;
     reports.push(report);

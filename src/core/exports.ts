@@ -82,3 +82,67 @@ export function problemCandidates(source: string): ExportSite[] {
   const lines = source.split(/\r?\n/);
   return listExports(source).filter((site) => !DECLARES_CALLABLE.test(lines[site.line - 1]));
 }
+
+/** What a problem candidate of a Python file looks like from its text. */
+export interface PythonCandidate extends ExportSite {
+  kind: 'scalar' | 'layer';
+  /** It mentions hvp. */
+  secondOrder: boolean;
+}
+
+const PYTHON_ASSIGNMENT = /^([A-Za-z]\w*)\s*(?::[^=]*)?=(?!=)/;
+const PYTHON_FACTORY = /^(?:class|def)\s+([A-Za-z_]\w*)/;
+const PYTHON_SCALAR_KEYS = ['params', 'f', 'grad', 'hvp'];
+const PYTHON_LAYER_KEYS = ['inputs', 'forward', 'backward'];
+
+/** Line indices of a top-level statement starting at `start`: its indented, blank and closing-bracket lines. */
+function pythonBlock(lines: string[], start: number): string {
+  let end = start + 1;
+  while (end < lines.length && (/^\s/.test(lines[end]) || lines[end].trim() === '' || /^[)\]}]/.test(lines[end]))) end++;
+  return lines.slice(start, end).join('\n');
+}
+
+function mentioned(block: string, keys: string[], asMethods: boolean): Set<string> {
+  // Dict keys ("params": ...), keyword arguments (params=...), and for classes methods or attributes (def grad(, self.params).
+  return new Set(keys.filter((key) => new RegExp(`["']${key}["']\\s*:|\\b${key}\\s*=(?!=)${asMethods ? `|\\bdef\\s+${key}\\s*\\(|\\bself\\.${key}\\b` : ''}`).test(block)));
+}
+
+function classifyText(found: Set<string>): 'scalar' | 'layer' | null {
+  const scalar = PYTHON_SCALAR_KEYS.filter((key) => found.has(key)).length;
+  const layer = PYTHON_LAYER_KEYS.filter((key) => found.has(key)).length;
+  // As the runner decides: two of a kind's keys make a problem (a missing one is then its error).
+  if (scalar >= 2 && scalar >= layer) return 'scalar';
+  if (layer >= 2) return 'layer';
+  return null;
+}
+
+/**
+ * The problems of a Python problem file from its text alone (no code runs):
+ * module-level names (not starting with `_`) assigned a dict literal, a call
+ * with problem keywords, or what a class or function of the file with
+ * problem keys or methods makes. The sandbox's list replaces this once the file has been loaded.
+ */
+export function pythonProblemCandidates(source: string): PythonCandidate[] {
+  const lines = source.split(/\r?\n/);
+  // Classes and functions of the file whose instances or results may be problems.
+  const factories = new Map<string, string>();
+  lines.forEach((line, index) => {
+    const match = PYTHON_FACTORY.exec(line);
+    if (match) factories.set(match[1], pythonBlock(lines, index));
+  });
+  const candidates: PythonCandidate[] = [];
+  const seen = new Set<string>();
+  lines.forEach((line, index) => {
+    const match = PYTHON_ASSIGNMENT.exec(line);
+    if (!match || seen.has(match[1])) return;
+    const block = pythonBlock(lines, index);
+    let found = mentioned(block, [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS], false);
+    const call = /=\s*([A-Za-z_]\w*)\s*\(/.exec(line);
+    if (classifyText(found) === null && call && factories.has(call[1])) found = mentioned(factories.get(call[1])!, [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS], true);
+    const kind = classifyText(found);
+    if (!kind) return;
+    seen.add(match[1]);
+    candidates.push({ name: match[1], line: index + 1, kind, secondOrder: kind === 'scalar' && found.has('hvp') });
+  });
+  return candidates;
+}

@@ -37,6 +37,7 @@ export async function checkTargets(services: Services, targets: readonly CheckTa
     const settings = services.settings(target.uri);
     const relative = vscode.workspace.asRelativePath(target.uri);
     job.report(relative);
+    const python = await services.interpreterFor(target.uri);
     const report = await checkFile(
       target.uri.fsPath,
       { ...settings.check, mode: options.mode ?? settings.check.mode, order: options.order, elementErrors: true },
@@ -53,6 +54,7 @@ export async function checkTargets(services: Services, targets: readonly CheckTa
         },
       },
       target.only,
+      python,
     );
     services.store.setFileReport(target.uri, report);
     if (target.only?.length !== 0) {

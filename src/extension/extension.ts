@@ -6,16 +6,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatSummary } from '../cli/format';
-import type { FileReport } from '../runner/runner';
+import { type FileReport, isProblemFile } from '../runner/runner';
 import { ProblemCodeLenses } from './codelens';
 import { type NewProblemArguments, newProblemFile } from './new-problem';
 import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
 import { Services } from './services';
+import { PROBLEM_FILE_EXCLUDE } from './settings';
 import { ProblemTests } from './testing';
-
-const SCRIPT = /\.[cm]?[jt]s$/;
 
 /** What `activate` returns: for the integration tests (and other extensions) to observe GradLens. */
 export interface GradLensApi {
@@ -39,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     codeLenses,
     optimizers,
     registerDiagnostics(services.store),
-    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'javascript' }], codeLenses),
+    vscode.languages.registerCodeLensProvider(['typescript', 'javascript', 'python'].map((language) => ({ scheme: 'file', language })), codeLenses),
     command('gradlens.checkGradients', (uri?: vscode.Uri) => checkFile(services, tests, 1, uri)),
     command('gradlens.checkSecondOrder', (uri?: vscode.Uri) => checkFile(services, tests, 2, uri)),
     command('gradlens.checkWorkspace', () => checkWorkspace(services, tests)),
@@ -74,9 +73,9 @@ export function deactivate(): void {
  */
 async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, uri?: vscode.Uri): Promise<FileReport[] | undefined> {
   const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-  if (!target || target.scheme !== 'file' || !SCRIPT.test(target.fsPath)) {
+  if (!target || target.scheme !== 'file' || !isProblemFile(target.fsPath)) {
     if (order === 1) return checkWorkspace(services, tests);
-    void vscode.window.showErrorMessage('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs) to check its second-order gradients.');
+    void vscode.window.showErrorMessage('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs, .py) to check its second-order gradients.');
     return undefined;
   }
   const reports = await tests.runFile(target, order);
@@ -92,7 +91,7 @@ async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, 
 
 /** Pick problems in any problem file of the workspace. */
 async function checkWorkspace(services: Services, tests: ProblemTests): Promise<FileReport[] | undefined> {
-  const files = await vscode.workspace.findFiles(services.settings().problemFiles, '**/node_modules/**');
+  const files = await vscode.workspace.findFiles(services.settings().problemFiles, PROBLEM_FILE_EXCLUDE);
   if (files.length === 0) {
     void vscode.window.showErrorMessage(`GradLens: no problem files (${services.settings().problemFiles}) in this workspace; open one to check it.`);
     return undefined;

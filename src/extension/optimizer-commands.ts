@@ -150,8 +150,9 @@ export class OptimizerCommands implements vscode.Disposable {
     const settings = this.services.settings();
     const choice = findOptimizer(settings.optimizer)!;
     const run = where.at === 'final' ? { name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) } : null;
+    const source = await this.services.problemSource(picked.source);
     const outcome = await this.services.jobs.run(`analyzing ${picked.label}`, (job) => analyzeSource(
-      { source: picked.source, problem: picked.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
+      { source, problem: picked.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
       settings.limits,
       { signal: job.signal, onOutput: (text) => this.services.output.append(text) },
     ));
@@ -194,12 +195,13 @@ export class OptimizerCommands implements vscode.Disposable {
     const started = new Map<string, number>();
     const lastStep = new Map<string, number>();
     const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
+    const source = await this.services.problemSource(picked.source);
     try {
       const outcome = await this.services.jobs.run(title, (job) => {
         job.signal.addEventListener('abort', () => session.stop.abort());
         return optimizeSource(
           {
-            source: picked.source,
+            source,
             problem: picked.problem,
             runs,
             train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true, schedule },

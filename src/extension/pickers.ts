@@ -10,6 +10,7 @@ import { formatHyperparameterText, parseHyperparameterText } from '../core/optim
 import type { Hyperparameters } from '../core/optim/optimizer';
 import { BUILTIN_PROBLEMS, type BuiltinProblem } from '../core/problems';
 import type { ProblemSource } from '../protocol';
+import { isProblemFile } from '../runner/runner';
 import type { Services } from './services';
 import type { Settings } from './settings';
 
@@ -21,8 +22,6 @@ export interface PickedProblem {
   label: string;
   builtin: BuiltinProblem | null;
 }
-
-const SCRIPT = /\.[cm]?[jt]s$/;
 
 export function builtinChoice(builtin: BuiltinProblem): PickedProblem {
   return { source: { builtin: builtin.name, options: {} }, problem: null, label: builtin.name, builtin };
@@ -38,7 +37,7 @@ export async function pickProblem(services: Services, title: string): Promise<Pi
   type Item = vscode.QuickPickItem & { choice?: PickedProblem };
   const items: Item[] = [];
   const document = vscode.window.activeTextEditor?.document;
-  if (document && document.uri.scheme === 'file' && SCRIPT.test(document.fileName)) {
+  if (document && document.uri.scheme === 'file' && isProblemFile(document.fileName)) {
     const known = services.store.problems(document.uri, document.getText());
     const scalars = known.filter((problem) => problem.kind === 'scalar');
     if (scalars.length > 0) {

@@ -3,9 +3,9 @@
  * CodeLens, the Test Explorer, the status bar and the dashboard.
  */
 import * as vscode from 'vscode';
-import { problemCandidates } from '../core/exports';
+import { problemCandidates, pythonProblemCandidates } from '../core/exports';
 import type { DiscoveredProblem } from '../protocol';
-import type { FileReport, ProblemReport } from '../runner/runner';
+import { type FileReport, type ProblemReport, isPythonFile } from '../runner/runner';
 
 export interface FileResults {
   /** The file did not compile or load. */
@@ -34,7 +34,10 @@ export class ResultStore implements vscode.Disposable {
    * before that its exported values from `source` (no code runs).
    */
   problems(uri: vscode.Uri, source: string): DiscoveredProblem[] {
-    return this.get(uri)?.discovered ?? problemCandidates(source).map((site) => ({ name: site.name, kind: 'scalar', line: site.line, secondOrder: false }));
+    const discovered = this.get(uri)?.discovered;
+    if (discovered) return discovered;
+    if (isPythonFile(uri.fsPath)) return pythonProblemCandidates(source);
+    return problemCandidates(source).map((site) => ({ name: site.name, kind: 'scalar', line: site.line, secondOrder: false }));
   }
 
   result(uri: vscode.Uri, problem: string, order: 1 | 2): ProblemReport | undefined {

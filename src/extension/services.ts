@@ -3,7 +3,10 @@
  * job runner, the settings and the Workspace Trust gate.
  */
 import * as vscode from 'vscode';
+import type { ProblemSource } from '../protocol';
+import { isPythonFile } from '../runner/runner';
 import { type Settings, readSettings } from './settings';
+import { pythonInterpreter } from './python-interpreter';
 import { Dashboards } from './dashboards';
 import { Jobs } from './jobs';
 import { ResultStore } from './results';
@@ -14,6 +17,7 @@ export class Services implements vscode.Disposable {
   readonly jobs = new Jobs();
   readonly dashboards: Dashboards;
   private warnedAbout = '';
+  private loggedInterpreter = '';
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.dashboards = new Dashboards(context);
@@ -34,6 +38,25 @@ export class Services implements vscode.Disposable {
       }
     }
     return settings;
+  }
+
+  /** The interpreter for a Python problem file (logged when it changes); null for other files. */
+  async interpreterFor(file: vscode.Uri): Promise<string | null> {
+    if (!isPythonFile(file.fsPath)) return null;
+    const interpreter = await pythonInterpreter(file, this.settings(file).pythonPath);
+    const line = `Python problem files run with ${interpreter.path} (from ${interpreter.from})`;
+    if (line !== this.loggedInterpreter) {
+      this.loggedInterpreter = line;
+      this.output.info(line);
+    }
+    return interpreter.path;
+  }
+
+  /** `source` with the interpreter a Python problem file runs with. */
+  async problemSource(source: ProblemSource): Promise<ProblemSource> {
+    if (!('file' in source)) return source;
+    const python = await this.interpreterFor(vscode.Uri.file(source.file));
+    return python ? { ...source, python } : source;
   }
 
   /**

@@ -8,7 +8,10 @@ import { findOptimizer, optimizerNames, resolveHyperparameters } from '../core/o
 import type { Hyperparameters } from '../core/optim/optimizer';
 import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/supervisor';
 
-export const DEFAULT_PROBLEM_GLOB = '**/*.grad.{ts,mts,js,mjs}';
+/** One level of braces: VS Code's file search (ripgrep) rejects nested alternate groups. */
+export const DEFAULT_PROBLEM_GLOB = '**/{*.grad.ts,*.grad.mts,*.grad.js,*.grad.mjs,*_grad.py,*.grad.py}';
+/** Never problem files of the workspace: installed packages and virtual environments (torch ships files named *_grad.py). */
+export const PROBLEM_FILE_EXCLUDE = '**/{node_modules,.venv,venv,site-packages,dist-packages,__pycache__}/**';
 
 export interface Settings {
   problemFiles: string;
@@ -19,6 +22,8 @@ export interface Settings {
   hyperparameters: Record<string, Hyperparameters>;
   steps: number;
   telemetryEvery: number;
+  /** Interpreter for .py problem files when the Python extension has none; null: python3 on the PATH. */
+  pythonPath: string | null;
 }
 
 export interface SettingsReading {
@@ -39,6 +44,7 @@ const positiveNumber = accept<number>((value) => isNumber(value) && value > 0, '
 const nonNegativeNumber = accept<number>((value) => isNumber(value) && value >= 0, 'must be a number ≥ 0');
 const integerAtLeast = (minimum: number) => accept<number>((value) => isNumber(value) && Number.isInteger(value) && value >= minimum, `must be an integer ≥ ${minimum}`);
 const modeCheck = accept<CheckMode>((value) => value === 'full' || value === 'fast' || value === 'sparse', 'must be "full", "fast" or "sparse"');
+const pathCheck = accept<string>((value) => typeof value === 'string', 'must be a path to a Python interpreter');
 const globCheck = accept<string>((value) => typeof value === 'string' && value.trim() !== '', 'must be a non-empty glob pattern');
 const optimizerCheck: Check<string> = (value) =>
   typeof value === 'string' && findOptimizer(value)
@@ -78,6 +84,7 @@ export function readSettings(get: SettingGetter): SettingsReading {
     hyperparameters: {},
     steps: read('optimizer.steps', integerAtLeast(1), 200),
     telemetryEvery: read('telemetry.every', integerAtLeast(1), 1),
+    pythonPath: read('pythonPath', pathCheck, '').trim() || null,
   };
   const overrides = get('optimizer.hyperparameters');
   if (overrides !== undefined && overrides !== null) {

@@ -16,6 +16,7 @@ import { type CheckTarget, checkTargets } from './checks';
 import { culprit, lastVerdictOf, problemMessage, worstLines } from './describe';
 import { exportRange } from './diagnostics';
 import type { Services } from './services';
+import { PROBLEM_FILE_EXCLUDE } from './settings';
 
 const SECOND_ORDER = '#2';
 
@@ -79,7 +80,7 @@ export class ProblemTests implements vscode.Disposable {
         this.services.store.delete(uri);
       });
     }
-    const files = await vscode.workspace.findFiles(glob, '**/node_modules/**');
+    const files = await vscode.workspace.findFiles(glob, PROBLEM_FILE_EXCLUDE);
     const keep = new Set(files.map((uri) => uri.toString()));
     this.controller.items.forEach((item) => {
       const data = this.data.get(item);

@@ -41,7 +41,7 @@ export function resolveInterpreter(option: string | null | undefined, env: NodeJ
   return option || env.GRADLENS_PYTHON || 'python3';
 }
 
-const HOW_TO_CHOOSE = 'choose an interpreter with --python PATH or the environment variable GRADLENS_PYTHON';
+const HOW_TO_CHOOSE = 'choose another interpreter (in VS Code: the Python extension\'s interpreter or the gradlens.pythonPath setting; gradlens CLI: --python PATH or the environment variable GRADLENS_PYTHON)';
 
 /** The interpreter could not run the runner at all (missing, no NumPy, died): nothing in the file was checked. */
 export class PythonUnavailable extends Error {

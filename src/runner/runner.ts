@@ -5,6 +5,9 @@
  */
 import { type CheckOptions, type CheckResult, errorResult } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
+import * as path from 'node:path';
+import { PROBLEM_FILE_EXTENSIONS } from './bundle';
+import { checkPythonFile } from './python';
 import { displayPath } from './stack';
 import { DEFAULT_LIMITS, type RunnerLimits, type SupervisionEvents, supervise } from './supervisor';
 
@@ -33,13 +36,40 @@ export interface RunnerEvents extends SupervisionEvents {
   onLoaded?: (file: string, problems: DiscoveredProblem[]) => void;
 }
 
-/** Checks the problems of one file (all, or `only` those) in sandboxed processes. */
-export async function checkFile(
+/** Python problem files; everything else is TypeScript or JavaScript. */
+export function isPythonFile(file: string): boolean {
+  return path.extname(file) === '.py';
+}
+
+/** What `checkFile` and the optimizers accept, by extension. */
+export const PROBLEM_EXTENSIONS: readonly string[] = [...PROBLEM_FILE_EXTENSIONS, '.py'];
+
+export function isProblemFile(file: string): boolean {
+  return PROBLEM_EXTENSIONS.includes(path.extname(file));
+}
+
+/**
+ * Checks the problems of one problem file (all, or `only` those): a
+ * TypeScript/JavaScript file in sandboxed runner processes, a Python file in
+ * an interpreter (`python`, else $GRADLENS_PYTHON, else python3).
+ */
+export function checkFile(
   file: string,
   options: Partial<CheckOptions> = {},
   limits: RunnerLimits = DEFAULT_LIMITS,
   events: RunnerEvents = {},
   only: string[] | null = null,
+  python: string | null = null,
+): Promise<FileReport> {
+  return isPythonFile(file) ? checkPythonFile(file, options, limits, events, only, python) : checkScriptFile(file, options, limits, events, only);
+}
+
+async function checkScriptFile(
+  file: string,
+  options: Partial<CheckOptions>,
+  limits: RunnerLimits,
+  events: RunnerEvents,
+  only: string[] | null,
 ): Promise<FileReport> {
   const report: FileReport = { file, loadError: null, discovered: null, problems: [], cancelled: false };
   const lines = new Map<string, number | null>();

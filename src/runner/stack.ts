@@ -38,11 +38,11 @@ export function formatLocation(location: SourceLocation, cwd = process.cwd()): s
 }
 
 const AT_LOCATION = /\(at (.+?):(\d+)(?::(\d+))?\)/;
-const LEADING_LOCATION = /^(.+?):(\d+):(\d+): /;
+const LEADING_LOCATION = /^(.+?):(\d+)(?::(\d+))?: /;
 
 /**
  * The location a runner message names: `(at file:line[:col])`, or a leading
- * `file:line:col: ` (compile and load errors). Relative paths are resolved
+ * `file:line[:col]: ` (compile and load errors; Python's have no column). Relative paths are resolved
  * against `cwd`, as displayPath made them.
  */
 export function messageLocation(message: string, cwd = process.cwd()): SourceLocation | null {

@@ -122,7 +122,7 @@ describe('python problem files', { skip }, () => {
 
   it('says how to fix a missing interpreter', async () => {
     const report = await checkPythonFile(fixture('correct_grad.py'), {}, limits, {}, null, '/nonexistent/python3');
-    assert.match(report.loadError!, /Python interpreter '\/nonexistent\/python3' not found: .*--python PATH or the environment variable GRADLENS_PYTHON/);
+    assert.match(report.loadError!, /Python interpreter '\/nonexistent\/python3' not found: .*gradlens\.pythonPath.*--python PATH or the environment variable GRADLENS_PYTHON/);
   });
 
   it('the CLI checks .py files with the same JSON as TS files', () => {

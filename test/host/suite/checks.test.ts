@@ -69,7 +69,7 @@ describe('Check Gradients', function () {
     await api.tests.discoverWorkspace();
     const files = new Set<string>();
     api.tests.controller.items.forEach((item) => files.add(item.label));
-    for (const name of ['good.grad.ts', 'buggy.grad.ts', 'hang.grad.ts', 'syntax-error.grad.ts', 'second-order.grad.ts']) assert.ok(files.has(name), `${name} not discovered (found ${[...files].join(', ')})`);
+    for (const name of ['good.grad.ts', 'buggy.grad.ts', 'hang.grad.ts', 'syntax-error.grad.ts', 'second-order.grad.ts', 'buggy_grad.py']) assert.ok(files.has(name), `${name} not discovered (found ${[...files].join(', ')})`);
     const uri = fixture('second-order.grad.ts');
     const [report] = await check(uri, 2);
     assert.equal(report.problems[0].order, 2);

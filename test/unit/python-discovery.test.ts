@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { pythonProblemCandidates } from '../../src/core/exports';
+import { checkFile } from '../../src/runner/runner';
+
+const root = path.resolve(__dirname, '../../..');
+const PYTHON = '/usr/bin/python3';
+const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
+const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy)`;
+
+/** Every Python problem file of the examples and the fixtures that loads. */
+function problemFiles(): string[] {
+  const folders = ['examples/python', 'test/fixtures/python'].map((folder) => path.join(root, folder)).filter((folder) => fs.existsSync(folder));
+  return folders.flatMap((folder) => fs.readdirSync(folder).filter((name) => /_grad\.py$/.test(name)).map((name) => path.join(folder, name)));
+}
+
+describe('Python problems listed from the text agree with the interpreter', { skip }, () => {
+  it('names, lines, kinds and hvp of every example and fixture', async () => {
+    let compared = 0;
+    for (const file of problemFiles()) {
+      // Loading only (no problem checked): what the Test Explorer does when a file is expanded.
+      const report = await checkFile(file, {}, { timeoutSeconds: 20, memoryMb: 4096 }, {}, [], PYTHON);
+      if (report.loadError) continue;
+      const loaded = report.discovered!.map(({ name, line, kind, secondOrder }) => ({ name, line, kind, secondOrder }));
+      assert.deepEqual(pythonProblemCandidates(fs.readFileSync(file, 'utf8')), loaded, path.relative(root, file));
+      compared++;
+    }
+    assert.ok(compared >= 3, `${compared} files compared`);
+  });
+});
