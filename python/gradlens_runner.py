@@ -507,6 +507,17 @@ def evaluate(params):
         return {"values": encode([problem.f(decode(point), plan.get("batch")) for point in plan["points"]])}
     if kind == "grad":
         return {"grad": encode(problem.grad(decode(plan["x"]), plan.get("batch")))}
+    if kind == "losses_or_nan":
+        # A contour grid in one exchange; where f raises or returns no finite number the plot has a hole.
+        flat = decode(plan["points"])
+        values = []
+        for point in flat.reshape(-1, problem.size):
+            try:
+                value = problem.f(point, None)
+            except RpcError:
+                value = float("nan")
+            values.append(value if math.isfinite(value) else float("nan"))
+        return {"values": encode(values)}
     if kind == "value_and_grad":
         # One optimizer step's evaluations in one exchange: f then grad at the same point, as the engine calls them.
         x = decode(plan["x"])

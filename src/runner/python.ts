@@ -287,6 +287,12 @@ export function pythonObjective(session: PythonSession, problem: PythonProblem):
           return decodeFloats((await run<{ hvp: string }>({ kind: 'hvp', x: encodeFloats(x), v: encodeFloats(v) })).hvp);
         }
         : null,
+      lossesOrNaN: async (points) => {
+        evaluations.f += points.length;
+        const flat = new Float64Array(points.length * layout.size);
+        points.forEach((point, k) => flat.set(point, k * layout.size));
+        return Array.from(decodeFloats((await run<{ values: string }>({ kind: 'losses_or_nan', points: encodeFloats(flat) })).values));
+      },
       lossAndGradient: async (x, batch) => {
         evaluations.f++;
         evaluations.grad++;

@@ -309,16 +309,14 @@ async function sendSurface(objective: Objective, request: OptimizeRequest, resol
   const y = builtin?.bounds?.y ?? around(start[1]);
   await send({ type: 'started', name: 'surface', activity: `evaluating the loss surface of ${objective.name}` });
   limit.arm('surface', timeoutMs);
-  const values: number[] = [];
-  const point = new Float64Array(2);
+  const points: Float64Array[] = [];
   for (let j = 0; j < resolution; j++) {
     for (let i = 0; i < resolution; i++) {
-      point[0] = x[0] + ((x[1] - x[0]) * i) / (resolution - 1);
-      point[1] = y[0] + ((y[1] - y[0]) * j) / (resolution - 1);
-      // Where f is undefined (log of a negative, say) the plot has a hole: NaN travels as null.
-      values.push(await objective.loss(point, 'on the contour grid', null).catch(() => NaN));
+      points.push(Float64Array.of(x[0] + ((x[1] - x[0]) * i) / (resolution - 1), y[0] + ((y[1] - y[0]) * j) / (resolution - 1)));
     }
   }
+  // Where f is undefined (log of a negative, say) the plot has a hole: NaN travels as null.
+  const values = await objective.lossesOrNaN(points);
   limit.disarm();
   await send({ type: 'done', name: 'surface' });
   const minima = (builtin?.minima ?? []).map((minimum): [number, number] => [minimum[0], minimum[1]]);

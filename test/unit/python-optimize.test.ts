@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
-import { train, trainingProblem } from '../../src/core/optim/train';
+import { DEFAULT_TRAIN_OPTIONS, train, trainingProblem } from '../../src/core/optim/train';
+import { type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
 import { type LoadReply, PythonSession, pythonObjective } from '../../src/runner/python';
 
 const root = path.resolve(__dirname, '../../..');
@@ -89,6 +90,24 @@ describe('optimizers and analysis on Python problems', { skip }, () => {
     pythonRuns.forEach((run, k) => assertSameTrajectory(run, tsRuns[k], `compare run ${k}`));
   });
 
+  it('the contour grid of a 2-D problem equals the TypeScript twin\'s', async () => {
+    const surface = async (source: { file: string; python?: string }) => {
+      let grid: SurfaceMessage | null = null;
+      const outcome = await optimizeSource(
+        { source, problem: 'rosenbrock', runs: [], train: DEFAULT_TRAIN_OPTIONS, surface: { resolution: 9 } },
+        { timeoutSeconds: 20, memoryMb: 4096 },
+        { onSurface: (message) => (grid = message) },
+      );
+      assert.equal(outcome.error, null);
+      return grid! as SurfaceMessage;
+    };
+    const python = await surface({ file: path.join(root, pythonFile), python: PYTHON });
+    const typescript = await surface({ file: path.join(root, tsFile) });
+    assert.equal(python.values.length, 81);
+    assert.deepEqual([python.x, python.y], [typescript.x, typescript.y]);
+    python.values.forEach((value, k) => assert.ok(Math.abs(value - typescript.values[k]) <= 1e-12 * Math.max(1, Math.abs(value)), `grid point ${k}: ${value} vs ${typescript.values[k]}`));
+  });
+
   it('one exchange with the interpreter per optimizer step', async () => {
     const session = new PythonSession(PYTHON);
     try {
@@ -100,6 +119,15 @@ describe('optimizers and analysis on Python problems', { skip }, () => {
       assert.equal(result.steps.length, 25);
       // 25 steps (f and grad together) and the final loss.
       assert.equal(session.requests - before, 25 + 1);
+      const objective = pythonObjective(session, problem);
+      const grid = Array.from({ length: 100 }, (_, k) => Float64Array.of(k / 10, 1));
+      const afterTraining = session.requests;
+      const values = await objective.lossesOrNaN(grid);
+      assert.equal(session.requests - afterTraining, 1, 'a contour grid is one exchange');
+      grid.forEach(([x, y], k) => assert.ok(Math.abs(values[k] - ((1 - x) ** 2 + 100 * (y - x * x) ** 2)) < 1e-9 * Math.max(1, values[k])));
+      // Where f raises (log of x <= 0) the grid has a hole, and the rest is still evaluated.
+      const barrier = pythonObjective(session, loaded.problems.find((entry) => entry.name === 'log_barrier')!);
+      assert.deepEqual(await barrier.lossesOrNaN([Float64Array.of(-1, 0), Float64Array.of(0, 2), Float64Array.of(Math.E, 2)]), [NaN, NaN, 1 + 4]);
     } finally {
       session.dispose();
     }
@@ -134,7 +162,7 @@ describe('optimizers and analysis on Python problems', { skip }, () => {
     assert.match(loud.stderr, /printing from f/);
     const cases: [string[], RegExp][] = [
       [['--problem', 'relu'], /relu is a layer: optimizers need a scalar problem/],
-      [[], /has 5 scalar problems \(rosenbrock, logistic, fragile, stuck, loud\): choose one with --problem/],
+      [[], /has 6 scalar problems \(rosenbrock, logistic, fragile, stuck, loud, log_barrier\): choose one with --problem/],
       [['--problem', 'rosenbrock', '--python', '/nonexistent/python3'], /Python interpreter '\/nonexistent\/python3' not found/],
     ];
     for (const [flags, message] of cases) {

@@ -18,6 +18,8 @@ export interface FlatFunctions {
   gradient(x: Float64Array, batch: number[] | null): MaybePromise<Float64Array>;
   /** Absent when the problem has no hvp. */
   hvp: ((x: Float64Array, v: Float64Array) => MaybePromise<Float64Array>) | null;
+  /** f at many points in one call (NaN where it fails or is not finite), where that is cheaper than one call each. */
+  lossesOrNaN?(points: Float64Array[]): Promise<number[]>;
   /** Both at one point in one call, where that is cheaper than two (one exchange with another process per optimizer step). */
   lossAndGradient?(x: Float64Array, batch: number[] | null): Promise<{ loss: number; grad: Float64Array }>;
 }
@@ -118,6 +120,15 @@ export class Objective {
 
   gradient(x: Float64Array, where: string, batch: number[] | null = null): Promise<Float64Array> {
     return this.guard(where, () => this.problem.functions.gradient(x, batch));
+  }
+
+  /** f(x) at each point, NaN where it fails (a contour plot's holes). */
+  async lossesOrNaN(points: Float64Array[]): Promise<number[]> {
+    const functions = this.problem.functions;
+    if (functions.lossesOrNaN) return functions.lossesOrNaN(points);
+    const values: number[] = [];
+    for (const point of points) values.push(await this.loss(point, 'on the contour grid').catch(() => NaN));
+    return values;
   }
 
   /** f then grad at one point (an optimizer step's evaluations). */
