@@ -1,7 +1,8 @@
 /**
- * New Problem File…: a typed *.grad.ts from a template, and the `gradlens`
- * types where the editor can find them, so `import { defineProblem } from
- * 'gradlens'` completes and type-checks while the user writes.
+ * New Problem File…: a typed *.grad.ts (or *_grad.py) from a template, and
+ * the `gradlens` types where the editor can find them, so `import {
+ * defineProblem } from 'gradlens'` (or `from gradlens import problem`)
+ * completes and type-checks while the user writes.
  */
 import * as vscode from 'vscode';
 import { PROBLEM_TEMPLATES, type ProblemTemplate } from './templates';
@@ -40,6 +41,18 @@ export async function provideTypes(extensionUri: vscode.Uri, folder: vscode.Uri)
   return target;
 }
 
+/**
+ * Makes `from gradlens import ...` resolve in the editor: writes the type
+ * hints module beside the file unless one is there (when GradLens runs the
+ * file, its own copy is importable anyway).
+ */
+async function providePythonHints(extensionUri: vscode.Uri, file: vscode.Uri): Promise<vscode.Uri | null> {
+  const target = vscode.Uri.joinPath(file, '..', 'gradlens.py');
+  if (await exists(target)) return null;
+  await vscode.workspace.fs.copy(vscode.Uri.joinPath(extensionUri, 'python', 'gradlens.py'), target);
+  return target;
+}
+
 export async function newProblemFile(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, given: NewProblemArguments = {}): Promise<vscode.Uri | undefined> {
   const template = given.template
     ? PROBLEM_TEMPLATES.find((candidate) => candidate.id === given.template)
@@ -48,24 +61,23 @@ export async function newProblemFile(context: vscode.ExtensionContext, log: vsco
     if (given.template) throw new Error(`GradLens: no template ${given.template} (one of ${PROBLEM_TEMPLATES.map((entry) => entry.id).join(', ')})`);
     return undefined;
   }
+  const python = template.id === 'python';
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = given.path
     ? vscode.Uri.file(given.path)
     : await vscode.window.showSaveDialog({
       title: 'GradLens: New Problem File',
       defaultUri: folder ? vscode.Uri.joinPath(folder, template.fileName) : undefined,
-      filters: { 'Problem files': ['ts'] },
+      filters: python ? { 'Python problem files': ['py'] } : { 'Problem files': ['ts'] },
     });
   if (!target) return undefined;
-  if (!/\.grad\.[cm]?[jt]s$/.test(target.path)) {
-    void vscode.window.showWarningMessage(`GradLens: ${vscode.workspace.asRelativePath(target)} does not match *.grad.ts, so the Test Explorer will not list it (the gradlens.problemFiles setting); commands still check it.`);
+  if (!(python ? /[._]grad\.py$/ : /\.grad\.[cm]?[jt]s$/).test(target.path)) {
+    void vscode.window.showWarningMessage(`GradLens: ${vscode.workspace.asRelativePath(target)} does not match ${python ? '*_grad.py' : '*.grad.ts'}, so the Test Explorer will not list it (the gradlens.problemFiles setting); commands still check it.`);
   }
   await vscode.workspace.fs.writeFile(target, Buffer.from(template.source));
   const owner = vscode.workspace.getWorkspaceFolder(target)?.uri;
-  if (owner) {
-    const types = await provideTypes(context.extensionUri, owner);
-    if (types) log.info(`Wrote the gradlens types to ${vscode.workspace.asRelativePath(types)} for editor completion.`);
-  }
+  const hints = python ? await providePythonHints(context.extensionUri, target) : owner ? await provideTypes(context.extensionUri, owner) : null;
+  if (hints) log.info(`Wrote the gradlens ${python ? 'type hints' : 'types'} to ${vscode.workspace.asRelativePath(hints)} for editor completion.`);
   await vscode.window.showTextDocument(target);
   return target;
 }

@@ -5,7 +5,7 @@
  */
 
 export interface ProblemTemplate {
-  id: 'scalar' | 'layer' | 'minibatch';
+  id: 'scalar' | 'layer' | 'minibatch' | 'python';
   label: string;
   detail: string;
   /** File name suggested in the save dialog. */
@@ -119,8 +119,67 @@ export const logistic = defineProblem<Params>({
 });
 `;
 
+const PYTHON = `"""A two-layer network in NumPy, in the style of the CS231n assignments: affine -> ReLU -> affine -> softmax.
+
+    scores = relu(X W1 + b1) W2 + b2,   loss = mean_i -log softmax(scores_i)[y_i]
+    dscores = (softmax(scores) - onehot(y)) / N,  then backward through each layer.
+
+Run "GradLens: Check Gradients" (Ctrl+Alt+G), or the CodeLens above the problem. Any module-level dict
+with params/f/grad is a problem; gradlens.problem() only adds editor help (GradLens provides it when it
+runs the file).
+"""
+import numpy as np
+
+from gradlens import Grads, Params, problem
+
+_rng = np.random.default_rng(0)
+_X = _rng.standard_normal((5, 4))
+_y = np.array([0, 2, 1, 2, 0])
+
+
+def _forward(p: Params):
+    hidden = np.maximum(0, _X @ p["W1"] + p["b1"])
+    scores = hidden @ p["W2"] + p["b2"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return hidden, probs
+
+
+def loss(p: Params) -> float:
+    _, probs = _forward(p)
+    return float(-np.log(probs[np.arange(len(_y)), _y]).mean())
+
+
+def gradient(p: Params) -> Grads:
+    hidden, probs = _forward(p)
+    dscores = probs.copy()
+    dscores[np.arange(len(_y)), _y] -= 1
+    dscores /= len(_y)
+    dhidden = (dscores @ p["W2"].T) * (hidden > 0)
+    return {
+        "W1": _X.T @ dhidden,
+        "b1": dhidden.sum(axis=0),
+        "W2": hidden.T @ dscores,
+        "b2": dscores.sum(axis=0),
+    }
+
+
+two_layer_net = problem(
+    description="affine - relu - affine - softmax on five samples",
+    params={
+        "W1": 0.5 * _rng.standard_normal((4, 6)),
+        "b1": 0.1 * np.ones(6),
+        "W2": 0.5 * _rng.standard_normal((6, 3)),
+        "b2": np.zeros(3),
+    },
+    f=loss,
+    grad=gradient,
+)
+`;
+
 export const PROBLEM_TEMPLATES: readonly ProblemTemplate[] = Object.freeze([
   { id: 'scalar', label: 'Scalar loss', detail: 'params, f, grad and hvp: gradcheck and gradgradcheck', fileName: 'model.grad.ts', source: SCALAR },
   { id: 'layer', label: 'Layer with backward', detail: 'inputs, forward, backward: checked through the vector-Jacobian product', fileName: 'layer.grad.ts', source: LAYER },
   { id: 'minibatch', label: 'Mini-batch loss with data', detail: 'data.size and f(p, batch): SGD and mini-batch gradient descent', fileName: 'minibatch.grad.ts', source: MINIBATCH },
+  { id: 'python', label: 'Python (NumPy): two-layer network', detail: 'a CS231n-style affine–ReLU–affine–softmax net with its backward pass', fileName: 'two_layer_net_grad.py', source: PYTHON },
 ]);

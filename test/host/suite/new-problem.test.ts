@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { FileReport } from '../../../src/runner/runner';
-import { fixture, until } from './helpers';
+import { fixture, until, withSetting } from './helpers';
 
 describe('New Problem File', function () {
   this.timeout(120_000);
@@ -17,6 +17,16 @@ describe('New Problem File', function () {
     assert.deepEqual(first.problems.map((problem) => [problem.name, problem.verdict]), [['leastSquares', 'pass']]);
     const [second] = await vscode.commands.executeCommand<FileReport[]>('gradlens.checkSecondOrder', target);
     assert.equal(second.problems[0].verdict, 'pass');
+  });
+
+  it('writes a Python template that passes its check, with the gradlens type hints beside it', async () => {
+    const target = fixture('scaffolded_grad.py');
+    await vscode.commands.executeCommand<vscode.Uri>('gradlens.newProblemFile', { template: 'python', path: target.fsPath });
+    const hints = new TextDecoder().decode(await vscode.workspace.fs.readFile(fixture('gradlens.py')));
+    assert.match(hints, /^def problem\(/m);
+    const [report] = await withSetting('pythonPath', '/usr/bin/python3', () => vscode.commands.executeCommand<FileReport[]>('gradlens.checkGradients', target));
+    assert.equal(report.loadError, null);
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.verdict]), [['two_layer_net', 'pass']]);
   });
 
   it("makes 'gradlens' resolve in the editor: a wrong field type is a TypeScript error, not a missing module", async () => {
