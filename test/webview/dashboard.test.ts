@@ -417,6 +417,18 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.equal((await page.tables())[0].records, burst.reduce((sum, message) => sum + (message as RecordsBatch).records.length, 0));
   });
 
+  it('labels a run with its last step also when its records arrive after its end', async () => {
+    const page = await open();
+    const run = fixtures.mlp;
+    const batches = run.messages.filter((message): message is RecordsBatch => message.type === 'records');
+    const ended = run.messages.find((message): message is RunEnded => message.type === 'runEnded')!;
+    // A run that ends within its first batches: the end overtakes the last records on their way.
+    await page.deliver([run.messages[0], batches[0], ended]);
+    await page.deliver(batches.slice(1));
+    const label = (await page.page.locator('#run-select option').first().textContent()) ?? '';
+    assert.match(label, new RegExp(`· step ${run.records.at(-1)!.step}$`), label);
+  });
+
   it('ignores records it already has (a replay after a reload)', async () => {
     const page = await open();
     await page.deliver(fixtures.mlp.messages);

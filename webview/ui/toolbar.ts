@@ -60,7 +60,11 @@ export class Toolbar implements View {
   }
 
   render(changed: number): void {
-    if (!(changed & Changed.runs)) return;
+    // New records change only the step in each run's label: relabel in place (rebuilding would close an open list).
+    if (!(changed & Changed.runs)) {
+      if (changed & Changed.series) this.relabel();
+      return;
+    }
     const runs = [...this.context.model.runs.values()].reverse();
     const focused = this.context.model.focusedRun;
     replaceChildren(
@@ -71,6 +75,13 @@ export class Toolbar implements View {
     for (const action of RUN_ACTIONS) this.buttons[action].disabled = !focused || !ACTIONS[action].enabledWhen.includes(focused.status);
     this.runWithButton.disabled = !focused;
     if (focused && !this.optimizerChosen) this.optimizerSelect.value = focused.meta.optimizer;
+  }
+
+  private relabel(): void {
+    for (const option of this.runSelect.options) {
+      const run = this.context.model.runs.get(option.value);
+      if (run) option.textContent = describeRun(run);
+    }
   }
 
   private runWith(): void {
