@@ -133,6 +133,28 @@ describe('python: failures in problems', { skip }, () => {
   });
 });
 
+describe('python: functions that write into their arguments', { skip }, () => {
+  it('never change the point they are evaluated at, whatever they write and when', async () => {
+    const first = await check('mutates_grad.py');
+    const second = await check('mutates_grad.py', { order: 2 });
+    for (const report of [first, second]) assert.equal(report.loadError, null, report.loadError ?? '');
+    assert.deepEqual(first.problems.map((problem) => [problem.name, problem.verdict, problem.error]), [
+      ['zeroes', 'pass', null],
+      ['bumpsFirst', 'pass', null],
+      ['doubles', 'pass', null],
+      ['refusesMovedPoints', 'pass', null],
+      ['gradZeroes', 'pass', null],
+      ['layerZeroes', 'pass', null],
+    ]);
+    // Passing here means the differences are right to the usual 1e-9 or so, not merely within tolerance.
+    for (const problem of first.problems) assert.ok(problem.maxAbsError < 1e-8, `${problem.name}: ${problem.maxAbsError}`);
+    // At order 2 grad is what runs at the perturbed points, and it writes into its argument too.
+    const gradZeroes = second.problems.find((problem) => problem.name === 'gradZeroes')!;
+    assert.deepEqual([gradZeroes.verdict, gradZeroes.error], ['pass', null]);
+    assert.ok(gradZeroes.maxAbsError < 1e-7, String(gradZeroes.maxAbsError));
+  });
+});
+
 describe('python: files that cannot be imported', { skip }, () => {
   it('an exception at import names the file and line', async () => {
     const report = await check('import_raises_grad.py');
