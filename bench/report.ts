@@ -14,6 +14,10 @@ export function formatMs(ms: number): string {
   return ms.toFixed(4);
 }
 
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-US');
+}
+
 export function formatRatio(ratio: number): string {
   if (!Number.isFinite(ratio)) return 'n/a';
   if (ratio >= 100) return ratio.toFixed(0);

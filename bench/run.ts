@@ -20,6 +20,7 @@ import { classifyExport } from '../src/core/problem';
 import { type RunnerLimits, checkFile } from '../src/runner/runner';
 // Also what makes tsc emit out/bench/problems/cheap.js (tsconfig excludes bench/problems as roots).
 import { makeCheap } from './problems/cheap';
+import { formatCount, formatMs, formatRatio, median, table } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What the worker bundles, as `gradlens check bench/problems/cheap.ts` would. */
@@ -112,38 +113,8 @@ async function interleaved(label: string, name: string, options: Partial<CheckOp
   return runs;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function medianOf(runs: Measurement[], key: 'wallMs' | 'checkMs' | 'setupMs'): number {
   return median(runs.map((run) => run[key]));
-}
-
-function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return 'n/a';
-  if (ms >= 1000) return Math.round(ms).toLocaleString('en-US');
-  if (ms >= 10) return ms.toFixed(1);
-  return ms.toFixed(2);
-}
-
-function formatCount(count: number): string {
-  return count.toLocaleString('en-US');
-}
-
-function formatRatio(ratio: number): string {
-  if (ratio >= 100) return ratio.toFixed(0);
-  if (ratio >= 0.01) return ratio.toFixed(3);
-  return ratio.toExponential(2);
-}
-
-function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length), 3));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => (align[column] === 'r' ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join(' | ')} |`;
-  const rule = `|${widths.map((width, column) => (align[column] === 'r' ? `${'-'.repeat(width + 1)}:` : `:${'-'.repeat(width + 1)}`)).join('|')}|`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 /**
