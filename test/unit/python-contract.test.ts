@@ -1,8 +1,9 @@
 /**
  * The contract of Python problem files beyond the basics of python.test.ts: the optional gradlens
- * helper module, mini-batches, and how every way a file or a problem can go wrong is reported (with
- * the same wording as the TypeScript engine where both can fail alike), without taking the caller
- * or the other problems of the file down.
+ * helper module, mini-batches, functions that write into their arguments (the runner hands them
+ * views into the point), and how every way a file or a problem can go wrong is reported (with the
+ * same wording as the TypeScript engine where both can fail alike), without taking the caller or
+ * the other problems of the file down.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
