@@ -14,6 +14,7 @@ import ast
 import base64
 import json
 import math
+import numbers
 import os
 import sys
 import traceback
@@ -414,8 +415,13 @@ def load(params):
             "file": os.path.abspath(where) if not where.startswith("<") else file,
             "line": error.lineno,
         })
-    except MemoryError:
-        raise
+    except MemoryError as error:
+        location = user_location(error.__traceback__)
+        raise RpcError(LOAD_ERROR, "out of memory", {
+            "message": "ran out of memory while importing the file (limit %s MB: --memory, or gradlens.memoryLimitMb in VS Code)" % memory,
+            "file": location[0] if location else file,
+            "line": location[1] if location else None,
+        })
     except BaseException as error:  # SystemExit at import counts as a load error too
         location = user_location(error.__traceback__)
         data = {
@@ -454,6 +460,9 @@ def load(params):
         size = None
         if data is not None:
             size = data.get("size") if isinstance(data, dict) else getattr(data, "size", None)
+            # NumPy integers count (data={"size": len(X)} may well be one).
+            if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+                size = int(size)
             if not isinstance(size, int) or isinstance(size, bool) or size < 1:
                 found.append({"name": name, "kind": "invalid", "looksLike": "scalar", "line": line,
                               "error": "%s: data['size'] is %r, expected a positive integer (the number of samples)" % (name, size)})

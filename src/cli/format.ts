@@ -1,5 +1,5 @@
 /** Human-readable check reports for the terminal. */
-import type { ElementReport, Verdict } from '../core/gradcheck';
+import type { CheckResult, ElementReport, Verdict } from '../core/gradcheck';
 import type { FileReport, ProblemReport } from '../runner/runner';
 
 export interface Style {
@@ -26,6 +26,12 @@ const MARKS: Record<Verdict, string> = {
 
 function paint(style: Style, code: string, text: string): string {
   return style.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** An error or skip reason to show after the problem's name: without the name it may start with itself ("w: missing grad"). */
+export function reasonText(report: Pick<CheckResult, 'name' | 'error' | 'note'>): string {
+  const reason = report.error ?? report.note ?? '';
+  return reason.startsWith(`${report.name}: `) ? reason.slice(report.name.length + 2) : reason;
 }
 
 /** Three significant digits, exponent form for very small or large magnitudes. */
@@ -60,7 +66,7 @@ export function formatProblem(report: ProblemReport, style: Style): string {
   const order = report.order === 2 ? ' (order 2)' : '';
   const lines: string[] = [];
   if (report.verdict === 'error' || report.verdict === 'skipped') {
-    lines.push(`  ${verdict} ${report.name}${order}: ${report.error ?? report.note ?? ''}`);
+    lines.push(`  ${verdict} ${report.name}${order}: ${reasonText(report)}`);
     return lines.join('\n');
   }
   const figures = `max abs ${formatNumber(report.maxAbsError)}, max rel ${formatNumber(report.maxRelError)}; ${evaluationSummary(report)}`;

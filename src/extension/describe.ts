@@ -4,7 +4,7 @@
  */
 import type { ElementReport } from '../core/gradcheck';
 import type { FileReport, ProblemReport } from '../runner/runner';
-import { formatNumber, formatSummary } from '../cli/format';
+import { formatNumber, formatSummary, reasonText } from '../cli/format';
 
 /** The failing element that matters most (the worst failure, else the worst kink). */
 export function culprit(report: ProblemReport): ElementReport | undefined {
@@ -61,7 +61,7 @@ export function problemMessage(report: ProblemReport): string {
     }
     case 'nondeterministic':
     case 'error':
-      return `${subject}: ${report.error ?? report.verdict}`;
+      return `${subject}: ${report.error ? reasonText(report) : report.verdict}`;
     case 'skipped':
       return `${subject}: skipped${report.note ? ` (${report.note})` : ''}`;
   }

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { type Message, type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { type CheckOptions, type CheckResult, type CheckSubject, type Evaluations, checkSubject, errorResult } from '../core/gradcheck';
 import { type CheckTarget, PerturbedFailure, UserCodeError, type UserFunctionName, finiteNumber, noEvaluations, probeVector } from '../core/targets';
 import { Objective } from '../core/analysis/objective';
@@ -124,6 +124,17 @@ export function describePlace(place: HangPlace | null): string {
   return place ? `, in ${place.functionName} (at ${place.location})` : '';
 }
 
+/**
+ * A writer whose writes never reject. vscode-jsonrpc 8.2.1's sendRequest rethrows a failed write from
+ * an async Promise executor, an unhandled rejection that ends the process; a write fails only when the
+ * interpreter is gone, and its exit rejects every request anyway (PythonSession.ended).
+ */
+class TolerantWriter extends StreamMessageWriter {
+  override write(message: Message): Promise<void> {
+    return super.write(message).catch(() => undefined);
+  }
+}
+
 /** One interpreter running the runner, with the file loaded into it. */
 export class PythonSession {
   /** JSON-RPC requests sent (round trips), for tests and benchmarks. */
@@ -135,6 +146,8 @@ export class PythonSession {
   private readonly spawned: Promise<void>;
   private stderrTail = '';
   private exited = false;
+  /** The runner has answered a request: it runs, whatever happens later. */
+  private answered = false;
   private stopReason: string | null = null;
   /** Output after a time limit is the faulthandler's stack dump: kept, not forwarded. */
   private capturing = false;
@@ -165,12 +178,14 @@ export class PythonSession {
           return reject(new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${HOW_TO_CHOOSE}`));
         }
         const detail = this.stderrTail.trim().split('\n').slice(-3).join('\n');
-        reject(new PythonUnavailable(`the Python runner (${python}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`));
+        // Ended before it ever answered: most likely not a Python 3 interpreter at all.
+        const advice = this.answered ? '' : `; is '${python}' a Python 3 interpreter? Otherwise ${HOW_TO_CHOOSE}`;
+        reject(new PythonUnavailable(`the Python runner (${python}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}${advice}`));
       });
     });
     this.ended.catch(() => undefined);
     this.spawned = new Promise<void>((resolve) => this.child.once('spawn', () => resolve()));
-    this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new TolerantWriter(this.child.stdin!));
     this.connection.onError(() => undefined);
     this.child.stdin!.on('error', () => undefined);
     this.connection.listen();
@@ -181,7 +196,12 @@ export class PythonSession {
     this.requests++;
     await Promise.race([this.spawned, this.ended]);
     if (this.exited) return this.ended;
-    return Promise.race([this.connection.sendRequest<T>(method, params), this.ended]);
+    const reply = await Promise.race([this.connection.sendRequest<T>(method, params), this.ended]).catch((error: unknown) => {
+      if (error instanceof ResponseError) this.answered = true;
+      throw error;
+    });
+    this.answered = true;
+    return reply;
   }
 
   /** Stops the interpreter; pending and later requests reject with `reason`. With `stack`, asks it first where it is (faulthandler). */

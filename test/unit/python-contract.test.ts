@@ -90,6 +90,8 @@ describe('python: mini-batches', { skip }, () => {
   it('rejects a data size that is not a positive integer, naming the problem and the value', async () => {
     const report = outcomes(await check('bad_data_grad.py'));
     assert.equal(report.fine[0], 'pass');
+    // A NumPy integer is an integer (data={"size": len(X)} or X.shape[0] may well be one).
+    assert.equal(report.numpySize[0], 'pass');
     for (const [name, value] of [['zeroSize', '0'], ['negativeSize', '-3'], ['textSize', "'8'"], ['noSize', 'None']] as const) {
       assert.equal(report[name][0], 'error', name);
       assert.match(report[name][1]!, new RegExp(`^${name}: data\\['size'\\] is ${value}, expected a positive integer \\(the number of samples\\) \\(at .*bad_data_grad\\.py:\\d+\\)$`));
@@ -163,6 +165,12 @@ describe('python: files that cannot be imported', { skip }, () => {
     assert.match(report.loadError!, /import_raises_grad\.py:4: RuntimeError: data file not found \(loading .*import_raises_grad\.py\)$/);
   });
 
+  it('running out of memory at import names the file, the line and the limit', async () => {
+    const report = await check('import_memory_grad.py', {}, { timeoutSeconds: 10, memoryMb: 512 });
+    assert.deepEqual(report.problems, []);
+    assert.match(report.loadError!, /import_memory_grad\.py:4: ran out of memory while importing the file \(limit 512 MB: --memory, or gradlens\.memoryLimitMb in VS Code\)/);
+  });
+
   it('an exception in a helper module at import names the helper and its line', async () => {
     const report = await check('import_helper_raises_grad.py');
     assert.match(report.loadError!, /raising_helper\.py:5: KeyError: 'missing column' \(loading .*import_helper_raises_grad\.py\)$/);
@@ -178,6 +186,11 @@ describe('python: files that cannot be imported', { skip }, () => {
 });
 
 describe('python: interpreters', { skip: skip || (process.platform === 'win32' ? 'needs a POSIX shell for the wrapper interpreter' : false) }, () => {
+  it('a program that is not Python gets a message that asks whether it is one', async () => {
+    const report = await checkPythonFile(fixture('correct_grad.py'), {}, LIMITS, {}, null, '/bin/false');
+    assert.match(report.loadError!, /^the Python runner \(\/bin\/false\) exited with code 1; is '\/bin\/false' a Python 3 interpreter\? Otherwise choose another interpreter/);
+  });
+
   it('an interpreter without NumPy gets a message that says how to fix it', async () => {
     // A wrapper around the real interpreter that puts a numpy package first on the path, one that
     // fails to import: whatever the system has installed, `import numpy` fails as when it is missing.

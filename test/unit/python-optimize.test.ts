@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -176,5 +176,16 @@ describe('optimizers and analysis on Python problems', { skip }, () => {
     const flag = gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'sgd', '--python', PYTHON);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /--python is for Python problem files/);
+  });
+});
+
+describe('the Python session', { skip }, () => {
+  it('rejects a request whose write fails (the interpreter is gone) instead of ending this process', async () => {
+    const session = new PythonSession(PYTHON);
+    await session.request<LoadReply>('load', { file: path.join(root, pythonFile) });
+    // What a dying interpreter leaves behind: its input pipe closed before its exit is seen.
+    (session as unknown as { child: ChildProcess }).child.stdin!.destroy();
+    await assert.rejects(session.request('evaluate', { problem: 'rosenbrock', plan: { kind: 'f', points: [] } }), /the Python runner .* exited/);
+    session.dispose();
   });
 });
