@@ -209,6 +209,8 @@ class Problem(object):
         self.slices = [(spec["name"], spec["offset"], spec["offset"] + spec["size"], None if spec["scalar"] else tuple(spec["shape"])) for spec in self.layout]
         # Set once a function was caught writing into its arguments: from then on perturbed() hands out copies too.
         self.writes_arguments = False
+        # The arrays last sent for this problem under each plan key (see plan_array).
+        self.sent = {}
 
     def get(self, key):
         return self.value.get(key) if self.is_dict else getattr(self.value, key, None)
@@ -485,6 +487,17 @@ def load(params):
 
 # ---------------------------------------------------------------- plans
 
+def plan_array(problem, plan, key):
+    """A float64 array of a plan, always a fresh one: sent under `key`, or, when the plan lists the key in
+    "same", the array last sent under it for this problem (a check's point and probe go over once, not
+    with each of its bulk plans)."""
+    if key in plan:
+        problem.sent[key] = decode(plan[key])
+    elif key not in plan.get("same", ()) or key not in problem.sent:
+        raise RpcError(-32602, "the plan has no %s" % key)
+    return problem.sent[key].copy()
+
+
 def perturbed(problem, plan):
     """fn at x + eps*e_i and x - eps*e_i for every i of `indices`, in one reply.
 
@@ -497,7 +510,7 @@ def perturbed(problem, plan):
     the problem does. Writes into the perturbed element itself need no check: the next step
     overwrites it, and an evaluation's own writes are its own business, as with a copy.
     """
-    x = decode(plan["x"])
+    x = plan_array(problem, plan, "x")
     eps = float(plan["eps"])
     indices = decode_indices(plan["indices"]).tolist()
     fn = plan["fn"]
@@ -506,10 +519,10 @@ def perturbed(problem, plan):
     if fn == "f":
         value = lambda point, element: problem.f(point, batch, element, fresh)  # noqa: E731
     elif fn == "grad_dot":
-        v = decode(plan["v"])
+        v = plan_array(problem, plan, "v")
         value = lambda point, element: problem.grad_dot(point, v, element, fresh)  # noqa: E731
     else:
-        v, shape = decode(plan["v"]), plan.get("shape")
+        v, shape = plan_array(problem, plan, "v"), plan.get("shape")
         value = lambda point, element: problem.forward_dot(point, v, shape, element, fresh)  # noqa: E731
     originals = x.tolist()  # Python floats: x[i] +- eps rounds as in TypeScript, without NumPy scalars
     plus = [0.0] * len(indices)
@@ -546,9 +559,9 @@ def evaluate(params):
     if kind == "perturbed":
         return perturbed(problem, plan)
     if kind == "f":
-        return {"values": encode([problem.f(decode(point), plan.get("batch")) for point in plan["points"]])}
+        return {"values": encode([problem.f(plan_array(problem, plan, "x"), plan.get("batch"))])}
     if kind == "grad":
-        return {"grad": encode(problem.grad(decode(plan["x"]), plan.get("batch")))}
+        return {"grad": encode(problem.grad(plan_array(problem, plan, "x"), plan.get("batch")))}
     if kind == "losses_or_nan":
         # A contour grid in one exchange; where f raises or returns no finite number the plot has a hole.
         flat = decode(plan["points"])
@@ -562,20 +575,20 @@ def evaluate(params):
         return {"values": encode(values)}
     if kind == "value_and_grad":
         # One optimizer step's evaluations in one exchange: f then grad at the same point, as the engine calls them.
-        x = decode(plan["x"])
+        x = plan_array(problem, plan, "x")
         batch = plan.get("batch")
         return {"values": encode([problem.f(x, batch)]), "grad": encode(problem.grad(x, batch))}
     if kind == "grad_dot":
-        return {"value": encode([problem.grad_dot(decode(plan["x"]), decode(plan["v"]))])}
+        return {"value": encode([problem.grad_dot(plan_array(problem, plan, "x"), plan_array(problem, plan, "v"))])}
     if kind == "hvp":
         if problem.get("hvp") is None:
             raise RpcError(-32602, "%s has no hvp" % problem.name)
-        return {"hvp": encode(problem.hvp(decode(plan["x"]), decode(plan["v"])))}
+        return {"hvp": encode(problem.hvp(plan_array(problem, plan, "x"), plan_array(problem, plan, "v")))}
     if kind == "forward":
-        out = problem.forward(decode(plan["x"]))
+        out = problem.forward(plan_array(problem, plan, "x"))
         return {"shape": list(out.shape), "out": encode(out.ravel())}
     if kind == "backward":
-        return {"grad": encode(problem.backward(decode(plan["x"]), decode(plan["v"]), plan["shape"]))}
+        return {"grad": encode(problem.backward(plan_array(problem, plan, "x"), plan_array(problem, plan, "v"), plan["shape"]))}
     raise RpcError(-32602, "unknown plan kind %r" % kind)
 
 

@@ -294,7 +294,7 @@ export function pythonObjective(session: PythonSession, problem: PythonProblem):
     functions: {
       loss: async (x, batch) => {
         evaluations.f++;
-        const reply = await run<{ values: string }>({ kind: 'f', points: [encodeFloats(x)], ...batchPlan(batch) });
+        const reply = await run<{ values: string }>({ kind: 'f', x: encodeFloats(x), ...batchPlan(batch) });
         return finiteNumber(lossLabel(batch))(decodeFloats(reply.values)[0]);
       },
       gradient: async (x, batch) => {
@@ -347,12 +347,28 @@ class PythonSubject implements CheckSubject {
   target(options: CheckOptions, evaluations: Evaluations, random: Random, batch: number[] | null): CheckTarget {
     const layout = layoutOf(this.problem.layout ?? []);
     const point = new TensorPoint(layout, decodeFloats(this.problem.values ?? ''));
-    const x = () => encodeFloats(point.values);
+    // The point and the probe go to the interpreter once: later plans say they are the same (plan_array in the runner).
+    const sent = new Map<string, string>();
+    const arrays = (fields: Record<string, Float64Array>): Record<string, unknown> => {
+      const plan: Record<string, unknown> = {};
+      const same: string[] = [];
+      for (const [key, values] of Object.entries(fields)) {
+        const text = encodeFloats(values);
+        if (sent.get(key) === text) same.push(key);
+        else {
+          plan[key] = text;
+          sent.set(key, text);
+        }
+      }
+      return same.length > 0 ? { ...plan, same } : plan;
+    };
+    /** The current point, with the probe v where there is one. */
+    const at = (probe: Float64Array | null = null) => arrays(probe ? { x: point.values, v: probe } : { x: point.values });
     const batchPlan = batch ? { batch } : {};
-    const bulk = (fn: string, extra: Record<string, unknown>, count: keyof Evaluations, label: string) =>
+    const bulk = (fn: string, extra: Record<string, unknown>, count: keyof Evaluations, label: string, probe: Float64Array | null = null) =>
       async (indices: Int32Array, eps: number) => {
         evaluations[count] += 2 * indices.length;
-        const reply = await this.evaluate<{ plus: string; minus: string }>({ kind: 'perturbed', fn, x: x(), eps, indices: encodeIndices(indices), ...extra });
+        const reply = await this.evaluate<{ plus: string; minus: string }>({ kind: 'perturbed', fn, ...at(probe), eps, indices: encodeIndices(indices), ...extra });
         const plus = decodeFloats(reply.plus);
         const minus = decodeFloats(reply.minus);
         for (let k = 0; k < indices.length; k++) {
@@ -372,7 +388,7 @@ class PythonSubject implements CheckSubject {
         gradientLabel: 'backward(inputs, v)',
         value: async () => {
           evaluations.forward++;
-          const reply = await this.evaluate<{ shape: number[]; out: string }>({ kind: 'forward', x: x() });
+          const reply = await this.evaluate<{ shape: number[]; out: string }>({ kind: 'forward', ...at() });
           if (shape === null) {
             shape = reply.shape;
             probe = probeVector(shape.reduce((a, b) => a * b, 1), random);
@@ -383,14 +399,13 @@ class PythonSubject implements CheckSubject {
         },
         gradient: async () => {
           evaluations.backward++;
-          return decodeFloats((await this.evaluate<{ grad: string }>({ kind: 'backward', x: x(), v: encodeFloats(probe), shape })).grad);
+          return decodeFloats((await this.evaluate<{ grad: string }>({ kind: 'backward', ...at(probe), shape })).grad);
         },
-        perturbedValues: (indices, eps) => bulk('forward_dot', { v: encodeFloats(probe), shape }, 'forward', label)(indices, eps),
+        perturbedValues: (indices, eps) => bulk('forward_dot', { shape }, 'forward', label, probe)(indices, eps),
       };
     }
     if (options.order === 2) {
       const probe = probeVector(layout.size, random);
-      const v = encodeFloats(probe);
       const check = finiteNumber('u·grad(p)');
       return {
         layout,
@@ -399,13 +414,13 @@ class PythonSubject implements CheckSubject {
         gradientLabel: 'hvp(p, u)',
         value: async () => {
           evaluations.grad++;
-          return check(decodeFloats((await this.evaluate<{ value: string }>({ kind: 'grad_dot', x: x(), v })).value)[0]);
+          return check(decodeFloats((await this.evaluate<{ value: string }>({ kind: 'grad_dot', ...at(probe) })).value)[0]);
         },
         gradient: async () => {
           evaluations.hvp++;
-          return decodeFloats((await this.evaluate<{ hvp: string }>({ kind: 'hvp', x: x(), v })).hvp);
+          return decodeFloats((await this.evaluate<{ hvp: string }>({ kind: 'hvp', ...at(probe) })).hvp);
         },
-        perturbedValues: bulk('grad_dot', { v }, 'grad', 'u·grad(p)'),
+        perturbedValues: bulk('grad_dot', {}, 'grad', 'u·grad(p)', probe),
       };
     }
     const valueLabel = batch ? 'f(p, batch)' : 'f(p)';
@@ -417,11 +432,11 @@ class PythonSubject implements CheckSubject {
       gradientLabel: batch ? 'grad(p, batch)' : 'grad(p)',
       value: async () => {
         evaluations.f++;
-        return check(decodeFloats((await this.evaluate<{ values: string }>({ kind: 'f', points: [x()], ...batchPlan })).values)[0]);
+        return check(decodeFloats((await this.evaluate<{ values: string }>({ kind: 'f', ...at(), ...batchPlan })).values)[0]);
       },
       gradient: async () => {
         evaluations.grad++;
-        return decodeFloats((await this.evaluate<{ grad: string }>({ kind: 'grad', x: x(), ...batchPlan })).grad);
+        return decodeFloats((await this.evaluate<{ grad: string }>({ kind: 'grad', ...at(), ...batchPlan })).grad);
       },
       perturbedValues: bulk('f', batchPlan, 'f', valueLabel),
     };
