@@ -47,7 +47,7 @@ export const adadelta: Optimizer<AdadeltaHyperparameters, AdadeltaState> = {
       const delta = ratio * g;
       accDelta[i] = accDelta[i] * rho + (1 - rho) * delta * delta;
       params[i] -= lr * delta;
-      if (effective) effective[i] = lr * ratio;
+      if (effective !== null) effective[i] = lr * ratio;
     }
     return { evaluations: 0 };
   },

@@ -48,7 +48,7 @@ export const adagrad: Optimizer<AdagradHyperparameters, AdagradState> = {
       sum[i] += g * g;
       const std = Math.sqrt(sum[i]) + eps;
       params[i] -= clr * (g / std);
-      if (effective) effective[i] = clr / std;
+      if (effective !== null) effective[i] = clr / std;
     }
     return { evaluations: 0 };
   },

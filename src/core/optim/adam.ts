@@ -78,7 +78,7 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
         if (amsgrad) second = maxExpAvgSq[i] = Math.max(maxExpAvgSq[i], v);
         const denominator = Math.sqrt(second) / biasCorrection2Sqrt + eps;
         params[i] -= stepSize * (m / denominator);
-        if (effective) effective[i] = stepSize / denominator;
+        if (effective !== null) effective[i] = stepSize / denominator;
       }
       return { evaluations: 0 };
     },

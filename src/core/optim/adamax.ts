@@ -46,7 +46,7 @@ export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
       expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;
       expInf[i] = Math.max(expInf[i] * beta2, Math.abs(g) + eps);
       params[i] -= clr * (expAvg[i] / expInf[i]);
-      if (effective) effective[i] = clr / expInf[i];
+      if (effective !== null) effective[i] = clr / expInf[i];
     }
     return { evaluations: 0 };
   },

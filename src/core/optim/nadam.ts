@@ -63,7 +63,7 @@ export const nadam: Optimizer<NadamHyperparameters, NadamState> = {
       const denominator = Math.sqrt(expAvgSq[i] / biasCorrection2) + eps;
       params[i] -= gradientStep * (g / denominator);
       params[i] -= momentumStep * (expAvg[i] / denominator);
-      if (effective) effective[i] = (gradientStep + momentumStep) / denominator;
+      if (effective !== null) effective[i] = (gradientStep + momentumStep) / denominator;
     }
     return { evaluations: 0 };
   },

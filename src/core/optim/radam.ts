@@ -62,10 +62,10 @@ export const radam: Optimizer<RadamHyperparameters, RadamState> = {
       if (rectified) {
         const adaptive = biasCorrection2Sqrt / (Math.sqrt(expAvgSq[i]) + eps);
         params[i] -= corrected * lr * adaptive * rect;
-        if (effective) effective[i] = (lr * adaptive * rect) / biasCorrection1;
+        if (effective !== null) effective[i] = (lr * adaptive * rect) / biasCorrection1;
       } else {
         params[i] -= corrected * lr;
-        if (effective) effective[i] = lr / biasCorrection1;
+        if (effective !== null) effective[i] = lr / biasCorrection1;
       }
     }
     return { evaluations: 0 };

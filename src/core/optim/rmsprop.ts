@@ -68,7 +68,7 @@ export const rmsprop: Optimizer<RmspropHyperparameters, RmspropState> = {
       } else {
         params[i] -= lr * (g / average);
       }
-      if (effective) effective[i] = lr / average;
+      if (effective !== null) effective[i] = lr / average;
     }
     return { evaluations: 0 };
   },
