@@ -502,13 +502,12 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
   const effective = new Float64Array(n);
   const state = setup.optimizer.init(n, setup.hyper);
   setup.optimizer.step({ params, grad, loss: 0, lr: LR, hyper: setup.hyper, objective: NO_OBJECTIVE, effectiveLearningRate: effective }, state);
-  const velocityNorm = setup.optimizer.velocityNorm!;
-  // As train() does: update, squares and exact ranges per tensor in one pass, the overall range from them.
-  const ranges = stepStatistics(layout, before, params, grad, effective).effectiveRange;
+  const velocity = setup.optimizer.velocity!(state);
+  // As train() does: update, squares, exact ranges and Σv² in one pass, the overall range from the ranges per tensor.
+  const ranges = stepStatistics(layout, before, params, grad, effective, velocity).effectiveRange;
   const overall: [number, number] = [Math.min(...ranges.map(([low]) => low)), Math.max(...ranges.map(([, high]) => high))];
   const parts: { label: string; run: () => unknown }[] = [
-    { label: 'stepStatistics(before, after, grad, effective): squares and ranges', run: () => stepStatistics(layout, before, params, grad, effective) },
-    { label: 'velocityNorm (norm of exp_avg)', run: () => velocityNorm(state) },
+    { label: 'stepStatistics(before, after, grad, effective, exp_avg): squares, ranges, Σv²', run: () => stepStatistics(layout, before, params, grad, effective, velocity) },
     {
       label: 'summarize(effective) per tensor and overall, ranges known',
       run: () => layout.tensors.map((spec, t) => summarize(effective, spec.offset, spec.offset + spec.size, ranges[t])).concat(summarize(effective, 0, n, overall)),

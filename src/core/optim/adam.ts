@@ -10,7 +10,6 @@
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / (√vᵢ / √(1 − β2ᵗ) + ε).
  */
 import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS } from './optimizer';
-import { norm } from '../vector';
 
 export interface AdamHyperparameters extends Hyperparameters {
   lr: number;
@@ -82,7 +81,7 @@ function makeAdam(name: 'adam' | 'adamw', decoupled: boolean): Optimizer<AdamHyp
       }
       return { evaluations: 0 };
     },
-    velocityNorm: (state) => norm(state.expAvg),
+    velocity: (state) => state.expAvg,
     // AMSGrad divides by the running maximum.
     accumulator: (state) => (state.maxExpAvgSq.length > 0 ? state.maxExpAvgSq : state.expAvgSq),
   };

@@ -4,7 +4,6 @@
  * Effective learning rate of dimension i: (γ / (1 − β1ᵗ)) / uᵢ.
  */
 import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS } from './optimizer';
-import { norm } from '../vector';
 
 export interface AdamaxHyperparameters extends Hyperparameters {
   lr: number;
@@ -50,6 +49,6 @@ export const adamax: Optimizer<AdamaxHyperparameters, AdamaxState> = {
     }
     return { evaluations: 0 };
   },
-  velocityNorm: (state) => norm(state.expAvg),
+  velocity: (state) => state.expAvg,
   accumulator: (state) => state.expInf,
 };

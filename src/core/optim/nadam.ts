@@ -7,7 +7,6 @@
  * Effective learning rate of dimension i: (γ(1 − μₜ)/(1 − Π) + γμₜ₊₁/(1 − Πμₜ₊₁)) / dᵢ.
  */
 import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS, DECOUPLED_WEIGHT_DECAY } from './optimizer';
-import { norm } from '../vector';
 
 export interface NadamHyperparameters extends Hyperparameters {
   lr: number;
@@ -67,6 +66,6 @@ export const nadam: Optimizer<NadamHyperparameters, NadamState> = {
     }
     return { evaluations: 0 };
   },
-  velocityNorm: (state) => norm(state.expAvg),
+  velocity: (state) => state.expAvg,
   accumulator: (state) => state.expAvgSq,
 };

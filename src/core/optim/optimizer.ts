@@ -72,8 +72,8 @@ export interface Optimizer<H extends Hyperparameters = Hyperparameters, S extend
   validate?(hyper: H): string | null;
   init(size: number, hyper: H): S;
   step(context: StepContext<H>, state: S): StepResult | Promise<StepResult>;
-  /** Norm of the momentum (velocity) buffer, when the rule keeps one. */
-  velocityNorm?(state: S): number | null;
+  /** The momentum (velocity) buffer or first moment, when the rule keeps one: records carry its norm. */
+  velocity?(state: S): Float64Array | null;
   /** Adaptive rules: the per-dimension accumulator the effective rate divides by (Adam's v, Adagrad's sum of squares, ...). */
   accumulator?(state: S): Float64Array;
 }

@@ -8,7 +8,6 @@
  * Effective learning rate of dimension i (per unit of m): γ·√(1 − β2ᵗ)·r/((√vᵢ + ε)(1 − β1ᵗ)), or γ/(1 − β1ᵗ).
  */
 import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, decayedGradient, BETAS, DECOUPLED_WEIGHT_DECAY } from './optimizer';
-import { norm } from '../vector';
 
 export interface RadamHyperparameters extends Hyperparameters {
   lr: number;
@@ -70,6 +69,6 @@ export const radam: Optimizer<RadamHyperparameters, RadamState> = {
     }
     return { evaluations: 0 };
   },
-  velocityNorm: (state) => norm(state.expAvg),
+  velocity: (state) => state.expAvg,
   accumulator: (state) => state.expAvgSq,
 };

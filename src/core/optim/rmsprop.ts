@@ -5,7 +5,6 @@
  * Effective learning rate of dimension i: γ / dᵢ.
  */
 import { type Hyperparameters, LR, MAXIMIZE, type Optimizer, WEIGHT_DECAY, nonNegative, unitInterval, decayedGradient } from './optimizer';
-import { norm } from '../vector';
 
 export interface RmspropHyperparameters extends Hyperparameters {
   lr: number;
@@ -72,6 +71,6 @@ export const rmsprop: Optimizer<RmspropHyperparameters, RmspropState> = {
     }
     return { evaluations: 0 };
   },
-  velocityNorm: (state) => (state.buffer.length > 0 ? norm(state.buffer) : null),
+  velocity: (state) => (state.buffer.length > 0 ? state.buffer : null),
   accumulator: (state) => state.squareAvg,
 };

@@ -18,7 +18,6 @@ import {
   closedUnitInterval,
   fillEffective,
   nonNegative, decayedGradient } from './optimizer';
-import { norm } from '../vector';
 
 export interface SgdHyperparameters extends Hyperparameters {
   lr: number;
@@ -84,5 +83,5 @@ export const sgd: Optimizer<SgdHyperparameters, SgdState> = {
     fillEffective(context.effectiveLearningRate, lr);
     return { evaluations: 0 };
   },
-  velocityNorm: (state) => (state.buffer ? norm(state.buffer) : null),
+  velocity: (state) => state.buffer,
 };

@@ -81,11 +81,14 @@ export interface StepStatistics {
   grad: number[];
   /** [min, max] of `effective` per tensor; empty when there are no effective rates. */
   effectiveRange: [number, number][];
+  /** Σv² of the rule's momentum buffer or first moment over the whole vector, in index order (‖v‖²); null when it keeps none. */
+  velocity: number | null;
 }
 
 /**
  * The statistics of a recorded step in one read of each vector instead of one
- * pass per statistic: the loop is memory-bound, so the passes, not the
+ * pass per statistic: V8 spends most of such a loop on loading and
+ * bounds-checking each typed-array element, so the passes, not the
  * arithmetic, are the cost (bench/optim.ts).
  */
 export function stepStatistics(
@@ -94,8 +97,11 @@ export function stepStatistics(
   after: Float64Array,
   grad: Float64Array,
   effective: Float64Array | null,
+  velocity: Float64Array | null,
 ): StepStatistics {
-  const statistics: StepStatistics = { before: [], update: [], grad: [], effectiveRange: [] };
+  const statistics: StepStatistics = { before: [], update: [], grad: [], effectiveRange: [], velocity: null };
+  // One running sum across the tensors: the same additions, in the same order, as a plain Σv² over the vector.
+  let velocitySquares = 0;
   for (const spec of layout.tensors) {
     let parameter = 0;
     let change = 0;
@@ -106,19 +112,23 @@ export function stepStatistics(
     for (let i = spec.offset; i < end; i++) {
       const value = before[i];
       const delta = after[i] - value;
+      const g = grad[i];
       parameter += value * value;
       change += delta * delta;
-      gradient += grad[i] * grad[i];
-      if (effective) {
+      gradient += g * g;
+      // `!== null`, not truthiness: see StepContext.effectiveLearningRate.
+      if (effective !== null) {
         const rate = effective[i];
         if (rate < low) low = rate;
         if (rate > high) high = rate;
       }
+      if (velocity !== null) velocitySquares += velocity[i] * velocity[i];
     }
     statistics.before.push(parameter);
     statistics.update.push(change);
     statistics.grad.push(gradient);
-    if (effective) statistics.effectiveRange.push([low, high]);
+    if (effective !== null) statistics.effectiveRange.push([low, high]);
   }
+  if (velocity !== null) statistics.velocity = velocitySquares;
   return statistics;
 }

@@ -273,7 +273,7 @@ export async function train(
         ? await problem.loss(before, null)
         : null;
     if (recorded) {
-      const statistics = stepStatistics(layout, before, params, grad, effective);
+      const statistics = stepStatistics(layout, before, params, grad, effective, optimizer.velocity?.(state) ?? null);
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
       const updateNorm = Math.sqrt(sum(statistics.update));
       // Per-tensor summaries reuse the exact ranges; the overall range follows from them.
@@ -291,7 +291,7 @@ export async function train(
         updateNorm,
         updateRatio: updateNorm / (Math.sqrt(sum(statistics.before)) || 1),
         updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, Math.sqrt(statistics.update[t]) / (Math.sqrt(statistics.before[t]) || 1)])),
-        velocityNorm: optimizer.velocityNorm?.(state) ?? null,
+        velocityNorm: statistics.velocity === null ? null : Math.sqrt(statistics.velocity),
         effectiveLr: overallRate,
         // One tensor: its summary is the overall one.
         effectiveLrByTensor: effective
