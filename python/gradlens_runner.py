@@ -159,15 +159,15 @@ def user_error(function, error, element=None):
         "line": location[1] if location else None,
         "traceback": user_traceback(error),
     }
-    if element is not None:
-        data["element"] = element
+    if element is not None:  # (flat index, delta): built only when needed, not per evaluation
+        data["element"] = {"index": element[0], "delta": element[1]}
     return RpcError(USER_ERROR, "%s raised %s: %s" % (function, type(error).__name__, error), data)
 
 
 def tensor_error(message, element=None):
     data = {"message": message}
-    if element is not None:
-        data["element"] = element
+    if element is not None:  # (flat index, delta): built only when needed, not per evaluation
+        data["element"] = {"index": element[0], "delta": element[1]}
     return RpcError(TENSOR_ERROR, message, data)
 
 
@@ -211,14 +211,19 @@ class Problem(object):
         self.writes_arguments = False
         # The arrays last sent for this problem under each plan key (see plan_array).
         self.sent = {}
+        self.functions = {}
 
     def get(self, key):
         return self.value.get(key) if self.is_dict else getattr(self.value, key, None)
 
     def function(self, key):
-        fn = self.get(key)
-        if not callable(fn):
-            raise tensor_error("%s: %s is not callable" % (self.name, key))
+        """The user's function, read once (as the TypeScript engine reads a problem's functions once)."""
+        fn = self.functions.get(key)
+        if fn is None:
+            fn = self.get(key)
+            if not callable(fn):
+                raise tensor_error("%s: %s is not callable" % (self.name, key))
+            self.functions[key] = fn
         return fn
 
     def tree(self, x, fresh=True):
@@ -272,7 +277,7 @@ class Problem(object):
                 return "%s.%s%s" % (label, spec["name"], "[%s]" % ",".join(str(int(i)) for i in index) if index else "")
         raise IndexError(flat)
 
-    # -- evaluations; `element` names the perturbed element for error messages
+    # -- evaluations; `element` (flat index, delta) names the perturbed element for error messages
 
     def call(self, key, args, element=None):
         fn = self.function(key)
@@ -535,9 +540,9 @@ def perturbed(problem, plan):
                 changed = True
                 break
             x[i] = original + eps
-            plus[k] = value(x, {"index": i, "delta": eps})
+            plus[k] = value(x, (i, eps))
             x[i] = original - eps
-            minus[k] = value(x, {"index": i, "delta": -eps})
+            minus[k] = value(x, (i, -eps))
             x[i] = original
     except RpcError:
         x[i] = originals[i]

@@ -350,17 +350,28 @@ class Engine {
   /**
    * Full and sparse mode through the target's bulk evaluations: the same
    * central differences as element(), in at most BULK_CHUNKS exchanges (so
-   * progress and cancellation still happen between them).
+   * progress and cancellation still happen between them), one ahead.
    */
   private async bulk(indices: number[] | null, analytic: Float64Array, center: number): Promise<void> {
     const all = Int32Array.from(indices ?? { length: this.size }, (value, k) => (indices ? value : k));
     const total = all.length;
     const chunk = Math.max(BULK_MIN_CHUNK, Math.ceil(total / BULK_CHUNKS));
+    const request = (start: number) => {
+      const pending = Promise.resolve().then(() => this.target.perturbedValues!(all.subarray(start, Math.min(total, start + chunk)), this.options.eps));
+      // Awaited in turn below; a request left behind by an earlier failure must not be an unhandled rejection.
+      pending.catch(() => undefined);
+      return pending;
+    };
+    let next = total > 0 ? request(0) : null;
     for (let start = 0; start < total; start += chunk) {
       const part = all.subarray(start, Math.min(total, start + chunk));
+      const current = next!;
+      // The next exchange is asked for before this one is answered: the evaluator (another process)
+      // never waits for this side to read a reply and send the next plan.
+      next = start + chunk < total ? request(start + chunk) : null;
       let values: { plus: Float64Array; minus: Float64Array };
       try {
-        values = await this.target.perturbedValues!(part, this.options.eps);
+        values = await current;
       } catch (error) {
         if (error instanceof PerturbedFailure) {
           this.movedElement = error.flat;
