@@ -185,7 +185,7 @@ async function loadPythonFile(source: { file: string; python?: string }, timeout
   await send({
     type: 'loaded',
     file: source.file,
-    problems: problems.map((problem) => ({ name: problem.name, kind: problem.kind === 'invalid' ? 'invalid' : problem.kind, line: problem.line, secondOrder: problem.secondOrder ?? false })),
+    problems: problems.map((problem) => ({ name: problem.name, kind: problem.kind, line: problem.line, secondOrder: problem.secondOrder ?? false })),
   });
   return problems.map((problem) => ({ name: problem.name, kind: problem.kind, error: problem.error, objective: () => pythonObjective(session, problem) }));
 }
