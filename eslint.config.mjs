@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // The stand-in Python extension of the host tests is a CommonJS extension, as VS Code loads it.
+    files: ['test/host/fake-python-extension/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The browser script of the dashboard tests (the webview's TypeScript is type-checked with DOM types, webview/tsconfig.json).
     files: ['test/webview/page/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly' } },

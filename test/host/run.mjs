@@ -12,6 +12,7 @@
 // Builds nothing: run `npm run build && npm run compile && npm run package` first (npm test does).
 // Installs the host on first use (test/host/install-host.mjs). Scratch state, logs and screenshots go
 // to test/artifacts/ (git-ignored); the last line is a summary, test/artifacts/host/result.json the same as JSON.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -115,6 +116,18 @@ const NOISE = [
 ];
 
 // ---------------------------------------------------------------- phase 1: the mocha suite
+/**
+ * The Python extension cannot be installed offline: a stand-in with its interpreter API
+ * (test/host/fake-python-extension, selection = the fakePython.interpreter setting, none by default)
+ * lets the suite test that GradLens prefers the Python extension's interpreter.
+ */
+async function installFakePythonExtension(host, s) {
+  const vsix = path.join(s.dir, 'fake-python.vsix');
+  const vsce = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
+  execFileSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '-o', vsix], { cwd: path.join(REPO_ROOT, 'test', 'host', 'fake-python-extension'), stdio: 'ignore' });
+  await installVsix(host, s, vsix);
+}
+
 async function runSuite(host, options, trusted) {
   const s = scratch(trusted ? 'phase1' : 'phase1-untrusted');
   if (!fs.existsSync(`${TESTS_PATH}.js`)) throw new Error(`${path.relative(REPO_ROOT, TESTS_PATH)}.js is missing: run \`npm run compile\` first`);
@@ -122,6 +135,7 @@ async function runSuite(host, options, trusted) {
   const workspace = tempCopy(FIXTURE_WORKSPACE, 'workspace', options.keep);
   const env = { GRADLENS_HOST_TRUST: trusted ? 'trusted' : 'untrusted' };
   if (options.grep) env.GRADLENS_HOST_GREP = options.grep;
+  await installFakePythonExtension(host, s);
   const { authority } = await startServer(host, s, workspace, env, trusted);
   say(`phase 1${trusted ? '' : ' (untrusted workspace)'}: server on ${authority}, workspace ${workspace}`);
   const { page, workbenchLog } = await launchBrowser(s);

@@ -71,6 +71,20 @@ describe('Python problem files', function () {
     assert.ok(Math.abs(results[0].final.loss! - 5 * 0.998 ** 80) < 1e-12, `final loss ${results[0].final.loss}`);
   });
 
+  it('prefers the interpreter selected in the Python extension over gradlens.pythonPath', async () => {
+    // run.mjs installs a stand-in for ms-python.python whose selection is the fakePython.interpreter setting.
+    assert.ok(vscode.extensions.getExtension('ms-python.python'), 'the stand-in Python extension is not installed');
+    const selection = vscode.workspace.getConfiguration('fakePython');
+    await selection.update('interpreter', PYTHON, vscode.ConfigurationTarget.Workspace);
+    try {
+      const [report] = await withSetting('pythonPath', '/nonexistent/python3', () => vscode.commands.executeCommand<FileReport[]>('gradlens.checkGradients', fixture('buggy_grad.py')));
+      assert.equal(report.loadError, null, 'the setting was used, not the Python extension\'s interpreter');
+      assert.equal(report.problems.find((problem) => problem.name === 'bowl')?.verdict, 'pass');
+    } finally {
+      await selection.update('interpreter', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('names a missing interpreter and the setting that chooses one', async () => {
     const uri = fixture('buggy_grad.py');
     const [report] = await withSetting('pythonPath', '/nonexistent/python3', () => vscode.commands.executeCommand<FileReport[]>('gradlens.checkGradients', uri));
