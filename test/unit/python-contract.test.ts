@@ -12,13 +12,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type PythonFileReport, checkPythonFile } from '../../src/runner/python';
+import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/python', name);
-const PYTHON = '/usr/bin/python3';
 const LIMITS = { timeoutSeconds: 10, memoryMb: 4096 };
-const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy): ${(numpy.stderr || numpy.error?.message || '').trim().split('\n').pop()}`;
+const skip = WITHOUT_NUMPY;
 
 function check(name: string, options = {}, limits = LIMITS): Promise<PythonFileReport> {
   return checkPythonFile(fixture(name), options, limits, {}, null, PYTHON);

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythonProblemCandidates } from '../../src/core/exports';
 import { checkFile } from '../../src/runner/runner';
+import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const root = path.resolve(__dirname, '../../..');
-const PYTHON = '/usr/bin/python3';
-const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy)`;
+const skip = WITHOUT_NUMPY;
 
 /** Every Python problem file of the examples and the fixtures that loads. */
 function problemFiles(): string[] {

@@ -13,14 +13,13 @@ import { describe, it } from 'node:test';
 import type { CheckOptions } from '../../src/core/gradcheck';
 import { checkPythonFile } from '../../src/runner/python';
 import { type FileReport, type ProblemReport, checkFile } from '../../src/runner/runner';
+import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const EXAMPLES = path.join(ROOT, 'examples');
 const PYTHON_EXAMPLES = path.join(EXAMPLES, 'python');
-const PYTHON = '/usr/bin/python3';
 const LIMITS = { timeoutSeconds: 30, memoryMb: 4096 };
-const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy): ${(numpy.stderr || numpy.error?.message || '').trim().split('\n').pop()}`;
+const skip = WITHOUT_NUMPY;
 
 /** Every element of the largest example (the CS231n net has 43) is reported, passing or not. */
 const EVERY_ELEMENT = 100;

@@ -8,13 +8,12 @@ import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import { DEFAULT_TRAIN_OPTIONS, train, trainingProblem } from '../../src/core/optim/train';
 import { type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
 import { type LoadReply, PythonSession, pythonObjective } from '../../src/runner/python';
+import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const root = path.resolve(__dirname, '../../..');
-const PYTHON = '/usr/bin/python3';
 const pythonFile = 'test/fixtures/python/optimize_grad.py';
 const tsFile = 'test/fixtures/twins/optimize.grad.ts';
-const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy)`;
+const skip = WITHOUT_NUMPY;
 
 function gradlens(...args: string[]) {
   return gradlensWith({}, ...args);

@@ -5,13 +5,12 @@ import { describe, it } from 'node:test';
 import { checkProblem } from '../../src/core/gradcheck';
 import { classifyExport } from '../../src/core/problem';
 import { checkPythonFile, decodeFloats, encodeFloats, resolveInterpreter } from '../../src/runner/python';
+import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const root = path.resolve(__dirname, '../../..');
 const fixture = (name: string) => path.join(root, 'test/fixtures/python', name);
-const PYTHON = '/usr/bin/python3';
 const limits = { timeoutSeconds: 10, memoryMb: 4096 };
-const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-const skip = numpy.status === 0 ? false : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy): ${(numpy.stderr || numpy.error?.message || '').trim().split('\n').pop()}`;
+const skip = WITHOUT_NUMPY;
 
 describe('python problem files', { skip }, () => {
   it('passes correct problems: dicts, objects with attributes, layers, a helper module beside the file', async () => {

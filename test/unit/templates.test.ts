@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PROBLEM_TEMPLATES } from '../../src/extension/templates';
 import { DEFAULT_LIMITS, checkFile } from '../../src/runner/runner';
+import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const BUGS: Record<string, [string, string, string]> = {
   scalar: ['return { W: r.map((ri) => x.map((xj) => ri * xj)), b: r };', 'return { W: r.map((ri) => x.map((xj) => ri * xj)), b: r.map((ri) => 2 * ri) };', 'b'],
@@ -13,16 +13,13 @@ const BUGS: Record<string, [string, string, string]> = {
   minibatch: ['      b += scale;', '      b += 2 * scale;', 'b'],
   python: ['"b1": dhidden.sum(axis=0),', '"b1": 2 * dhidden.sum(axis=0),', 'b1'],
 };
-/** Debian's python3 with python3-numpy (scripts/install-system-deps.sh). */
-const PYTHON = '/usr/bin/python3';
-const numpyMissing = spawnSync(PYTHON, ['-c', 'import numpy']).status !== 0;
 const check = (file: string, options = {}) => checkFile(file, options, DEFAULT_LIMITS, {}, null, PYTHON);
 
 describe('New Problem File templates', () => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-templates-'));
 
   for (const template of PROBLEM_TEMPLATES) {
-    const skip = template.id === 'python' && numpyMissing ? `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy)` : false;
+    const skip = template.id === 'python' ? WITHOUT_NUMPY : false;
     it(`${template.id}: compiles and passes its own checks, first and second order`, { skip }, async () => {
       const file = path.join(folder, template.fileName);
       fs.writeFileSync(file, template.source);
