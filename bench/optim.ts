@@ -25,7 +25,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Problem } from '../src/api';
 import { type AnyOptimizer, findOptimizer, resolveHyperparameters } from '../src/core/optim';
 import type { Hyperparameters, Objective, StepContext } from '../src/core/optim/optimizer';
-import { stepStatistics, summarize } from '../src/core/optim/telemetry';
+import { SAMPLE_LIMIT, stepStatistics, summarize } from '../src/core/optim/telemetry';
 import { type TrainResult, train, trainingProblem } from '../src/core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
 import { findBuiltin } from '../src/core/problems';
@@ -527,13 +527,19 @@ async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, re
 
 async function benchTelemetry(options: Options, out: string[]): Promise<void> {
   const setup = adamSetup();
-  // The synthetic loss is the worst case (almost no work besides the telemetry); the built-in MLP is a real one.
-  const mlp = classifyExport('mlp', findBuiltin('mlp')!.create({ hidden: 64 }));
-  if (!mlp || mlp.kind !== 'scalar') throw new Error('the built-in mlp is not a scalar problem');
+  // The synthetic loss is the worst case for the O(n) part of a record (almost no work besides the telemetry);
+  // Rosenbrock (n = 2, what the dashboard's contour plot shows) the worst case for its fixed part; regression and the MLP are real ones.
+  const builtin = (name: string, settings: Record<string, number> = {}): ScalarDefinition => {
+    const definition = classifyExport(name, findBuiltin(name)!.create(settings));
+    if (!definition || definition.kind !== 'scalar') throw new Error(`the built-in ${name} is not a scalar problem`);
+    return definition;
+  };
   const plan: { problem: string; definition: () => ScalarDefinition; steps: number; parts: boolean }[] = [
     { problem: 'synthetic O(n)', definition: () => synthetic(100_000), steps: options.quick ? 100 : 300, parts: true },
     { problem: 'synthetic O(n)', definition: () => synthetic(1_000_000), steps: options.quick ? 15 : 40, parts: true },
-    { problem: 'built-in mlp 2-64-64-3, spiral', definition: () => mlp, steps: options.quick ? 100 : 300, parts: false },
+    { problem: 'built-in rosenbrock', definition: () => builtin('rosenbrock'), steps: options.quick ? 5_000 : 20_000, parts: false },
+    { problem: 'built-in linear-regression', definition: () => builtin('linear-regression'), steps: options.quick ? 1_000 : 4_000, parts: false },
+    { problem: 'built-in mlp 2-64-64-3, spiral', definition: () => builtin('mlp', { hidden: 64 }), steps: options.quick ? 100 : 300, parts: false },
   ];
   const cases: TelemetryCase[] = [];
   for (const { problem, steps, parts, ...rest } of plan) {
@@ -559,7 +565,7 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
   out.push('## (2) The cost of telemetry in train()');
   out.push('');
   out.push('train() of Adam (lr 1e-3, torch defaults) on a synthetic convex O(n) problem, ½ Σ a_i (x_i − t_i)² in two tensors ' +
-    '(w: 99% of n, b: 1%), full batch, through trainingProblem (the same calls and checks as the CLI). ' +
+    '(w: 99% of n, b: 1%), and on built-in problems at their defaults, full batch, through trainingProblem (the same calls and checks as the CLI). ' +
     '"on": every = 1, a record per step (norms per tensor, velocity norm, effective-rate summaries overall and per tensor). ' +
     '"off": every = steps, records for the first and the last step only (train always records step 1). Same steps, same computation: ' +
     'the final parameters of all runs are checked to be identical. Wall ms of the whole train() call, medians; order alternated per repetition.');
@@ -586,7 +592,7 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
     ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l']));
   out.push('');
   out.push('Where a record\'s time goes: the telemetry functions of train.ts timed alone on the vectors of one Adam step ' +
-    '(summarize: exact min/max over every element, a logarithmic histogram of at most 4,096 strided elements). ms per call, medians.');
+    `(summarize: exact min/max over every element, a logarithmic histogram of at most ${formatCount(SAMPLE_LIMIT)} strided elements). ms per call, medians.`);
   out.push('');
   const partRows: string[][] = [];
   for (const entry of cases.filter((candidate) => candidate.parts.length > 0)) {

@@ -37,6 +37,18 @@ describe('telemetry summaries', () => {
     const signed = summarize(Float64Array.from([-1, 0, 1, 2]))!;
     assert.deepEqual([signed.min, signed.max], [-1, 2]);
   });
+
+  it('uses no more bins than sampled elements, and one for equal values', () => {
+    const two = summarize(Float64Array.of(1e-3, 1))!;
+    // Two logarithmic bins split at the geometric mean √(1e−3 · 1).
+    assert.deepEqual(two.histogram.counts, [1, 1]);
+    assert.equal(two.histogram.edges.length, 3);
+    assert.ok(Math.abs(two.histogram.edges[1] - Math.sqrt(1e-3)) < 1e-15);
+    assert.deepEqual([two.histogram.edges[0], two.histogram.edges[2]], [1e-3, 1]);
+    const constant = summarize(new Float64Array(7).fill(0.25))!;
+    assert.deepEqual(constant.histogram, { edges: [0.25, 0.25], counts: [7], sampled: 7 });
+    assert.deepEqual([constant.q25, constant.median, constant.q75], [0.25, 0.25, 0.25]);
+  });
 });
 
 /** A layout of named tensors of these sizes, in order. */

@@ -99,6 +99,27 @@ describe('training loop', () => {
     assert.equal(result.final.params[0], -3125);
   });
 
+  it('stops when the parameters become non-finite, on recorded and on thinned steps alike', async () => {
+    // g = 1 at x = 1, then 1e308 at x = −9: SGD with lr 10 reaches −∞ at step 2 while f stays finite.
+    const overshooting = scalar({ params: { x: 1 }, f: () => 0, grad: (p: { x: number }) => ({ x: p.x === 1 ? 1 : 1e308 }) });
+    for (const every of [1, 5]) {
+      const result = await run(overshooting, 'sgd', { lr: 10 }, { steps: 10, every });
+      assert.equal(result.stopped, 'diverged', `every ${every}`);
+      assert.equal(result.diverged!.step, 2);
+      assert.match(result.diverged!.message, /the parameters became non-finite/);
+      assert.deepEqual(result.final.params, [-9]);
+    }
+  });
+
+  it('does not mistake an update whose squares overflow for divergence', async () => {
+    // Δx = −1e199: (Δx)² overflows to ∞, yet x stays finite.
+    const leaping = scalar({ params: { x: 1 }, f: () => 0, grad: (p: { x: number }) => ({ x: p.x === 1 ? 1e199 : 0 }) });
+    const result = await run(leaping, 'sgd', { lr: 1 }, { steps: 3 });
+    assert.equal(result.stopped, 'steps');
+    assert.equal(result.steps[0].updateNorm, Infinity);
+    assert.deepEqual(result.final.params, [1 - 1e199]);
+  });
+
   it('refuses mini-batches for L-BFGS', async () => {
     const definition = findBuiltin('linear-regression')!.create();
     await assert.rejects(run(classifyExport('lr', definition) as ScalarDefinition, 'lbfgs', {}, { steps: 1, batchSize: 8 }), /lbfgs needs the full batch/);

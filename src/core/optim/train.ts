@@ -8,11 +8,11 @@ import { Objective, hessianVectorProduct } from '../analysis';
 import type { ScalarDefinition } from '../problem';
 import { Random } from '../random';
 import { fromPlain, toPlain } from './checkpoint';
-import type { Layout } from '../tensor';
+import type { Layout, TensorSpec } from '../tensor';
 import type { AnyOptimizer } from './index';
-import { type Hyperparameters } from './optimizer';
+import type { Hyperparameters, StepResult } from './optimizer';
 import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
-import { type Summary, stepStatistics, summarize } from './telemetry';
+import { type StepStatistics, type Summary, stepStatistics, summarize } from './telemetry';
 
 /** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
 export interface TrainingProblem {
@@ -180,6 +180,77 @@ class Batcher {
   }
 }
 
+/**
+ * A step's record from its statistics. Plain loops rather than map/fromEntries/spread:
+ * on small problems a record's fixed cost is of the order of the step's (bench/optim.ts).
+ */
+function makeRecord(
+  layout: Layout,
+  statistics: StepStatistics,
+  step: Pick<StepRecord, 'step' | 'epoch' | 'lr' | 'loss' | 'fullLoss'> & { stepResult: StepResult },
+  effective: Float64Array | null,
+  detail: TensorSpec | null,
+  accumulator: () => Float64Array | null,
+  grad: Float64Array,
+  params: Float64Array | null,
+): StepRecord {
+  const tensors = layout.tensors;
+  let parameterSquares = 0;
+  let updateSquares = 0;
+  let gradSquares = 0;
+  const updateRatioByTensor: Record<string, number> = {};
+  for (let t = 0; t < tensors.length; t++) {
+    parameterSquares += statistics.before[t];
+    updateSquares += statistics.update[t];
+    gradSquares += statistics.grad[t];
+    updateRatioByTensor[tensors[t].name] = Math.sqrt(statistics.update[t]) / (Math.sqrt(statistics.before[t]) || 1);
+  }
+  const updateNorm = Math.sqrt(updateSquares);
+  let effectiveLr: Summary | null = null;
+  let effectiveLrByTensor: Record<string, Summary | null> | null = null;
+  if (effective !== null) {
+    // Per-tensor summaries reuse the exact ranges; the overall range follows from them
+    // (an empty tensor's range is [Infinity, -Infinity], which changes neither end).
+    const ranges = statistics.effectiveRange;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const [tensorLow, tensorHigh] of ranges) {
+      if (tensorLow < low) low = tensorLow;
+      if (tensorHigh > high) high = tensorHigh;
+    }
+    effectiveLr = summarize(effective, 0, effective.length, [low, high]);
+    effectiveLrByTensor = {};
+    for (let t = 0; t < tensors.length; t++) {
+      const spec = tensors[t];
+      // One tensor: its summary is the overall one.
+      effectiveLrByTensor[spec.name] = tensors.length === 1 ? effectiveLr : summarize(effective, spec.offset, spec.offset + spec.size, ranges[t]);
+    }
+  }
+  const detailOf = (vector: Float64Array | null) => (vector !== null && effective !== null && detail !== null ? Array.from(vector.subarray(detail.offset, detail.offset + detail.size)) : null);
+  const { stepResult } = step;
+  return {
+    step: step.step,
+    epoch: step.epoch,
+    lr: step.lr,
+    loss: step.loss,
+    fullLoss: step.fullLoss,
+    gradNorm: Math.sqrt(gradSquares),
+    updateNorm,
+    updateRatio: updateNorm / (Math.sqrt(parameterSquares) || 1),
+    updateRatioByTensor,
+    velocityNorm: statistics.velocity === null ? null : Math.sqrt(statistics.velocity),
+    effectiveLr,
+    effectiveLrByTensor,
+    effectiveLrDetail: detailOf(effective),
+    gradDetail: detailOf(grad),
+    accumulatorDetail: detail !== null && effective !== null ? detailOf(accumulator()) : null,
+    evaluations: stepResult.evaluations,
+    stepSize: stepResult.stepSize ?? null,
+    warning: stepResult.warning ?? null,
+    params: params === null ? null : Array.from(params),
+  };
+}
+
 function allFinite(vector: Float64Array): boolean {
   for (let i = 0; i < vector.length; i++) if (!Number.isFinite(vector[i])) return false;
   return true;
@@ -253,6 +324,7 @@ export async function train(
     let loss: number;
     let grad: Float64Array;
     let stepResult;
+    let statistics: StepStatistics | null;
     try {
       ({ loss, grad } = await problem.evaluate(params, batch));
       const objective = {
@@ -260,7 +332,11 @@ export async function train(
         hessianVectorProduct: (at: Float64Array, vector: Float64Array) => problem.hessianVectorProduct(at, vector),
       };
       stepResult = await optimizer.step({ params, grad, loss, lr, hyper, objective, effectiveLearningRate: recorded ? effective : null }, state);
-      if (!allFinite(params)) throw new RangeError('the parameters became non-finite (the learning rate is too large for this problem?)');
+      statistics = recorded ? stepStatistics(layout, before, params, grad, effective, optimizer.velocity?.(state) ?? null) : null;
+      // A recorded step's finite Σ(Δθ)² already shows finite parameters (a non-finite θ makes its Δθ non-finite): one pass fewer.
+      if (!(statistics?.update.every(Number.isFinite) ?? false) && !allFinite(params)) {
+        throw new RangeError('the parameters became non-finite (the learning rate is too large for this problem?)');
+      }
     } catch (error) {
       params.set(before);
       diverged = { step, message: error instanceof Error ? error.message : String(error) };
@@ -272,39 +348,8 @@ export async function train(
       : options.fullLossEvery > 0 && step % options.fullLossEvery === 0
         ? await problem.loss(before, null)
         : null;
-    if (recorded) {
-      const statistics = stepStatistics(layout, before, params, grad, effective, optimizer.velocity?.(state) ?? null);
-      const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-      const updateNorm = Math.sqrt(sum(statistics.update));
-      // Per-tensor summaries reuse the exact ranges; the overall range follows from them.
-      // (An empty tensor's range is [Infinity, -Infinity], which changes neither end.)
-      const tensorRanges = statistics.effectiveRange;
-      const overallRange: [number, number] = [Math.min(...tensorRanges.map(([low]) => low)), Math.max(...tensorRanges.map(([, high]) => high))];
-      const overallRate = effective ? summarize(effective, 0, effective.length, overallRange) : null;
-      const record: StepRecord = {
-        step,
-        epoch,
-        lr,
-        loss,
-        fullLoss,
-        gradNorm: Math.sqrt(sum(statistics.grad)),
-        updateNorm,
-        updateRatio: updateNorm / (Math.sqrt(sum(statistics.before)) || 1),
-        updateRatioByTensor: Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, Math.sqrt(statistics.update[t]) / (Math.sqrt(statistics.before[t]) || 1)])),
-        velocityNorm: statistics.velocity === null ? null : Math.sqrt(statistics.velocity),
-        effectiveLr: overallRate,
-        // One tensor: its summary is the overall one.
-        effectiveLrByTensor: effective
-          ? Object.fromEntries(layout.tensors.map((spec, t) => [spec.name, layout.tensors.length === 1 ? overallRate : summarize(effective, spec.offset, spec.offset + spec.size, tensorRanges[t])]))
-          : null,
-        effectiveLrDetail: effective && detail ? Array.from(effective.subarray(detail.offset, detail.offset + detail.size)) : null,
-        gradDetail: effective && detail ? Array.from(grad.subarray(detail.offset, detail.offset + detail.size)) : null,
-        accumulatorDetail: effective && detail && optimizer.accumulator ? Array.from(optimizer.accumulator(state).subarray(detail.offset, detail.offset + detail.size)) : null,
-        evaluations: stepResult.evaluations,
-        stepSize: stepResult.stepSize ?? null,
-        warning: stepResult.warning ?? null,
-        params: options.recordParams ? Array.from(params) : null,
-      };
+    if (statistics) {
+      const record = makeRecord(layout, statistics, { step, epoch, lr, loss, fullLoss, stepResult }, effective, detail, () => optimizer.accumulator?.(state) ?? null, grad, options.recordParams ? params : null);
       records.push(record);
       options.onRecord?.(record);
     }
