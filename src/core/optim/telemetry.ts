@@ -65,7 +65,7 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
     // below it lands in bin 0 either way. The top edge (max itself) goes into the last bin.
     const last = binCount - 1;
     for (let i = start; i < end; i += stride) {
-      const bin = ((logarithmic ? Math.log(values[i]) : values[i]) - low) / width | 0;
+      const bin = (((logarithmic ? Math.log(values[i]) : values[i]) - low) / width) | 0;
       counts[bin < last ? bin : last]++;
     }
   }
