@@ -190,7 +190,7 @@ function makeRecord(
   step: Pick<StepRecord, 'step' | 'epoch' | 'lr' | 'loss' | 'fullLoss'> & { stepResult: StepResult },
   effective: Float64Array | null,
   detail: TensorSpec | null,
-  accumulator: () => Float64Array | null,
+  accumulator: Float64Array | null,
   grad: Float64Array,
   params: Float64Array | null,
 ): StepRecord {
@@ -243,7 +243,7 @@ function makeRecord(
     effectiveLrByTensor,
     effectiveLrDetail: detailOf(effective),
     gradDetail: detailOf(grad),
-    accumulatorDetail: detail !== null && effective !== null ? detailOf(accumulator()) : null,
+    accumulatorDetail: detailOf(accumulator),
     evaluations: stepResult.evaluations,
     stepSize: stepResult.stepSize ?? null,
     warning: stepResult.warning ?? null,
@@ -349,7 +349,7 @@ export async function train(
         ? await problem.loss(before, null)
         : null;
     if (statistics) {
-      const record = makeRecord(layout, statistics, { step, epoch, lr, loss, fullLoss, stepResult }, effective, detail, () => optimizer.accumulator?.(state) ?? null, grad, options.recordParams ? params : null);
+      const record = makeRecord(layout, statistics, { step, epoch, lr, loss, fullLoss, stepResult }, effective, detail, optimizer.accumulator?.(state) ?? null, grad, options.recordParams ? params : null);
       records.push(record);
       options.onRecord?.(record);
     }
