@@ -24,9 +24,10 @@ import * as vm from 'node:vm';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Problem } from '../src/api';
 import { type AnyOptimizer, findOptimizer, resolveHyperparameters } from '../src/core/optim';
-import type { Hyperparameters, Objective, StepContext } from '../src/core/optim/optimizer';
+import type { Hyperparameters, Closure, StepContext } from '../src/core/optim/optimizer';
 import { SAMPLE_LIMIT, stepStatistics, summarize } from '../src/core/optim/telemetry';
-import { type TrainResult, train, trainingProblem } from '../src/core/optim/train';
+import { type TrainResult, train } from '../src/core/optim/train';
+import { scalarObjective } from '../src/core/definitions';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
 import { findBuiltin } from '../src/core/problems';
 
@@ -168,9 +169,9 @@ function adamSetup(): AdamSetup {
   return { optimizer: choice.optimizer, hyper, beta1, beta2, eps: hyper.eps as number };
 }
 
-const NO_OBJECTIVE: Objective = {
-  evaluate: () => Promise.reject(new Error('the benchmark gives Adam a fixed gradient, no objective')),
-  hessianVectorProduct: () => Promise.reject(new Error('the benchmark gives Adam a fixed gradient, no objective')),
+const NO_CLOSURE: Closure = {
+  evaluate: () => Promise.reject(new Error('the benchmark gives Adam a fixed gradient, no closure')),
+  hessianVectorProduct: () => Promise.reject(new Error('the benchmark gives Adam a fixed gradient, no closure')),
 };
 
 /** GradLens: `adam.step(context, state)`; with `effective`, the per-dimension effective rates are written too (as train() asks). */
@@ -183,7 +184,7 @@ function gradlensSide(setup: AdamSetup, withEffective: boolean): Side {
     loss: 0,
     lr: setup.hyper.lr as number,
     hyper: setup.hyper,
-    objective: NO_OBJECTIVE,
+    closure: NO_CLOSURE,
     effectiveLearningRate: withEffective ? new Float64Array(N) : null,
   };
   return {
@@ -481,7 +482,7 @@ interface TelemetryCase {
 }
 
 async function timeTrain(definition: ScalarDefinition, setup: AdamSetup, steps: number, every: number): Promise<TelemetryRun> {
-  const problem = trainingProblem(definition);
+  const problem = scalarObjective(definition);
   collect();
   const started = performance.now();
   const result = await train(problem, 'adam', setup.optimizer, setup.hyper, { steps, every });
@@ -492,16 +493,16 @@ async function timeTrain(definition: ScalarDefinition, setup: AdamSetup, steps: 
 
 /** What one recorded step computes, function by function (the calls of train.ts), timed on real vectors. */
 async function telemetryParts(definition: ScalarDefinition, setup: AdamSetup, reps: number): Promise<{ label: string; ms: number }[]> {
-  const problem = trainingProblem(definition);
+  const problem = scalarObjective(definition);
   const layout = problem.layout;
   const n = layout.size;
   // Realistic vectors: the effective rates and update of one Adam step at the start.
   const params = problem.initial.slice();
   const before = params.slice();
-  const { grad } = await problem.evaluate(params, null);
+  const grad = await problem.gradient(params, null);
   const effective = new Float64Array(n);
   const state = setup.optimizer.init(n, setup.hyper);
-  setup.optimizer.step({ params, grad, loss: 0, lr: LR, hyper: setup.hyper, objective: NO_OBJECTIVE, effectiveLearningRate: effective }, state);
+  setup.optimizer.step({ params, grad, loss: 0, lr: LR, hyper: setup.hyper, closure: NO_CLOSURE, effectiveLearningRate: effective }, state);
   const velocity = setup.optimizer.velocity!(state);
   // As train() does: update, squares, exact ranges and Σv² in one pass, the overall range from the ranges per tensor.
   const ranges = stepStatistics(layout, before, params, grad, effective, velocity).effectiveRange;
@@ -547,7 +548,7 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
   const cases: TelemetryCase[] = [];
   for (const { problem, steps, parts, ...rest } of plan) {
     const definition = rest.definition();
-    const n = trainingProblem(definition).layout.size;
+    const n = scalarObjective(definition).layout.size;
     await timeTrain(definition, setup, Math.min(steps, 10), 1); // warm-up
     const entry: TelemetryCase = { problem, n, steps, on: [], off: [], parts: [] };
     for (let rep = 0; rep < pairs; rep++) {
@@ -568,7 +569,7 @@ async function benchTelemetry(options: Options, out: string[]): Promise<void> {
   out.push('## (2) The cost of telemetry in train()');
   out.push('');
   out.push('train() of Adam (lr 1e-3, torch defaults) on a synthetic convex O(n) problem, ½ Σ a_i (x_i − t_i)² in two tensors ' +
-    '(w: 99% of n, b: 1%), and on built-in problems at their defaults, full batch, through trainingProblem (the same calls and checks as the CLI). ' +
+    '(w: 99% of n, b: 1%), and on built-in problems at their defaults, full batch, through scalarObjective (the same calls and checks as the CLI). ' +
     '"on": every = 1, a record per step (norms per tensor, velocity norm, effective-rate summaries overall and per tensor). ' +
     '"off": every = steps, records for the first and the last step only (train always records step 1). Same steps, same computation: ' +
     `the final parameters of all runs are checked to be identical. ${pairs} on/off pairs per problem, the order alternated; ` +

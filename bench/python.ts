@@ -22,7 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkPythonFile } from '../src/runner/python';
+import { checkFile } from '../src/runner/runner';
 import { formatMs, formatRatio, median, table } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -76,9 +76,9 @@ interface Repetition {
 async function runGradLens(python: string): Promise<{ wallMs: number; loadMs: number; checkMs: number; maxAbsError: number }> {
   const started = performance.now();
   let loaded = NaN;
-  const report = await checkPythonFile(PROBLEM_FILE, {}, LIMITS, { onLoaded: () => (loaded = performance.now()), onOutput: (text) => process.stderr.write(text) }, null, python);
+  const report = await checkFile(PROBLEM_FILE, {}, LIMITS, { onLoaded: () => (loaded = performance.now()), onOutput: (text: string) => process.stderr.write(text) }, null, python);
   const wallMs = performance.now() - started;
-  if (report.loadError) throw new Error(report.loadError);
+  if (report.loadError) throw new Error(report.loadError.message);
   const [result] = report.problems;
   if (result?.verdict !== 'pass' || result.evaluations.f !== 2 * N + 2 || result.evaluations.grad !== 2) {
     throw new Error(`GradLens: expected a pass with f ${2 * N + 2}, grad 2; got ${JSON.stringify(result && { verdict: result.verdict, evaluations: result.evaluations, error: result.error })}`);

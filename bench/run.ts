@@ -91,7 +91,7 @@ async function runInWorker(name: string, options: Partial<CheckOptions>): Promis
     },
   }, [name]);
   const wallMs = performance.now() - started;
-  if (report.loadError) throw new Error(report.loadError);
+  if (report.loadError) throw new Error(report.loadError.message);
   const result = report.problems.find((problem) => problem.name === name);
   if (!result) throw new Error(`${SOURCE}: the worker reported no result for ${name}`);
   return { wallMs, checkMs: result.seconds * 1000, setupMs: problemStarted - started, result };

@@ -164,8 +164,10 @@ def user_error(function, error, element=None):
     return RpcError(USER_ERROR, "%s raised %s: %s" % (function, type(error).__name__, error), data)
 
 
-def tensor_error(message, element=None):
+def tensor_error(message, element=None, non_finite=False):
     data = {"message": message}
+    if non_finite:  # a NaN or infinity where a finite number belongs: an optimizer run has diverged
+        data["nonFinite"] = True
     if element is not None:  # (flat index, delta): built only when needed, not per evaluation
         data["element"] = {"index": element[0], "delta": element[1]}
     return RpcError(TENSOR_ERROR, message, data)
@@ -266,7 +268,7 @@ class Problem(object):
         if not finite.all():
             flat = int(np.argmin(finite))
             text = "NaN" if np.isnan(out[flat]) else "Infinity" if out[flat] > 0 else "-Infinity"  # as the TS engine prints them
-            raise tensor_error("%s is %s, expected a finite number" % (self.element_label(label, flat), text), element)
+            raise tensor_error("%s is %s, expected a finite number" % (self.element_label(label, flat), text), element, non_finite=True)
         return out
 
     def element_label(self, label, flat):
@@ -430,7 +432,7 @@ def load(params):
     except MemoryError as error:
         location = user_location(error.__traceback__)
         raise RpcError(LOAD_ERROR, "out of memory", {
-            "message": "ran out of memory while importing the file (limit %s MB: --memory, or gradlens.memoryLimitMb in VS Code)" % memory,
+            "outOfMemory": True,  # the engine words it with the limit, in the vocabulary of its caller
             "file": location[0] if location else file,
             "line": location[1] if location else None,
         })

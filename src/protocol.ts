@@ -3,6 +3,7 @@
  * from the sandboxed runner process to its parent (CLI or extension host).
  */
 import type { CriticalPointReport } from './core/analysis';
+import type { ErrorReport } from './core/errors';
 import type { CheckOptions, CheckResult } from './core/gradcheck';
 import type { Hyperparameters } from './core/optim/optimizer';
 import type { StepRecord, TrainOptions, TrainResult } from './core/optim/train';
@@ -33,6 +34,10 @@ export interface CheckRequest {
   skip: string[];
   /** Per-problem time limit: the runner's watchdog locates a hang in user code when it is reached. */
   timeoutMs: number;
+  /** The memory limit of a Python interpreter the request starts (the runner's own heap limit is set when it is started). */
+  memoryMb: number;
+  /** The interpreter of a .py file (else $GRADLENS_PYTHON, else python3). */
+  python: string | null;
 }
 
 export interface OptimizerRun {
@@ -92,7 +97,7 @@ export type ParentToWorker = CheckRequest | OptimizeRequest | AnalyzeRequest | R
 
 export type WorkerToParent =
   | { type: 'loaded'; file: string; problems: DiscoveredProblem[] }
-  | { type: 'loadError'; file: string; message: string }
+  | { type: 'loadError'; file: string; error: ErrorReport }
   /** An activity (checking a problem, an optimizer run) begins: the time limit applies from here. */
   | { type: 'started'; name: string; activity: string }
   | { type: 'done'; name: string }
@@ -112,7 +117,8 @@ export type WorkerToParent =
   | { type: 'surface'; x: [number, number]; y: [number, number]; resolution: number; values: number[]; minima: [number, number][] }
   | { type: 'analysis'; report: CriticalPointReport }
   /** The request cannot be carried out (unknown problem, bad option): nothing more will come. */
-  | { type: 'refused'; message: string }
-  | { type: 'finished' }
+  | { type: 'refused'; error: ErrorReport }
+  /** `exchanges`: round trips with an interpreter (Python problem files). */
+  | { type: 'finished'; exchanges: number }
   /** User code failed outside any check (an uncaught exception from a timer, say); the worker exits next. */
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; error: ErrorReport };

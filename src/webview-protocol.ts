@@ -69,6 +69,8 @@ export interface RunEnded {
   runId: string;
   stopped: TrainResult['stopped'];
   diverged: TrainResult['diverged'];
+  /** What stopped a failed run (user code threw), in VS Code's words. */
+  failure: string | null;
   finalLoss: number | null;
   finalStep: number;
   seconds: number;
@@ -115,11 +117,14 @@ export interface CriticalPointMessage {
 /**
  * A checked problem: the runner's ProblemReport (declared here, with the same
  * fields, so that the browser bundle's type-check does not pull in the
- * Node-only runner; test/webview/protocol.test.ts asserts they stay equal).
+ * Node-only runner; test/webview/protocol.test.ts asserts they stay equal),
+ * its error as the host words it.
  */
-export interface CheckedProblem extends CheckResult {
+export interface CheckedProblem extends Omit<CheckResult, 'error'> {
   file: string;
   line: number | null;
+  /** The error with its place, in VS Code's words. */
+  error: string | null;
 }
 
 export interface CheckReport {

@@ -1,12 +1,14 @@
 /** The `gradlens` command. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ErrorReport } from '../core/errors';
 import { type FileReport, PROBLEM_EXTENSIONS, type ProblemReport, checkFile, isProblemFile } from '../runner/runner';
-import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
-import { formatFile, formatSummary } from './format';
-import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
-import { formatAnalysis, formatComparison, formatRun, runCsv, runJson } from './optimize-output';
 import { analyzeSource, describeSource, optimizeSource } from '../runner/optimize';
+import { formatFile, formatSummary } from '../report/checks';
+import { CLI_SETTINGS, displayPath, errorText } from '../report/errors';
+import { formatAnalysis, formatComparison, formatRun, runCsv, runJson } from '../report/runs';
+import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
+import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
 
 const USAGE = `Usage: gradlens <command> [options]
 
@@ -25,6 +27,15 @@ function validateFiles(files: string[]): void {
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
     if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a directory, expected a problem file`);
   }
+}
+
+/** An error as the CLI prints it; `errorDetail` keeps its structure for tools. */
+const text = (error: ErrorReport | null) => (error ? errorText(error, CLI_SETTINGS) : null);
+
+function errorDetail(error: ErrorReport | null): object | null {
+  if (!error) return null;
+  const location = error.location ? { file: displayPath(error.location.file), line: error.location.line, column: error.location.column } : null;
+  return { message: error.message, kind: error.kind, phase: error.phase, element: error.element, location };
 }
 
 function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): string {
@@ -47,11 +58,12 @@ function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): 
     worst: problem.worst,
     projections: problem.projections,
     batch: problem.batch,
-    error: problem.error,
+    error: text(problem.error),
+    errorDetail: errorDetail(problem.error),
     note: problem.note,
     seconds: problem.seconds,
   }));
-  const errors = reports.filter((report) => report.loadError).map((report) => ({ file: report.file, error: report.loadError }));
+  const errors = reports.filter((report) => report.loadError).map((report) => ({ file: report.file, error: text(report.loadError), errorDetail: errorDetail(report.loadError) }));
   return JSON.stringify({ passed, options: command.options, problems, errors }, null, 2);
 }
 
@@ -74,7 +86,7 @@ async function runCheck(command: CheckCommand): Promise<number> {
     report.file = file;
     for (const problem of report.problems) problem.file = file;
     reports.push(report);
-    if (!command.json) process.stdout.write(`${formatFile(report, { color })}\n`);
+    if (!command.json) process.stdout.write(`${formatFile(report, { color, settings: CLI_SETTINGS })}\n`);
     if (report.cancelled) break;
   }
   const problems = reports.flatMap((report) => report.problems);
@@ -107,32 +119,32 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
   if (command.command === 'analyze') {
     const outcome = await analyzeSource({ source: command.source, problem: command.problem, run: command.runs[0] ?? null, train: command.train }, command.limits, events);
     if (command.output === 'json') {
-      process.stdout.write(`${JSON.stringify({ source, at: command.at, run: outcome.run ? runJson(outcome.run) : null, analysis: outcome.report, error: outcome.error }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ source, at: command.at, run: outcome.run ? runJson(outcome.run, CLI_SETTINGS) : null, analysis: outcome.report, error: text(outcome.error) }, null, 2)}\n`);
     } else {
-      if (outcome.run) process.stdout.write(`${formatRun(outcome.run, source, userThinned)}\n\n`);
+      if (outcome.run) process.stdout.write(`${formatRun(outcome.run, source, userThinned, CLI_SETTINGS)}\n\n`);
       if (outcome.report) process.stdout.write(`${formatAnalysis(outcome.report, command.at === 'start' ? `${source} at its start` : `${source} after ${outcome.run?.optimizer}`)}\n`);
     }
-    if (outcome.error) process.stderr.write(`gradlens: ${outcome.error}\n`);
+    if (outcome.error) process.stderr.write(`gradlens: ${text(outcome.error)}\n`);
     return outcome.report ? 0 : outcome.nothingRan ? 2 : 1;
   }
   const outcome = await optimizeSource({ source: command.source, problem: command.problem, runs: command.runs, train: command.train }, command.limits, events);
   const results = outcome.results;
   if (command.output === 'json') {
     const payload = command.command === 'optimize' && results.length === 1
-      ? { source, ...runJson(results[0]), error: outcome.error }
-      : { source, tolerance: command.train.tolerance, runs: results.map(runJson), error: outcome.error };
+      ? { source, ...runJson(results[0], CLI_SETTINGS), error: text(outcome.error) }
+      : { source, tolerance: command.train.tolerance, runs: results.map((result) => runJson(result, CLI_SETTINGS)), error: text(outcome.error) };
     process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
   } else if (command.output === 'csv') {
     if (results.length > 0) process.stdout.write(`${runCsv(results)}\n`);
   } else if (command.command === 'compare') {
     if (results.length > 0) process.stdout.write(`${formatComparison(results, source, command.train.tolerance ?? 0)}\n`);
   } else {
-    for (const result of results) process.stdout.write(`${formatRun(result, source, userThinned)}\n`);
+    for (const result of results) process.stdout.write(`${formatRun(result, source, userThinned, CLI_SETTINGS)}\n`);
   }
-  if (outcome.error) process.stderr.write(`gradlens: ${outcome.error}\n`);
+  if (outcome.error) process.stderr.write(`gradlens: ${text(outcome.error)}\n`);
   if (command.save && results.length === 1) fs.writeFileSync(command.save, `${JSON.stringify(results[0].checkpoint)}\n`);
   if (outcome.nothingRan) return 2;
-  return outcome.error || results.some((result) => result.diverged) ? 1 : 0;
+  return outcome.error || results.some((result) => result.diverged || result.failure) ? 1 : 0;
 }
 
 export async function main(argv: string[]): Promise<number> {

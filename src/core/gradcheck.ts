@@ -5,21 +5,15 @@
  * |a-n| / max(|a|,|n|). Modes: full (every element), sparse (k seeded random
  * elements) and fast (random projections, then group bisection to localize).
  */
+import { flatLayer, scalarObjective } from './definitions';
+import { type ErrorReport, type SourceLocation, UserFault, reportFailure } from './errors';
+import { type Evaluations, type FlatLayer, type Objective, PerturbedFailure, UserCodeError, evaluationsSince, noEvaluations } from './objective';
 import type { ProblemDefinition } from './problem';
 import { Random } from './random';
-import {
-  type CheckTarget,
-  type Evaluations,
-  PerturbedFailure,
-  UserCodeError,
-  layerTarget,
-  noEvaluations,
-  scalarTarget,
-  secondOrderTarget,
-} from './targets';
-import { type Layout, TensorError, describeElement, locateElement, readTree } from './tensor';
+import { type CheckTarget, layerTarget, scalarTarget, secondOrderTarget } from './targets';
+import { type Layout, TensorError, describeElement, locateElement } from './tensor';
 
-export type { Evaluations } from './targets';
+export type { Evaluations } from './objective';
 
 export type CheckMode = 'full' | 'fast' | 'sparse';
 export type CheckOrder = 1 | 2;
@@ -86,8 +80,8 @@ export interface CheckHooks {
   /** Called every few hundred elements; the caller throttles further. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
-  /** Where user code failed, e.g. " (at model.grad.ts:12:5)"; the runner maps stacks to the user's file. */
-  locateError?: (error: unknown) => string;
+  /** Where in the user's files an error of user code happened; the runner maps stacks to them. */
+  locateError?: (error: unknown) => SourceLocation | null;
 }
 
 export interface ElementReport {
@@ -132,7 +126,7 @@ export interface CheckResult {
   projections: ProjectionReport[];
   /** The mini-batch f and grad were checked on (sample indices), or null for the full batch. */
   batch: number[] | null;
-  error: string | null;
+  error: ErrorReport | null;
   /** Per tensor, every element's relative error, when asked for (CheckOptions.elementErrors) and small enough; else null. */
   elementErrors: TensorRelativeErrors[] | null;
   /** A short remark for the reader (why skipped, why a fast check failed without a single culprit). */
@@ -263,16 +257,18 @@ class Recorder {
   }
 }
 
-/** Runs one check on a target; throws user and validation errors with the place they happened in `where`. */
+/** Runs one check on a target; throws user and validation errors with the place they happened in their message. */
 class Engine {
   readonly recorder: Recorder;
   readonly projections: ProjectionReport[] = [];
   note: string | null = null;
+  /** The element that was moved when an evaluation failed (`x[1]`), for the error report. */
+  failedElement: string | null = null;
   /** The point being evaluated, for error messages: a phrase, or an element moved by ±eps (formatted only on error). */
   private where = 'at the unperturbed point';
-  private movedElement = -1;
-  private movedBy = 0;
   private readonly base: Float64Array;
+  /** A copy of the point that directional differences move (the base itself is never written). */
+  private readonly moved: Float64Array;
   private readonly size: number;
 
   constructor(
@@ -281,23 +277,27 @@ class Engine {
     private readonly hooks: CheckHooks,
   ) {
     this.recorder = new Recorder(target.layout, options);
-    this.base = target.point.values.slice();
+    this.base = target.point;
+    this.moved = target.point.slice();
     this.size = target.layout.size;
   }
 
-  private fail(error: unknown): never {
+  /** Adds where it happened to errors about user code: a phrase, or the element moved by ±eps. */
+  private fail(error: unknown, element = -1, delta = 0): never {
     if (error instanceof UserCodeError || error instanceof TensorError) {
-      const where = this.movedElement >= 0
-        ? `with ${describeElement(this.target.layout, this.movedElement)} ${this.movedBy > 0 ? '+' : '-'} ${Math.abs(this.movedBy)}`
-        : this.where;
+      let where = this.where;
+      if (element >= 0) {
+        this.failedElement = describeElement(this.target.layout, element);
+        where = `with ${this.failedElement} ${delta > 0 ? '+' : '-'} ${Math.abs(delta)}`;
+      }
       error.message = `${error.message} ${where}`;
     }
     throw error;
   }
 
-  private async value(): Promise<number> {
+  private async value(x: Float64Array): Promise<number> {
     try {
-      const result = this.target.value();
+      const result = this.target.value(x);
       return typeof result === 'number' ? result : await result;
     } catch (error) {
       this.fail(error);
@@ -306,8 +306,18 @@ class Engine {
 
   private async gradient(): Promise<Float64Array> {
     try {
-      return await this.target.gradient();
+      return await this.target.gradient(this.base);
     } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** f(x ± eps·e_i) for each i of `indices`, in one call of the target. */
+  private async perturbed(indices: Int32Array, pending?: Promise<{ plus: Float64Array; minus: Float64Array }>) {
+    try {
+      return await (pending ?? this.target.perturbedValues(this.base, indices, this.options.eps));
+    } catch (error) {
+      if (error instanceof PerturbedFailure) this.fail(error.error, error.flat, error.delta);
       this.fail(error);
     }
   }
@@ -319,37 +329,19 @@ class Engine {
 
   async run(): Promise<void> {
     const { mode } = this.options;
-    const center = await this.value();
+    const center = await this.value(this.base);
     const analytic = await this.gradient();
     if (mode === 'fast') await this.fast(center, analytic);
-    else {
-      const indices = mode === 'sparse' ? new Random(this.options.seed).sample(this.size, this.options.samples) : null;
-      const total = indices ? indices.length : this.size;
-      if (this.target.perturbedValues) {
-        await this.bulk(indices, analytic, center);
-        return this.finish(center, analytic);
-      }
-      for (let k = 0; k < total; k++) {
-        const flat = indices ? indices[k] : k;
-        await this.element(flat, analytic[flat], center);
-        if ((k & 255) === 255) this.tick(k + 1, total);
-      }
-      this.tick(total, total);
-    }
-    await this.finish(center, analytic);
-  }
-
-  private async finish(center: number, analytic: Float64Array): Promise<void> {
+    else await this.bulk(mode === 'sparse' ? new Random(this.options.seed).sample(this.size, this.options.samples) : null, analytic, center);
     this.where = 'when called again at the unperturbed point';
-    const centerAgain = await this.value();
+    const centerAgain = await this.value(this.base);
     const analyticAgain = await this.gradient();
     this.checkDeterminism(center, centerAgain, analytic, analyticAgain);
-    this.checkUnmodified();
   }
 
   /**
-   * Full and sparse mode through the target's bulk evaluations: the same
-   * central differences as element(), in at most BULK_CHUNKS exchanges (so
+   * Full and sparse mode: the central differences of every chosen element,
+   * in at most BULK_CHUNKS calls of the target's bulk evaluation (so
    * progress and cancellation still happen between them), one ahead.
    */
   private async bulk(indices: number[] | null, analytic: Float64Array, center: number): Promise<void> {
@@ -357,7 +349,7 @@ class Engine {
     const total = all.length;
     const chunk = Math.max(BULK_MIN_CHUNK, Math.ceil(total / BULK_CHUNKS));
     const request = (start: number) => {
-      const pending = Promise.resolve().then(() => this.target.perturbedValues!(all.subarray(start, Math.min(total, start + chunk)), this.options.eps));
+      const pending = Promise.resolve().then(() => this.target.perturbedValues(this.base, all.subarray(start, Math.min(total, start + chunk)), this.options.eps));
       // Awaited in turn below; a request left behind by an earlier failure must not be an unhandled rejection.
       pending.catch(() => undefined);
       return pending;
@@ -366,47 +358,26 @@ class Engine {
     for (let start = 0; start < total; start += chunk) {
       const part = all.subarray(start, Math.min(total, start + chunk));
       const current = next!;
-      // The next exchange is asked for before this one is answered: the evaluator (another process)
+      // The next exchange is asked for before this one is answered: an evaluator in another process
       // never waits for this side to read a reply and send the next plan.
       next = start + chunk < total ? request(start + chunk) : null;
-      let values: { plus: Float64Array; minus: Float64Array };
-      try {
-        values = await current;
-      } catch (error) {
-        if (error instanceof PerturbedFailure) {
-          this.movedElement = error.flat;
-          this.movedBy = error.delta;
-          this.fail(error.error);
-        }
-        this.fail(error);
-      }
+      const values = await this.perturbed(part, current);
       for (let k = 0; k < part.length; k++) this.recorder.element(part[k], analytic[part[k]], values.plus[k], values.minus[k], center);
       this.tick(start + part.length, total);
     }
     if (total === 0) this.tick(0, 0);
   }
 
-  /** One element by central differences; restores the element exactly. */
+  /** One element by central differences. */
   private async element(flat: number, analytic: number, center: number): Promise<boolean> {
-    const point = this.target.point;
-    const original = this.base[flat];
-    const h = this.options.eps;
-    this.movedElement = flat;
-    point.set(flat, original + h);
-    this.movedBy = h;
-    const plus = await this.value();
-    point.set(flat, original - h);
-    this.movedBy = -h;
-    const minus = await this.value();
-    point.set(flat, original);
-    this.movedElement = -1;
-    return this.recorder.element(flat, analytic, plus, minus, center);
+    const values = await this.perturbed(Int32Array.of(flat));
+    return this.recorder.element(flat, analytic, values.plus[0], values.minus[0], center);
   }
 
   /**
    * Directional difference along `direction` restricted to [start, end) and
    * renormalized there: (f(x+s·h·u) - f(x-s·h·u)) / (2·s·h) for each step
-   * multiple s, and u·grad. Restores the point exactly.
+   * multiple s, and u·grad.
    */
   private async directional(direction: Float64Array, start: number, end: number, analytic: Float64Array, steps: readonly number[]) {
     let norm = 0;
@@ -414,23 +385,22 @@ class Engine {
     norm = Math.sqrt(norm);
     let projected = 0;
     for (let i = start; i < end; i++) projected += (analytic[i] * direction[i]) / norm;
-    const point = this.target.point;
+    const moved = this.moved;
     const numeric: number[] = [];
     let magnitude = 0;
     this.where = 'along a random direction';
     for (const step of steps) {
       const h = this.options.eps * step;
-      for (let i = start; i < end; i++) point.set(i, this.base[i] + (h * direction[i]) / norm);
-      const plus = await this.value();
-      for (let i = start; i < end; i++) point.set(i, this.base[i] - (h * direction[i]) / norm);
-      const minus = await this.value();
+      for (let i = start; i < end; i++) moved[i] = this.base[i] + (h * direction[i]) / norm;
+      const plus = await this.value(moved);
+      for (let i = start; i < end; i++) moved[i] = this.base[i] - (h * direction[i]) / norm;
+      const minus = await this.value(moved);
       numeric.push((plus - minus) / (2 * h));
       magnitude = Math.max(magnitude, Math.abs(plus) + Math.abs(minus));
     }
-    for (let i = start; i < end; i++) point.set(i, this.base[i]);
+    moved.set(this.base.subarray(start, end), start);
     return { analytic: projected, numeric, magnitude };
   }
-
   private async group(direction: Float64Array, start: number, end: number, analytic: Float64Array) {
     const { analytic: projected, numeric } = await this.directional(direction, start, end, analytic, [1]);
     return this.recorder.projection(projected, numeric[0]);
@@ -507,20 +477,9 @@ class Engine {
       }
     }
   }
-
-  private checkUnmodified(): void {
-    const now = this.target.point.readBack();
-    for (let i = 0; i < now.length; i++) {
-      if (now[i] !== this.base[i]) {
-        throw new TensorError(
-          `user code modified its argument: ${describeElement(this.target.layout, i)} changed from ${this.base[i]} to ${now[i]} (copy arrays before changing them)`,
-        );
-      }
-    }
-  }
 }
 
-class Nondeterminism extends Error {
+class Nondeterminism extends UserFault {
   override name = 'Nondeterminism';
 }
 
@@ -551,90 +510,72 @@ export function blankResult(name: string, kind: 'scalar' | 'layer', options: Pic
 }
 
 /** The result for a problem that could not be checked (malformed, timed out, crashed). */
-export function errorResult(name: string, kind: 'scalar' | 'layer', options: Partial<CheckOptions>, error: string): CheckResult {
+export function errorResult(name: string, kind: 'scalar' | 'layer', options: Partial<CheckOptions>, error: ErrorReport): CheckResult {
   const full = { ...DEFAULT_CHECK_OPTIONS, ...options };
   return { ...blankResult(name, kind, full), verdict: 'error', passed: false, error };
 }
 
-export function describeFailure(error: unknown, locate?: (error: unknown) => string): string {
-  if (error instanceof UserCodeError) return `${error.message}${locate ? locate(error.cause) : ''}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+/** A problem as the checker sees it, whatever language runs its code: a scalar loss, or a layer. */
+export type Checkable = Objective | FlatLayer;
+
+function isLayer(problem: Checkable): problem is FlatLayer {
+  return 'forward' in problem;
 }
 
-/**
- * What checkSubject needs of a problem, whatever runs its code: a TypeScript
- * definition in this process, or a Python problem in another (src/runner/python.ts).
- */
-export interface CheckSubject {
-  name: string;
-  kind: 'scalar' | 'layer';
-  hasHvp: boolean;
-  dataSize: number | null;
-  /** The target of this check (order 1, 2 or a layer); may throw user or validation errors. */
-  target(options: CheckOptions, evaluations: Evaluations, random: Random, batch: number[] | null): CheckTarget;
-}
-
-function definitionSubject(definition: ProblemDefinition): CheckSubject {
-  return {
-    name: definition.name,
-    kind: definition.kind,
-    hasHvp: definition.kind === 'scalar' && definition.hvp !== null,
-    dataSize: definition.kind === 'scalar' ? definition.dataSize : null,
-    target: (options, evaluations, random, batch) => {
-      const tree = definition.kind === 'scalar' ? definition.params : definition.inputs;
-      const { layout, values } = readTree(tree, definition.kind === 'scalar' ? 'params' : 'inputs');
-      return definition.kind === 'layer'
-        ? layerTarget(definition, layout, values, evaluations, random)
-        : options.order === 2
-          ? secondOrderTarget(definition, layout, values, evaluations, random)
-          : scalarTarget(definition, layout, values, evaluations, batch);
-    },
-  };
-}
-
-/** Checks one problem (gradcheck, gradgradcheck or the layer Jacobian check). Never throws for user errors. */
-export function checkProblem(
+/** Checks one TypeScript problem definition (gradcheck, gradgradcheck or the layer Jacobian check). Never throws for user errors. */
+export async function checkProblem(
   definition: ProblemDefinition,
   partialOptions: Partial<CheckOptions> = {},
   hooks: CheckHooks = {},
 ): Promise<CheckResult> {
-  return checkSubject(definitionSubject(definition), partialOptions, hooks);
+  let problem: Checkable;
+  try {
+    problem = definition.kind === 'layer' ? flatLayer(definition, { reportWrites: true }) : scalarObjective(definition, { reportWrites: true });
+  } catch (error) {
+    return errorResult(definition.name, definition.kind, partialOptions, reportFailure(error, 'check', hooks.locateError));
+  }
+  return checkGradients(problem, partialOptions, hooks);
 }
 
-/** checkProblem for any CheckSubject. Never throws for user errors. */
-export async function checkSubject(
-  definition: CheckSubject,
+/** Checks a scalar objective's gradient (order 1), its hvp (order 2), or a layer's backward. Never throws for user errors. */
+export async function checkGradients(
+  problem: Checkable,
   partialOptions: Partial<CheckOptions> = {},
   hooks: CheckHooks = {},
 ): Promise<CheckResult> {
   const options: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, ...partialOptions };
-  const result = blankResult(definition.name, definition.kind, options);
+  const kind = isLayer(problem) ? 'layer' : 'scalar';
+  const result = blankResult(problem.name, kind, options);
   const started = performance.now();
   const finish = (): CheckResult => {
     result.seconds = (performance.now() - started) / 1000;
     return result;
   };
-  if (options.order === 2 && (definition.kind === 'layer' || !definition.hasHvp)) {
+  if (options.order === 2 && (isLayer(problem) || problem.hvp === null)) {
     result.verdict = 'skipped';
-    result.note = definition.kind === 'layer' ? 'layers have no second-order check' : 'no hvp: nothing to check at order 2';
+    result.note = isLayer(problem) ? 'layers have no second-order check' : 'no hvp: nothing to check at order 2';
     return finish();
   }
   const random = new Random(options.seed);
   let engine: Engine | null = null;
+  const before = { ...problem.evaluations };
   try {
-    if (definition.kind === 'scalar' && definition.dataSize !== null && options.batchSize !== null && options.order === 1) {
-      result.batch = new Random(options.seed).sample(definition.dataSize, options.batchSize);
+    let target: CheckTarget;
+    if (isLayer(problem)) target = layerTarget(problem, random);
+    else if (options.order === 2) target = secondOrderTarget(problem, random);
+    else {
+      if (problem.dataSize !== null && options.batchSize !== null) result.batch = new Random(options.seed).sample(problem.dataSize, options.batchSize);
+      target = scalarTarget(problem, result.batch);
     }
-    const target = definition.target(options, result.evaluations, random, result.batch);
     result.size = target.layout.size;
     engine = new Engine(target, options, hooks);
     await engine.run();
   } catch (error) {
     if (error instanceof CheckCancelled) throw error;
     result.verdict = error instanceof Nondeterminism ? 'nondeterministic' : 'error';
-    result.error = describeFailure(error, hooks.locateError);
+    result.error = { ...reportFailure(error, 'check', hooks.locateError), element: engine?.failedElement ?? null };
   }
+  result.evaluations = evaluationsSince(before, problem.evaluations);
   if (engine) {
     const recorder = engine.recorder;
     Object.assign(result, {

@@ -2,6 +2,7 @@
  * The problem-file contract: which exported objects are problems, and the
  * checks that turn a malformed one into a clear message instead of a crash.
  */
+import { UserFault } from './errors';
 import type { TensorTree, TensorValue } from './tensor';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -55,7 +56,7 @@ export interface LayerDefinition {
 export type ProblemDefinition = ScalarDefinition | LayerDefinition;
 
 /** A malformed problem: the message names the export and what is wrong. */
-export class ProblemError extends Error {
+export class ProblemError extends UserFault {
   override name = 'ProblemError';
 }
 

@@ -5,6 +5,7 @@
  * Nested arrays are walked with loops; recursion only goes as deep as the
  * tensor's rank, never over its elements, so millions of elements are fine.
  */
+import { UserFault } from './errors';
 
 /** A tensor as users write it: a number, a (rectangular) nested array, or a typed array. */
 export type TensorValue = number | readonly TensorValue[] | ArrayLike<number>;
@@ -28,9 +29,12 @@ export interface Layout {
 }
 
 /** A problem with user data: names the offending value, element and expectation. */
-export class TensorError extends Error {
+export class TensorError extends UserFault {
   override name = 'TensorError';
 }
+
+/** A NaN or infinite value where a finite number belongs: in an optimizer run, divergence. */
+export class NonFiniteError extends TensorError {}
 
 type NumberArrayLike = ArrayLike<unknown>;
 
@@ -124,7 +128,7 @@ export function readTensorInto(
     if (typeof value !== 'number') {
       throw new TensorError(`${label} is ${describeValue(value)}, expected a number`);
     }
-    if (!Number.isFinite(value)) throw new TensorError(`${label} is ${value}, expected a finite number`);
+    if (!Number.isFinite(value)) throw new NonFiniteError(`${label} is ${value}, expected a finite number`);
     out[offset] = value;
     return;
   }
@@ -145,7 +149,7 @@ export function readTensorInto(
           throw new TensorError(`${formatElement(label, [...prefix, i])} is ${describeValue(element)}, expected a number`);
         }
         if (!Number.isFinite(element)) {
-          throw new TensorError(`${formatElement(label, [...prefix, i])} is ${element}, expected a finite number`);
+          throw new NonFiniteError(`${formatElement(label, [...prefix, i])} is ${element}, expected a finite number`);
         }
         out[position++] = element;
       }

@@ -5,12 +5,15 @@
  */
 import * as vscode from 'vscode';
 import type { CheckMode } from '../core/gradcheck';
-import { formatFile } from '../cli/format';
 import { type FileReport, type ProblemReport, checkFile } from '../runner/runner';
+import { formatFile } from '../report/checks';
+import { VSCODE_SETTINGS } from './describe';
+import { workspacePath } from './text';
 import type { JobContext } from './jobs';
 import type { Services } from './services';
 
-export interface CheckTarget {
+/** Which problems of a file to check. */
+export interface CheckSelection {
   uri: vscode.Uri;
   /** Only these problems (export names); all when null; none (load only) when empty. */
   only: string[] | null;
@@ -29,7 +32,7 @@ async function saveDirty(uris: readonly vscode.Uri[]): Promise<void> {
   await Promise.all(vscode.workspace.textDocuments.filter((document) => document.isDirty && wanted.has(document.uri.toString())).map((document) => document.save()));
 }
 
-export async function checkTargets(services: Services, targets: readonly CheckTarget[], options: CheckRequestOptions, job: JobContext): Promise<FileReport[]> {
+export async function checkTargets(services: Services, targets: readonly CheckSelection[], options: CheckRequestOptions, job: JobContext): Promise<FileReport[]> {
   await saveDirty(targets.map((target) => target.uri));
   const reports: FileReport[] = [];
   for (const target of targets) {
@@ -58,7 +61,7 @@ export async function checkTargets(services: Services, targets: readonly CheckTa
     );
     services.store.setFileReport(target.uri, report);
     if (target.only?.length !== 0) {
-      services.output.info(`\n${formatFile({ ...report, file: relative }, { color: false })}`);
+      services.output.info(`\n${formatFile(report, { color: false, settings: VSCODE_SETTINGS, showPath: workspacePath })}`);
       services.dashboards.publishCheck(report);
     }
     reports.push(report);

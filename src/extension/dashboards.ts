@@ -6,7 +6,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FileReport } from '../runner/runner';
+import type { FileReport } from '../runner/reports';
+import { errorLine } from './text';
 import type { HostToWebview } from '../webview-protocol';
 import { DashboardPanel, type DashboardRequest, LastResultViewProvider, registerDashboardSerializer } from './dashboard';
 
@@ -46,7 +47,12 @@ export class Dashboards implements vscode.Disposable {
 
   /** A finished check, for the gradient-check view. */
   publishCheck(report: FileReport): void {
-    this.publish({ type: 'checkReport', file: vscode.workspace.asRelativePath(report.file), loadError: report.loadError, problems: report.problems });
+    this.publish({
+      type: 'checkReport',
+      file: vscode.workspace.asRelativePath(report.file),
+      loadError: report.loadError && errorLine(report.loadError),
+      problems: report.problems.map((problem) => ({ ...problem, error: problem.error && errorLine(problem.error) })),
+    });
   }
 
   private listen(panel: DashboardPanel): void {

@@ -2,9 +2,23 @@
  * Short texts about a check result, shared by CodeLens, diagnostics, Test
  * Explorer messages and the status bar (pure: unit-tested without VS Code).
  */
+import type { ErrorReport } from '../core/errors';
 import type { ElementReport } from '../core/gradcheck';
-import type { FileReport, ProblemReport } from '../runner/runner';
-import { formatNumber, formatSummary, reasonText } from '../cli/format';
+import type { FileReport, ProblemReport } from '../runner/reports';
+import { formatSummary, reasonText, reportNumber } from '../report/checks';
+import { type SettingWords, errorMessage } from '../report/errors';
+
+/** How messages shown in VS Code name the settings that govern them. */
+export const VSCODE_SETTINGS: SettingWords = Object.freeze({
+  timeout: 'setting gradlens.timeoutSeconds',
+  memory: 'setting gradlens.memoryLimitMb',
+  python: "the Python extension's interpreter or the gradlens.pythonPath setting",
+});
+
+/** An error in VS Code's words, without its place: diagnostics and test messages point at the place themselves. */
+export function errorSentence(error: ErrorReport): string {
+  return errorMessage(error, VSCODE_SETTINGS);
+}
 
 /** The failing element that matters most (the worst failure, else the worst kink). */
 export function culprit(report: ProblemReport): ElementReport | undefined {
@@ -21,10 +35,10 @@ export function verdictTitle(report: ProblemReport): string {
   const order = report.order === 2 ? ' (2nd order)' : '';
   switch (report.verdict) {
     case 'pass':
-      return `✓ max rel err ${formatNumber(report.maxRelError)}${order}`;
+      return `✓ max rel err ${reportNumber(report.maxRelError)}${order}`;
     case 'fail': {
       const element = culprit(report);
-      return element ? `✗ ${element.element} rel ${formatNumber(element.relError)}${order}` : `✗ ${what(report)} wrong along a random direction${order}`;
+      return element ? `✗ ${element.element} rel ${reportNumber(element.relError)}${order}` : `✗ ${what(report)} wrong along a random direction${order}`;
     }
     case 'kink': {
       const element = culprit(report);
@@ -40,7 +54,7 @@ export function verdictTitle(report: ProblemReport): string {
 }
 
 function elementText(element: ElementReport): string {
-  return `${element.element}: analytic ${formatNumber(element.analytic)}, numeric ${formatNumber(element.numeric)} (abs ${formatNumber(element.absError)}, rel ${formatNumber(element.relError)})`;
+  return `${element.element}: analytic ${reportNumber(element.analytic)}, numeric ${reportNumber(element.numeric)} (abs ${reportNumber(element.absError)}, rel ${reportNumber(element.relError)})`;
 }
 
 /** The diagnostic message: names the problem, the tensor and index, and the numbers. */
@@ -48,7 +62,7 @@ export function problemMessage(report: ProblemReport): string {
   const subject = `${report.name}${report.order === 2 ? ' (order 2)' : ''}`;
   switch (report.verdict) {
     case 'pass':
-      return `${subject}: ${what(report)} matches (max rel err ${formatNumber(report.maxRelError)})`;
+      return `${subject}: ${what(report)} matches (max rel err ${reportNumber(report.maxRelError)})`;
     case 'fail': {
       const element = culprit(report);
       const count = report.checked > 0 ? `; ${report.failed} of ${report.checked} checked elements fail` : '';
@@ -61,7 +75,7 @@ export function problemMessage(report: ProblemReport): string {
     }
     case 'nondeterministic':
     case 'error':
-      return `${subject}: ${report.error ? reasonText(report) : report.verdict}`;
+      return `${subject}: ${report.error ? reasonText(report, errorSentence) : report.verdict}`;
     case 'skipped':
       return `${subject}: skipped${report.note ? ` (${report.note})` : ''}`;
   }
@@ -86,7 +100,8 @@ export function lastVerdictOf(reports: readonly FileReport[]): LastVerdict {
   const failing = problems.find((problem) => !problem.passed);
   const ok = loadErrors.length === 0 && failing === undefined && problems.length > 0;
   if (ok) return { ok, text: problems.length === 1 ? verdictTitle(problems[0]) : `${problems.length} passed`, tooltip: summary };
-  if (loadErrors.length > 0 && !failing) return { ok, text: 'file not loaded', tooltip: loadErrors[0].loadError ?? summary };
+  const loadError = loadErrors[0]?.loadError;
+  if (loadError && !failing) return { ok, text: 'file not loaded', tooltip: errorSentence(loadError) };
   if (!failing) return { ok, text: 'no problems found', tooltip: summary };
   const element = culprit(failing);
   return { ok, text: `${failing.name} ${element ? element.element : failing.verdict}`, tooltip: summary };

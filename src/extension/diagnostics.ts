@@ -4,8 +4,8 @@
  * its line. Cleared when the check passes.
  */
 import * as vscode from 'vscode';
-import { messageLocation } from '../runner/stack';
-import { problemMessage } from './describe';
+import type { SourceLocation } from '../core/errors';
+import { errorSentence, problemMessage } from './describe';
 import type { FileResults, ResultStore } from './results';
 
 /** The range of `name` on 1-based `line` (the whole line when the name is not on it). */
@@ -18,20 +18,22 @@ export function exportRange(document: vscode.TextDocument | undefined, line: num
   return new vscode.Range(row, column, row, column + (name === 'default' ? 7 : name.length));
 }
 
-function locatedIn(message: string): vscode.Location | null {
-  const location = messageLocation(message);
-  if (!location) return null;
-  const position = new vscode.Position(Math.max(0, location.line - 1), Math.max(0, location.column - 1));
+/** A place in the user's files as VS Code points at it. */
+export function vscodeLocation(location: SourceLocation): vscode.Location {
+  const position = new vscode.Position(Math.max(0, location.line - 1), Math.max(0, (location.column ?? 1) - 1));
   return new vscode.Location(vscode.Uri.file(location.file), position);
 }
 
 function diagnosticsOf(uri: vscode.Uri, results: FileResults, document: vscode.TextDocument | undefined): vscode.Diagnostic[] {
   if (results.loadError) {
-    const at = locatedIn(results.loadError);
-    const range = at && at.uri.fsPath === uri.fsPath ? new vscode.Range(at.range.start, at.range.start.translate(0, 1)) : new vscode.Range(0, 0, 0, 0);
-    const diagnostic = new vscode.Diagnostic(range, results.loadError, vscode.DiagnosticSeverity.Error);
+    const at = results.loadError.location ? vscodeLocation(results.loadError.location) : null;
+    const here = at !== null && at.uri.fsPath === uri.fsPath;
+    const range = here ? new vscode.Range(at.range.start, at.range.start.translate(0, 1)) : new vscode.Range(0, 0, 0, 0);
+    const diagnostic = new vscode.Diagnostic(range, errorSentence(results.loadError), vscode.DiagnosticSeverity.Error);
     diagnostic.source = 'GradLens';
     diagnostic.code = 'load-error';
+    // In another file (a module the problem file imports): point there too.
+    if (at && !here) diagnostic.relatedInformation = [new vscode.DiagnosticRelatedInformation(at, 'the file failed to load here')];
     return [diagnostic];
   }
   const diagnostics: vscode.Diagnostic[] = [];
@@ -42,7 +44,7 @@ function diagnosticsOf(uri: vscode.Uri, results: FileResults, document: vscode.T
     const diagnostic = new vscode.Diagnostic(exportRange(document, report.line, report.name), problemMessage(report), severity);
     diagnostic.source = 'GradLens';
     diagnostic.code = report.verdict;
-    const thrownAt = report.error ? locatedIn(report.error) : null;
+    const thrownAt = report.error?.location ? vscodeLocation(report.error.location) : null;
     if (thrownAt && !(thrownAt.uri.fsPath === uri.fsPath && thrownAt.range.start.line === (report.line ?? 0) - 1)) {
       diagnostic.relatedInformation = [new vscode.DiagnosticRelatedInformation(thrownAt, 'user code failed here')];
     }

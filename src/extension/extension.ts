@@ -5,8 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatSummary } from '../cli/format';
 import { type FileReport, isProblemFile } from '../runner/runner';
+import { formatSummary } from '../report/checks';
+import { errorLine } from './text';
 import { ProblemCodeLenses } from './codelens';
 import { type NewProblemArguments, newProblemFile } from './new-problem';
 import { registerDiagnostics } from './diagnostics';
@@ -82,7 +83,7 @@ async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, 
   if (reports === null) {
     const loadError = services.store.get(target)?.loadError;
     void vscode.window.showErrorMessage(loadError
-      ? `GradLens: ${loadError}`
+      ? `GradLens: ${errorLine(loadError)}`
       : `GradLens: no problem in ${path.basename(target.fsPath)} has hvp(p, v), so there is no second-order check to run.`);
     return undefined;
   }
@@ -127,7 +128,7 @@ async function announce(services: Services, pending: Promise<FileReport[] | null
   const problems = reports.flatMap((report) => report.problems);
   const loadErrors = reports.filter((report) => report.loadError);
   const cancelled = reports.some((report) => report.cancelled);
-  const summary = loadErrors.length === 1 && problems.length === 0 ? loadErrors[0].loadError! : formatSummary(problems, loadErrors.length);
+  const summary = loadErrors.length === 1 && problems.length === 0 ? errorLine(loadErrors[0].loadError!) : formatSummary(problems, loadErrors.length);
   const passed = loadErrors.length === 0 && problems.length > 0 && problems.every((problem) => problem.passed);
   const show = cancelled ? vscode.window.showWarningMessage : passed ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
   void show(`GradLens: ${cancelled ? 'stopped; ' : ''}${summary}`, 'Show Output').then((choice) => {

@@ -5,7 +5,10 @@
  * step, new hyper-parameters, stop, restart, restart from a clicked point).
  */
 import * as vscode from 'vscode';
-import { formatAnalysis, formatComparison, formatRun } from '../cli/optimize-output';
+import type { ErrorReport } from '../core/errors';
+import { formatAnalysis, formatComparison, formatRun } from '../report/runs';
+import { VSCODE_SETTINGS } from './describe';
+import { errorLine } from './text';
 import type { CriticalPointReport } from '../core/analysis';
 import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
 import type { Hyperparameters } from '../core/optim/optimizer';
@@ -157,7 +160,7 @@ export class OptimizerCommands implements vscode.Disposable {
       { signal: job.signal, onOutput: (text) => this.services.output.append(text) },
     ));
     if (!outcome.report) {
-      void vscode.window.showErrorMessage(`GradLens: the analysis of ${picked.label} did not finish: ${outcome.error ?? 'stopped'}`);
+      void vscode.window.showErrorMessage(`GradLens: the analysis of ${picked.label} did not finish: ${outcome.error ? errorLine(outcome.error) : 'stopped'}`);
       return undefined;
     }
     const place = where.at === 'start' ? `${picked.label} at its start` : `${picked.label} after ${choice.name}`;
@@ -258,12 +261,13 @@ export class OptimizerCommands implements vscode.Disposable {
             onResumed: (run) => this.broadcast({ type: 'runStatus', runId: runId(run), paused: false, step: lastStep.get(run) ?? 0 }),
             onHyperparametersChanged: (run, step, values) => this.broadcast({ type: 'hyperparametersChanged', runId: runId(run), step, values }),
             onTrained: (result) => {
-              this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1)}`);
+              this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1, VSCODE_SETTINGS)}`);
               this.broadcast({
                 type: 'runEnded',
                 runId: runId(result.optimizer),
                 stopped: result.stopped,
                 diverged: result.diverged,
+                failure: result.failure && errorLine(result.failure.error),
                 finalLoss: result.final.loss,
                 finalStep: result.final.step,
                 seconds: result.seconds,
@@ -273,7 +277,7 @@ export class OptimizerCommands implements vscode.Disposable {
         );
       });
       if (outcome.error && outcome.nothingRan) {
-        void vscode.window.showErrorMessage(`GradLens: ${outcome.error}`);
+        void vscode.window.showErrorMessage(`GradLens: ${errorLine(outcome.error)}`);
         return undefined;
       }
       if (runs.length > 1) this.services.output.info(`\n${formatComparison(outcome.results, picked.label, 1e-6)}`);
@@ -284,13 +288,16 @@ export class OptimizerCommands implements vscode.Disposable {
     }
   }
 
-  private announce(picked: PickedProblem, results: TrainResult[], error: string | null): void {
+  private announce(picked: PickedProblem, results: TrainResult[], failure: ErrorReport | null): void {
+    const error = failure && errorLine(failure);
     const diverged = results.find((result) => result.diverged);
+    const failed = results.find((result) => result.failure);
     const lines = results.map((result) => `${result.optimizer}: loss ${result.final.loss === null ? 'n/a' : result.final.loss.toPrecision(4)} after ${result.final.step} steps`);
     const text = `GradLens: ${picked.label}: ${lines.join('; ')}${error ? ` (${error})` : ''}`;
     if (diverged?.diverged) void vscode.window.showWarningMessage(`GradLens: ${diverged.optimizer} diverged at step ${diverged.diverged.step}: ${diverged.diverged.message}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
+    else if (failed?.failure) void vscode.window.showErrorMessage(`GradLens: ${failed.optimizer} stopped at step ${failed.failure.step}: ${errorLine(failed.failure.error)}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
     else void vscode.window.showInformationMessage(text);
-    this.services.jobs.setLastVerdict({ ok: !diverged && !error, text: lines[0] ?? 'no run', tooltip: text });
+    this.services.jobs.setLastVerdict({ ok: !diverged && !failed && !error, text: lines[0] ?? 'no run', tooltip: text });
   }
 
   /** A run control from the dashboard (already validated by its channel). */

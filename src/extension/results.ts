@@ -5,11 +5,12 @@
 import * as vscode from 'vscode';
 import { problemCandidates, pythonProblemCandidates } from '../core/exports';
 import type { DiscoveredProblem } from '../protocol';
+import type { ErrorReport } from '../core/errors';
 import { type FileReport, type ProblemReport, isPythonFile } from '../runner/runner';
 
 export interface FileResults {
   /** The file did not compile or load. */
-  loadError: string | null;
+  loadError: ErrorReport | null;
   /** What the sandbox found the file to export as problems (null until it has loaded the file once). */
   discovered: DiscoveredProblem[] | null;
   /** Last result per problem and order, keyed by `resultKey`. */

@@ -11,10 +11,9 @@ import * as vscode from 'vscode';
 import type { CheckMode } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
 import type { FileReport, ProblemReport } from '../runner/runner';
-import { messageLocation } from '../runner/stack';
-import { type CheckTarget, checkTargets } from './checks';
-import { culprit, lastVerdictOf, problemMessage, worstLines } from './describe';
-import { exportRange } from './diagnostics';
+import { type CheckSelection, checkTargets } from './checks';
+import { culprit, errorSentence, lastVerdictOf, problemMessage, worstLines } from './describe';
+import { exportRange, vscodeLocation } from './diagnostics';
 import type { Services } from './services';
 import { PROBLEM_FILE_EXCLUDE } from './settings';
 
@@ -121,7 +120,7 @@ export class ProblemTests implements vscode.Disposable {
     const item = this.controller.items.get(uri.toString());
     const results = this.services.store.get(uri);
     if (!item || !results) return;
-    item.error = results.loadError ? new vscode.MarkdownString().appendText(results.loadError) : undefined;
+    item.error = results.loadError ? new vscode.MarkdownString().appendText(errorSentence(results.loadError)) : undefined;
     if (results.discovered) this.setChildren(item, results.discovered);
   }
 
@@ -203,7 +202,7 @@ export class ProblemTests implements vscode.Disposable {
     const title = plan.size === 1 ? `checking ${path.basename([...plan.values()][0].uri.fsPath)}` : `checking ${plan.size} files`;
     await this.services.jobs.run(title, async (job) => {
       for (const order of [1, 2] as const) {
-        const targets: CheckTarget[] = [];
+        const targets: CheckSelection[] = [];
         for (const entry of plan.values()) {
           const names = order === 1 ? entry.first : entry.second;
           // An order-2 pass of a whole file runs only where hvp exists.
@@ -273,8 +272,7 @@ export class ProblemTests implements vscode.Disposable {
       case 'nondeterministic':
       case 'error': {
         const message = new vscode.TestMessage(problemMessage(report));
-        const thrown = report.error ? messageLocation(report.error) : null;
-        message.location = thrown ? new vscode.Location(vscode.Uri.file(thrown.file), new vscode.Position(thrown.line - 1, thrown.column - 1)) : at;
+        message.location = report.error?.location ? vscodeLocation(report.error.location) : at;
         run.errored(item, message, duration);
         this.outcomes.set(item.id, 'errored');
         return;
@@ -288,9 +286,8 @@ export class ProblemTests implements vscode.Disposable {
     const file = this.controller.items.get(uri.toString());
     if (!file) return;
     if (report.loadError) {
-      const message = new vscode.TestMessage(report.loadError);
-      const location = messageLocation(report.loadError);
-      if (location) message.location = new vscode.Location(vscode.Uri.file(location.file), new vscode.Position(location.line - 1, location.column - 1));
+      const message = new vscode.TestMessage(errorSentence(report.loadError));
+      if (report.loadError.location) message.location = vscodeLocation(report.loadError.location);
       run.errored(file, message);
       this.outcomes.set(file.id, 'errored');
     }

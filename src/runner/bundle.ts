@@ -6,21 +6,25 @@
  */
 import * as path from 'node:path';
 import type { Message } from 'esbuild';
-import { formatLocation } from './stack';
+import type { SourceLocation } from '../core/errors';
 
 export const PROBLEM_FILE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
-/** The file could not be turned into a module: the message names file, line and cause. */
+/** The file could not be turned into a module: the cause, and where it is. */
 export class LoadError extends Error {
   override name = 'LoadError';
+  constructor(
+    message: string,
+    readonly location: SourceLocation | null,
+  ) {
+    super(message);
+  }
 }
 
 /** esbuild's locations are relative to its working directory, `baseDir`. */
-function formatBuildMessage(message: Message, baseDir: string, cwd: string): string {
+function buildLocation(message: Message, baseDir: string): SourceLocation | null {
   const location = message.location;
-  if (!location) return message.text;
-  const file = path.resolve(baseDir, location.file);
-  return `${formatLocation({ file, line: location.line, column: location.column + 1 }, cwd)}: ${message.text}`;
+  return location ? { file: path.resolve(baseDir, location.file), line: location.line, column: location.column + 1 } : null;
 }
 
 /**
@@ -33,7 +37,7 @@ export interface Bundle {
   sources: string[];
 }
 
-export async function bundleProblemFile(file: string, apiModule: string, cwd = process.cwd()): Promise<Bundle> {
+export async function bundleProblemFile(file: string, apiModule: string): Promise<Bundle> {
   const esbuild = await import('esbuild');
   try {
     const result = await esbuild.build({
@@ -60,8 +64,10 @@ export async function bundleProblemFile(file: string, apiModule: string, cwd = p
     return { code: result.outputFiles[0].text, sources };
   } catch (error) {
     const failure = error as { errors?: Message[] };
-    if (Array.isArray(failure.errors) && failure.errors.length > 0) {
-      throw new LoadError(failure.errors.map((message) => formatBuildMessage(message, path.dirname(file), cwd)).join('\n'));
+    const errors = failure.errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
+      throw new LoadError(`${errors[0].text}${more}`, buildLocation(errors[0], path.dirname(file)));
     }
     throw error;
   }

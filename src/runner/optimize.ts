@@ -1,5 +1,6 @@
 /** Optimizer runs and critical-point analysis in the sandbox (the parent side). */
 import type { CriticalPointReport } from '../core/analysis';
+import type { ErrorReport } from '../core/errors';
 import type { StepRecord, TrainResult } from '../core/optim/train';
 import type { Hyperparameters } from '../core/optim/optimizer';
 import type { AnalyzeRequest, OptimizeRequest, ProblemSource, WorkerToParent } from '../protocol';
@@ -19,7 +20,7 @@ export interface OptimizeEvents extends SupervisionEvents {
 
 export interface SandboxOutcome {
   /** Why the request ended early: the file did not load, the request was refused, or the process was stopped. */
-  error: string | null;
+  error: ErrorReport | null;
   /** The error was in loading or naming the problem: nothing ran. */
   nothingRan: boolean;
   cancelled: boolean;
@@ -35,7 +36,7 @@ async function request(
   events: OptimizeEvents,
   collect: { trained: TrainResult[]; analysis: CriticalPointReport | null },
 ): Promise<SandboxOutcome> {
-  let refusal: string | null = null;
+  let refusal: ErrorReport | null = null;
   let loaded = 'builtin' in message.source;
   const outcome = await supervise(message, describeSource(message.source), limits, events, (reply) => {
     switch (reply.type) {
@@ -44,7 +45,7 @@ async function request(
         break;
       case 'loadError':
       case 'refused':
-        refusal = reply.message;
+        refusal = reply.error;
         break;
       case 'records':
         events.onRecords?.(reply.run, reply.records);

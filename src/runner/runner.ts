@@ -1,40 +1,19 @@
 /**
- * Gradient checks of a problem file in the sandbox: when user code hangs or
- * takes the runner process down, that problem gets an error result and a
- * fresh process carries on with the rest.
+ * Gradient checks of a problem file, in any language, in the sandbox: each
+ * file runs in a supervised runner process (supervisor.ts); when user code
+ * hangs, runs out of memory or takes the process down, that problem gets an
+ * error result and a fresh process carries on with the rest.
  */
-import { type CheckOptions, type CheckResult, errorResult } from '../core/gradcheck';
-import type { DiscoveredProblem } from '../protocol';
 import * as path from 'node:path';
+import { type ErrorReport, extendMessage } from '../core/errors';
+import { type CheckOptions, errorResult } from '../core/gradcheck';
+import type { DiscoveredProblem } from '../protocol';
 import { PROBLEM_FILE_EXTENSIONS } from './bundle';
-import { checkPythonFile } from './python';
-import { displayPath } from './stack';
-import { DEFAULT_LIMITS, type RunnerLimits, type SupervisionEvents, supervise } from './supervisor';
+import { type FileReport, type ProblemReport, type RunnerEvents, atExport } from './reports';
+import { DEFAULT_LIMITS, type RunnerLimits, supervise } from './supervisor';
 
 export { DEFAULT_LIMITS, type RunnerLimits, workerPath } from './supervisor';
-
-export interface ProblemReport extends CheckResult {
-  file: string;
-  /** 1-based line of the export in `file`, when it could be told. */
-  line: number | null;
-}
-
-export interface FileReport {
-  file: string;
-  /** The file could not be compiled or loaded: nothing in it was checked. */
-  loadError: string | null;
-  /** What the file exports as problems, once it has loaded (null if it never did). */
-  discovered: DiscoveredProblem[] | null;
-  problems: ProblemReport[];
-  cancelled: boolean;
-}
-
-export interface RunnerEvents extends SupervisionEvents {
-  onProgress?: (file: string, problem: string, done: number, total: number) => void;
-  onProblemStarted?: (file: string, problem: string) => void;
-  onResult?: (report: ProblemReport) => void;
-  onLoaded?: (file: string, problems: DiscoveredProblem[]) => void;
-}
+export type { FileReport, ProblemReport, RunnerEvents } from './reports';
 
 /** Python problem files; everything else is TypeScript or JavaScript. */
 export function isPythonFile(file: string): boolean {
@@ -49,37 +28,27 @@ export function isProblemFile(file: string): boolean {
 }
 
 /**
- * Checks the problems of one problem file (all, or `only` those): a
- * TypeScript/JavaScript file in sandboxed runner processes, a Python file in
- * an interpreter (`python`, else $GRADLENS_PYTHON, else python3).
+ * Checks the problems of one problem file (all, or `only` those). `python`
+ * is the interpreter of a .py file (else $GRADLENS_PYTHON, else python3).
  */
-export function checkFile(
-  file: string,
+export async function checkFile(
+  requested: string,
   options: Partial<CheckOptions> = {},
   limits: RunnerLimits = DEFAULT_LIMITS,
   events: RunnerEvents = {},
   only: string[] | null = null,
   python: string | null = null,
 ): Promise<FileReport> {
-  return isPythonFile(file) ? checkPythonFile(file, options, limits, events, only, python) : checkScriptFile(file, options, limits, events, only);
-}
-
-async function checkScriptFile(
-  file: string,
-  options: Partial<CheckOptions>,
-  limits: RunnerLimits,
-  events: RunnerEvents,
-  only: string[] | null,
-): Promise<FileReport> {
-  const report: FileReport = { file, loadError: null, discovered: null, problems: [], cancelled: false };
+  const file = path.resolve(requested);
+  const report: FileReport = { file, loadError: null, discovered: null, problems: [], cancelled: false, exchanges: 0 };
   const lines = new Map<string, number | null>();
   const done: string[] = [];
   for (;;) {
     const results: ProblemReport[] = [];
     // Filled by the message handler (an object, so the assignments are visible after the await).
-    const seen: { discovered: DiscoveredProblem[] | null; loadError: string | null } = { discovered: null, loadError: null };
+    const seen: { discovered: DiscoveredProblem[] | null; loadError: ErrorReport | null } = { discovered: null, loadError: null };
     const outcome = await supervise(
-      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.timeoutSeconds * 1000 },
+      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python },
       file,
       limits,
       events,
@@ -87,12 +56,12 @@ async function checkScriptFile(
         switch (message.type) {
           case 'loaded':
             seen.discovered = message.problems;
+            if (report.discovered === null) events.onLoaded?.(file, message.problems);
             report.discovered = message.problems;
-            events.onLoaded?.(file, message.problems);
             for (const problem of message.problems) lines.set(problem.name, problem.line);
             break;
           case 'loadError':
-            seen.loadError = message.message;
+            seen.loadError = message.error;
             break;
           case 'started':
             events.onProblemStarted?.(file, message.name);
@@ -109,6 +78,7 @@ async function checkScriptFile(
         }
       },
     );
+    report.exchanges += outcome.exchanges;
     report.problems.push(...results);
     done.push(...results.map((result) => result.name));
     if (seen.loadError) {
@@ -119,21 +89,23 @@ async function checkScriptFile(
     const { name: problem, reason } = outcome.interrupted;
     if (seen.discovered === null || (problem === null && (results.length === 0 || outcome.cancelled))) {
       // Stopped while loading, or failing before any problem started: the file itself is at fault.
-      report.loadError = `${displayPath(file)}: ${reason}`;
+      report.loadError = { ...reason, phase: 'load' };
       report.cancelled = outcome.cancelled;
       return report;
     }
     if (problem === null) {
       // Between two problems: most likely a timer or callback left behind by the one that just finished.
       const previous = results[results.length - 1];
-      Object.assign(previous, { verdict: 'error', passed: false, error: `${reason} (after the check of ${previous.name} had finished: a timer or callback in its code?)` });
+      const error = atExport(extendMessage(reason, ` (after the check of ${previous.name} had finished: a timer or callback in its code?)`), file, previous.line);
+      Object.assign(previous, { verdict: 'error', passed: false, error });
       events.onResult?.(previous);
       continue;
     }
-    const kind = seen.discovered.find((entry) => entry.name === problem)?.kind;
-    const described = reason.includes(problem) ? reason : `${reason} while checking ${problem}`;
-    const message = reason.includes('(at ') ? described : `${described} (at ${displayPath(file)}:${lines.get(problem) ?? 1})`;
-    const failed: ProblemReport = { ...errorResult(problem, kind === 'layer' ? 'layer' : 'scalar', options, message), file, line: lines.get(problem) ?? null };
+    const entry = seen.discovered.find((candidate) => candidate.name === problem);
+    const described = reason.message.includes(problem) ? reason : extendMessage(reason, ` while checking ${problem}`);
+    const line = lines.get(problem) ?? null;
+    const kind = entry?.kind === 'layer' ? 'layer' : 'scalar';
+    const failed: ProblemReport = { ...errorResult(problem, kind, options, atExport(described, file, line)), file, line };
     report.problems.push(failed);
     events.onResult?.(failed);
     done.push(problem);

@@ -8,6 +8,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
+import { type ErrorPhase, type ErrorReport, errorReport, limitError } from '../core/errors';
 import type { ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
 import type { HangReport } from './watchdog';
 
@@ -31,12 +32,14 @@ export interface SupervisionEvents {
 export interface Interruption {
   /** The activity's name (a problem, an optimizer run) when one was running. */
   name: string | null;
-  reason: string;
+  reason: ErrorReport;
 }
 
 export interface SupervisionResult {
   interrupted: Interruption | null;
   cancelled: boolean;
+  /** Round trips with an interpreter the runner reported when it finished (0 if it did not). */
+  exchanges: number;
 }
 
 /** How long past the limit the parent waits for the watchdog's report before killing anyway. */
@@ -64,8 +67,9 @@ export function supervise(
   events: SupervisionEvents,
   onMessage: (message: WorkerToParent) => void,
 ): Promise<SupervisionResult> {
+  const phase: ErrorPhase = request.type === 'check' ? 'check' : request.type === 'optimize' ? 'optimize' : 'analyze';
   return new Promise((resolve) => {
-    const result: SupervisionResult = { interrupted: null, cancelled: false };
+    const result: SupervisionResult = { interrupted: null, cancelled: false, exchanges: 0 };
     const child: ChildProcess = fork(workerPath(), [], {
       execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`],
       // fd 4 carries the watchdog's report of where user code hangs.
@@ -84,28 +88,31 @@ export function supervise(
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       resolve(result);
     };
-    const interrupt = (reason: string): void => {
+    const interrupt = (reason: ErrorReport): void => {
       if (!result.interrupted) result.interrupted = { name: current?.name ?? null, reason };
       finish();
     };
-    const doing = () => (current ? `while ${current.activity}` : `while loading ${path.basename(source)}`);
-    const outOfMemory = () => `ran out of memory (limit ${limits.memoryMb} MB, --memory) ${doing()}`;
-    const timedOut = () => `timed out after ${limits.timeoutSeconds} s (--timeout) ${doing()}`;
+    const doing = () => (current ? ` while ${current.activity}` : ` while loading ${path.basename(source)}`);
+    const at = () => (current ? phase : 'load');
+    const limitHit = (name: 'timeout' | 'memory', hang: HangReport | null): ErrorReport => {
+      const place = hang?.location ? `, in ${hang.functionName ?? 'user code'}` : '';
+      const amount = name === 'timeout' ? limits.timeoutSeconds : limits.memoryMb;
+      return limitError(name, amount, `${doing()}${place}`, at(), hang?.location ?? null);
+    };
     // The watchdog reports a hang with its place in user code at the limit; this
     // timer is the backstop for when it cannot (stuck outside JavaScript, say).
     const armTimer = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => interrupt(timedOut()), limits.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
+      timer = setTimeout(() => interrupt(limitHit('timeout', null)), limits.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
     };
     readline.createInterface({ input: child.stdio[4] as Readable }).on('line', (line) => {
       const hang = JSON.parse(line) as HangReport;
-      const place = hang.location ? `, in ${hang.functionName ?? 'user code'} (at ${hang.location})` : '';
-      if (hang.reason === 'memory') interrupt(`${outOfMemory()}${place}`);
-      else if (hang.problem === (current?.name ?? '')) interrupt(`${timedOut()}${place}`);
+      if (hang.reason === 'memory') interrupt(limitHit('memory', hang));
+      else if (hang.problem === (current?.name ?? '')) interrupt(limitHit('timeout', hang));
     });
     const onAbort = (): void => {
       result.cancelled = true;
-      interrupt('cancelled');
+      interrupt(errorReport('cancelled', 'cancelled', at()));
     };
     if (events.signal?.aborted) return onAbort();
     events.signal?.addEventListener('abort', onAbort);
@@ -133,23 +140,24 @@ export function supervise(
           armTimer();
           break;
         case 'fatal':
-          interrupt(message.message);
+          interrupt(message.error);
           return;
         case 'finished':
+          result.exchanges = message.exchanges;
           finish();
           return;
       }
       onMessage(message);
     });
-    child.on('error', (error) => interrupt(`the runner process failed: ${error.message}`));
+    child.on('error', (error) => interrupt(errorReport(`the runner process failed: ${error.message}`, 'runner', at())));
     child.on('exit', (code, signal) => {
       if (settled) return;
       if (/heap out of memory|Allocation failed|Reached heap limit/i.test(stderrTail)) {
-        interrupt(outOfMemory());
+        interrupt(limitHit('memory', null));
       } else {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         const detail = lastLines(stderrTail, 3);
-        interrupt(`the runner process ${how}${detail ? `: ${detail}` : ''}`);
+        interrupt(errorReport(`the runner process ${how}${detail ? `: ${detail}` : ''}`, 'runner', at()));
       }
     });
     armTimer();

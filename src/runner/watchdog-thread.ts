@@ -7,14 +7,13 @@ import * as inspector from 'node:inspector';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { type MessagePort, parentPort } from 'node:worker_threads';
-import { formatLocation } from './stack';
 import { HANG_REPORT_FD, type HangReport, type WatchdogMessage } from './watchdog';
 
 function runWatchdogThread(port: MessagePort): void {
   const session = new inspector.Session();
   session.connectToMainThread();
   const scripts = new Map<string, string>();
-  let map: { file: string; sourceMap: SourceMap; sources: string[]; cwd: string } | null = null;
+  let map: { file: string; sourceMap: SourceMap; sources: string[] } | null = null;
   let timer: NodeJS.Timeout | undefined;
   let armedFor: string | null = null;
   // Keeps this thread alive; the thread itself is unref'd, so it never keeps the process alive.
@@ -50,7 +49,7 @@ function runWatchdogThread(port: MessagePort): void {
       hang = {
         reason,
         problem,
-        location: formatLocation({ file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 }, map.cwd),
+        location: { file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 },
         functionName: frame.functionName || null,
       };
       break;
@@ -62,7 +61,7 @@ function runWatchdogThread(port: MessagePort): void {
   port.on('message', (message: WatchdogMessage) => {
     switch (message.type) {
       case 'bundle':
-        map = { file: message.file, sourceMap: new SourceMap(JSON.parse(message.sourceMap)), sources: message.sources, cwd: message.cwd };
+        map = { file: message.file, sourceMap: new SourceMap(JSON.parse(message.sourceMap)), sources: message.sources };
         break;
       case 'arm':
         clearTimeout(timer);

@@ -8,6 +8,7 @@
  * This module is the main thread's handle; the thread is watchdog-thread.ts.
  */
 import { Worker } from 'node:worker_threads';
+import type { SourceLocation } from '../core/errors';
 
 /** File descriptor of the pipe to the parent (stdio index 4 of the runner process). */
 export const HANG_REPORT_FD = 4;
@@ -16,14 +17,14 @@ export interface HangReport {
   /** Over time, or out of memory (V8 pauses an inspected isolate near its heap limit, reason 'OOM'). */
   reason: 'timeout' | 'memory';
   problem: string;
-  /** `file:line:column` in the user's code, when the paused stack reached it. */
-  location: string | null;
+  /** The place in the user's code, when the paused stack reached it. */
+  location: SourceLocation | null;
   /** The user function that was running (`f`, `grad`, ...). */
   functionName: string | null;
 }
 
 export type WatchdogMessage =
-  | { type: 'bundle'; file: string; sourceMap: string; sources: string[]; cwd: string }
+  | { type: 'bundle'; file: string; sourceMap: string; sources: string[] }
   | { type: 'arm'; problem: string; milliseconds: number }
   | { type: 'disarm' };
 
@@ -43,7 +44,7 @@ export class Watchdog {
 
   bundle(file: string, code: string, sources: string[]): void {
     const inline = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
-    if (inline) this.post({ type: 'bundle', file, sourceMap: Buffer.from(inline[1], 'base64').toString('utf8'), sources, cwd: process.cwd() });
+    if (inline) this.post({ type: 'bundle', file, sourceMap: Buffer.from(inline[1], 'base64').toString('utf8'), sources });
   }
 
   arm(problem: string, milliseconds: number): void {

@@ -1,32 +1,33 @@
 /**
- * The sandboxed runner process (dist/worker.js). It bundles and loads one
- * problem file and runs every check loop here, so user code never runs in
- * the caller's process; the caller enforces time and memory limits by
- * killing this process.
+ * The sandboxed runner process (dist/worker.js). It loads one problem file,
+ * whatever its language (a TypeScript/JavaScript bundle in this process, a
+ * Python file in an interpreter it starts), and runs every check, optimizer
+ * run and analysis here, so user code never runs in the caller's process.
+ * The caller (supervisor.ts) enforces time and memory limits by killing this
+ * process: a hang, an out-of-memory, an exit or a crash is handled there, the
+ * same way for every language.
  */
-import Module from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { locateExport } from '../core/exports';
-import { checkProblem, describeFailure, errorResult } from '../core/gradcheck';
-import { Objective, analyzeCriticalPoint } from '../core/analysis';
+import { analyzeCriticalPoint } from '../core/analysis';
+import { asObjective } from '../core/definitions';
+import { type ErrorPhase, type ErrorReport, InputError, errorReport, reportFailure } from '../core/errors';
+import { checkGradients, errorResult } from '../core/gradcheck';
+import { type Objective, lossesOrNaN, startingPoint } from '../core/objective';
 import { findOptimizer } from '../core/optim';
-import { type StepRecord, type TrainResult, train as trainProblem, trainingProblem } from '../core/optim/train';
-import { type ScalarDefinition, classifyExport, discoverProblems } from '../core/problem';
+import { type StepRecord, type TrainResult, train } from '../core/optim/train';
+import { type ScalarDefinition, classifyExport } from '../core/problem';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
 import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
-import { LoadError, bundleProblemFile } from './bundle';
-import { displayPath, formatLocation, userFrame } from './stack';
+import { FileNotLoaded, type LoadedFile, type LoadedProblem, type TimeLimit, loadScriptFile } from './load';
+import { loadPythonFile } from './python/load';
+import type { HangPlace } from './python/session';
 import { RunControl } from './run-control';
+import { atExport } from './reports';
 import { HANG_REPORT_FD, type HangReport, Watchdog } from './watchdog';
-import { type LoadReply, PythonSession, PythonTimeLimit, loadErrorMessage, locatePython, pythonObjective, resolveInterpreter } from './python';
 
 const API_MODULE = path.join(__dirname, 'api.js');
-/** The user's files in the loaded bundle; stack frames there are what errors point at. */
-let userSources: string[] = [];
 const PROGRESS_INTERVAL_MS = 100;
-/** The watchdog's name for the module's own top-level code. */
-const LOADING = '';
 
 function send(message: WorkerToParent): Promise<void> {
   return new Promise((resolve) => {
@@ -44,185 +45,119 @@ function guardExit(): void {
   }) as typeof process.exit;
 }
 
-function locate(error: unknown): string {
-  const python = locatePython(error);
-  if (python) return python;
-  const frame = userFrame(error, userSources);
-  return frame ? ` (at ${formatLocation(frame)})` : '';
+const watchdog = new Watchdog(path.join(__dirname, 'watchdog.js'));
+/** The file of this request, once loaded: its time limit and its way of locating errors. */
+let loaded: LoadedFile | null = null;
+/** Until a file is loaded (and for built-ins), JavaScript's watchdog keeps the time. */
+const limit = (): TimeLimit => loaded?.limit ?? watchdog;
+
+/** A Python time limit met: reported on the watchdog's channel, so the parent handles it like any other hang. */
+function reportHang(activity: string, place: HangPlace | null): void {
+  const hang: HangReport = { reason: 'timeout', problem: activity, location: place?.location ?? null, functionName: place?.functionName ?? null };
+  fs.writeSync(HANG_REPORT_FD, `${JSON.stringify(hang)}\n`);
 }
 
-function describeLoadError(error: unknown, file: string): string {
-  const relative = displayPath(file);
-  if (error instanceof LoadError) return error.message;
-  const code = (error as { code?: string }).code;
-  const frame = userFrame(error, userSources);
-  const where = frame ? formatLocation(frame) : relative;
-  if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
-    const missing = /Cannot find (?:module|package) '([^']+)'/.exec((error as Error).message)?.[1] ?? 'a module';
-    return `${where}: cannot find module '${missing}' (imported by ${relative}; is it installed in the workspace?)`;
-  }
-  return `${where}: loading ${relative} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
-}
-
-function loadModule(code: string, file: string): unknown {
-  const module = new Module(file);
-  module.filename = file;
-  module.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
-  (module as unknown as { _compile(code: string, file: string): void })._compile(code, file);
-  return module.exports;
-}
-
-interface LoadedFile {
-  file: string;
-  definitions: ReturnType<typeof discoverProblems>;
-  discovered: DiscoveredProblem[];
-}
-
-/** Bundles and loads a problem file; reports 'loaded' or 'loadError' (then null). */
-async function loadFile(requested: string, timeoutMs: number): Promise<LoadedFile | null> {
+/** Loads the request's file in its language; reports 'loaded' or 'loadError' (then null). */
+async function loadFile(requested: string, request: { timeoutMs: number; memoryMb: number; python: string | null }): Promise<LoadedFile | null> {
   const file = path.resolve(requested);
-  let moduleExports: unknown;
   try {
-    if (!fs.existsSync(file)) throw new LoadError(`${requested}: no such file`);
-    const bundle = await bundleProblemFile(file, API_MODULE);
-    userSources = bundle.sources;
-    watchdog.bundle(file, bundle.code, bundle.sources);
-    watchdog.arm(LOADING, timeoutMs);
-    moduleExports = loadModule(bundle.code, file);
-    watchdog.disarm();
+    loaded = path.extname(file) === '.py'
+      ? await loadPythonFile(file, request, (text) => process.stderr.write(text), reportHang)
+      : await loadScriptFile(file, API_MODULE, watchdog, request.timeoutMs);
   } catch (error) {
-    await send({ type: 'loadError', file: requested, message: describeLoadError(error, file) });
+    const report = error instanceof FileNotLoaded ? error.report : reportFailure(error, 'load');
+    await send({ type: 'loadError', file: requested, error: report });
     return null;
   }
-  const source = fs.readFileSync(file, 'utf8');
-  // Report in source order (the bundle lists exports alphabetically).
-  const located = discoverProblems(moduleExports)
-    .map((definition) => ({ definition, line: locateExport(source, definition.name) }))
-    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-  const discovered: DiscoveredProblem[] = located.map(({ definition, line }) => ({
-    name: definition.name,
-    kind: definition.kind,
-    line,
-    secondOrder: definition.kind === 'scalar' && definition.hvp !== null,
-  }));
-  await send({ type: 'loaded', file: requested, problems: discovered });
-  return { file, definitions: located.map(({ definition }) => definition), discovered };
+  const problems: DiscoveredProblem[] = loaded.problems.map(({ name, kind, line, secondOrder }) => ({ name, kind, line, secondOrder }));
+  await send({ type: 'loaded', file: requested, problems });
+  return loaded;
 }
 
-async function check(request: CheckRequest): Promise<void> {
-  const loaded = await loadFile(request.file, request.timeoutMs);
-  if (!loaded) return;
-  const { file, definitions, discovered } = loaded;
-  const exportLocation = (name: string): string => {
-    const line = discovered.find((entry) => entry.name === name)?.line ?? 1;
-    return `${displayPath(file)}:${line}`;
-  };
-  // Errors that did not come with a place in user code point at the export.
-  const located = (name: string, error: string): string => (error.includes('(at ') ? error : `${error} (at ${exportLocation(name)})`);
-  for (const definition of definitions) {
-    if (request.only && !request.only.includes(definition.name)) continue;
-    if (request.skip.includes(definition.name)) continue;
-    await send({ type: 'started', name: definition.name, activity: `checking ${definition.name}` });
-    watchdog.arm(definition.name, request.timeoutMs);
-    if (definition.kind === 'invalid') {
-      await send({ type: 'result', result: errorResult(definition.name, definition.looksLike, request.options, located(definition.name, definition.error)) });
-      await send({ type: 'done', name: definition.name });
-      continue;
-    }
-    let lastProgress = 0;
-    const result = await checkProblem(definition, request.options, {
-      locateError: locate,
+/** Runs `task` as an activity: 'started', the time limit, 'done'. */
+async function activity<T>(name: string, doing: string, timeoutMs: number, task: () => Promise<T>): Promise<T> {
+  await send({ type: 'started', name, activity: doing });
+  limit().arm(name, timeoutMs);
+  try {
+    return await task();
+  } finally {
+    limit().disarm();
+    await send({ type: 'done', name });
+  }
+}
+
+async function checkOne(file: LoadedFile, problem: LoadedProblem, request: CheckRequest): Promise<void> {
+  await send({ type: 'started', name: problem.name, activity: `checking ${problem.name}` });
+  const located = (error: ErrorReport) => atExport(error, file.file, problem.line);
+  if (problem.invalid !== null) {
+    await send({ type: 'result', result: errorResult(problem.name, problem.looksLike, request.options, located(errorReport(problem.invalid, 'user', 'check'))) });
+    await send({ type: 'done', name: problem.name });
+    return;
+  }
+  limit().arm(problem.name, request.timeoutMs);
+  let lastProgress = 0;
+  let result;
+  try {
+    result = await checkGradients(problem.checkable(), request.options, {
+      locateError: (error) => file.locate(error),
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
         lastProgress = now;
-        void send({ type: 'progress', name: definition.name, done, total });
+        void send({ type: 'progress', name: problem.name, done, total });
       },
     });
-    // Let zero-delay timers the check left behind run now, so their failures count against this problem.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    watchdog.disarm();
-    if (result.error) result.error = located(definition.name, result.error);
-    await send({ type: 'result', result });
-    await send({ type: 'done', name: definition.name });
-  }
-}
-
-/** A problem of the requested file as resolveScalar sees it. */
-interface Candidate {
-  name: string;
-  kind: 'scalar' | 'layer' | 'invalid';
-  /** Why an invalid problem is invalid. */
-  error?: string;
-  objective(): Objective;
-}
-
-/** The time limits of whatever runs user code: the watchdog for JavaScript, a timer per interpreter for Python. */
-let limit: Pick<Watchdog, 'arm' | 'disarm'>;
-/** The interpreter of a Python problem file, stopped before the worker reports 'finished'. */
-let pythonSession: PythonSession | null = null;
-
-/** Starts an interpreter and loads a Python problem file in it; reports 'loaded' or 'loadError' (then null). */
-async function loadPythonFile(source: { file: string; python?: string }, timeoutMs: number, memoryMb: number): Promise<Candidate[] | null> {
-  const file = path.resolve(source.file);
-  const session = new PythonSession(resolveInterpreter(source.python), (text) => process.stderr.write(text));
-  pythonSession = session;
-  limit = new PythonTimeLimit(session, (activity, place) => {
-    // The parent's own report channel (the watchdog's): the time limit is met with the place in user code.
-    fs.writeSync(HANG_REPORT_FD, `${JSON.stringify({ reason: 'timeout', problem: activity, location: place?.location ?? null, functionName: place?.functionName ?? null } satisfies HangReport)}\n`);
-  });
-  limit.arm(LOADING, timeoutMs);
-  let loaded: LoadReply;
-  try {
-    loaded = await session.request<LoadReply>('load', { file, memoryMb });
   } catch (error) {
-    limit.disarm();
-    await send({ type: 'loadError', file: source.file, message: loadErrorMessage(error, file) });
-    return null;
+    // Opening the problem failed (malformed params or inputs).
+    result = errorResult(problem.name, problem.looksLike, request.options, reportFailure(error, 'check', (cause) => file.locate(cause)));
   }
-  limit.disarm();
-  const problems = loaded.problems;
-  await send({
-    type: 'loaded',
-    file: source.file,
-    problems: problems.map((problem) => ({ name: problem.name, kind: problem.kind, line: problem.line, secondOrder: problem.secondOrder ?? false })),
-  });
-  return problems.map((problem) => ({ name: problem.name, kind: problem.kind, error: problem.error, objective: () => pythonObjective(session, problem) }));
+  // Let zero-delay timers the check left behind run now, so their failures count against this problem.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  limit().disarm();
+  if (result.error?.kind === 'runner') {
+    // This process can evaluate nothing more (its interpreter died): end it, and the parent starts a fresh one for the rest.
+    await send({ type: 'fatal', error: result.error });
+    process.kill(process.pid, 'SIGKILL');
+    return;
+  }
+  if (result.error) result.error = located(result.error);
+  await send({ type: 'result', result });
+  await send({ type: 'done', name: problem.name });
 }
 
-/** The scalar problem an optimize or analyze request names: a built-in, or a problem of a file. */
+async function check(request: CheckRequest): Promise<void> {
+  const file = await loadFile(request.file, request);
+  if (!file) return;
+  for (const problem of file.problems) {
+    if (request.only && !request.only.includes(problem.name)) continue;
+    if (request.skip.includes(problem.name)) continue;
+    await checkOne(file, problem, request);
+  }
+}
+
+/** The scalar problem an optimize or analyze request names: a built-in, or a problem of a file; refused (null) otherwise. */
 async function resolveScalar(request: OptimizeRequest | AnalyzeRequest): Promise<Objective | null> {
   const refuse = async (message: string) => {
-    await send({ type: 'refused', message });
+    await send({ type: 'refused', error: errorReport(message, 'user', request.type) });
     return null;
   };
   const source = request.source;
   if ('builtin' in source) {
     const builtin = findBuiltin(source.builtin);
     if (!builtin) return refuse(`no built-in problem '${source.builtin}' (one of ${BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')})`);
-    return Objective.of(classifyExport(builtin.name, builtin.create(source.options)) as ScalarDefinition);
+    return asObjective(classifyExport(builtin.name, builtin.create(source.options)) as ScalarDefinition);
   }
-  let candidates: Candidate[] | null;
-  if (path.extname(source.file) === '.py') {
-    candidates = await loadPythonFile(source, request.timeoutMs, request.memoryMb);
-  } else {
-    const loaded = await loadFile(source.file, request.timeoutMs);
-    candidates = loaded?.definitions.map((definition) => ({
-      name: definition.name,
-      kind: definition.kind,
-      error: definition.kind === 'invalid' ? definition.error : undefined,
-      objective: () => Objective.of(definition as ScalarDefinition),
-    })) ?? null;
-  }
-  if (!candidates) return null;
-  const scalars = candidates.filter((candidate) => candidate.kind === 'scalar');
+  const file = await loadFile(source.file, { ...request, python: source.python ?? null });
+  if (!file) return null;
+  const problems = file.problems;
   if (request.problem !== null) {
-    const named = candidates.find((candidate) => candidate.name === request.problem);
-    if (!named) return refuse(`no problem named ${request.problem} in ${source.file} (it has ${candidates.map((entry) => entry.name).join(', ') || 'none'})`);
-    if (named.kind === 'invalid') return refuse(named.error ?? `${named.name} is not a valid problem`);
+    const named = problems.find((candidate) => candidate.name === request.problem);
+    if (!named) return refuse(`no problem named ${request.problem} in ${source.file} (it has ${problems.map((entry) => entry.name).join(', ') || 'none'})`);
+    if (named.invalid !== null) return refuse(named.invalid);
     if (named.kind !== 'scalar') return refuse(`${named.name} is a layer: optimizers need a scalar problem (params, f, grad)`);
     return named.objective();
   }
+  const scalars = problems.filter((candidate) => candidate.kind === 'scalar');
   if (scalars.length !== 1) {
     return refuse(`${source.file} has ${scalars.length} scalar problems (${scalars.map((entry) => entry.name).join(', ') || 'none'}): choose one with --problem`);
   }
@@ -235,80 +170,79 @@ let liveRun: RunControl | null = null;
 let earlyControls: RunControlMessage[] = [];
 
 /** Runs one optimizer in the sandbox, streaming its records in batches; the parent may pause, step, retune or stop it. */
-async function runOptimizer(objective: Objective, run: OptimizerRun, train: OptimizeRequest['train'], timeoutMs: number, start: number[] | null = null, trajectoriesOnly = false): Promise<TrainResult> {
+async function runOptimizer(objective: Objective, run: OptimizerRun, request: OptimizeRequest | AnalyzeRequest, start: number[] | null, trajectoriesOnly: boolean): Promise<TrainResult> {
   const choice = findOptimizer(run.name);
-  if (!choice) throw new RangeError(`unknown optimizer ${run.name}`);
-  await send({ type: 'started', name: run.name, activity: `running ${run.name} on ${objective.name}` });
-  limit.arm(run.name, timeoutMs);
-  let pending: StepRecord[] = [];
-  let lastFlush = Date.now();
-  const flush = async () => {
-    if (pending.length > 0) await send({ type: 'records', run: run.name, records: pending });
-    pending = [];
-    lastFlush = Date.now();
-  };
-  // No time limit while paused: the watchdog is disarmed, and the parent holds its own timer.
-  const control = new RunControl({
-    paused: (step) => {
-      limit.disarm();
-      void flush().then(() => send({ type: 'paused', run: run.name, step }));
-    },
-    resumed: () => {
-      limit.arm(run.name, timeoutMs);
-      void send({ type: 'resumed', run: run.name });
-    },
+  if (!choice) throw new InputError(`unknown optimizer ${run.name}`);
+  const timeoutMs = request.timeoutMs;
+  return activity(run.name, `running ${run.name} on ${objective.name}`, timeoutMs, async () => {
+    let pending: StepRecord[] = [];
+    let lastFlush = Date.now();
+    const flush = async () => {
+      if (pending.length > 0) await send({ type: 'records', run: run.name, records: pending });
+      pending = [];
+      lastFlush = Date.now();
+    };
+    // No time limit while paused: the limit is disarmed, and the parent holds its own timer.
+    const control = new RunControl({
+      paused: (step) => {
+        limit().disarm();
+        void flush().then(() => send({ type: 'paused', run: run.name, step }));
+      },
+      resumed: () => {
+        limit().arm(run.name, timeoutMs);
+        void send({ type: 'resumed', run: run.name });
+      },
+    });
+    liveRun = control;
+    for (const message of earlyControls) control.handle(message);
+    earlyControls = [];
+    let lastYield = Date.now();
+    const gate = {
+      async beforeStep(step: number) {
+        // Steps of synchronous user code settle in microtasks: give the parent's messages (stop, pause) a turn now and then.
+        if (Date.now() - lastYield >= PROGRESS_INTERVAL_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
+        const changes = await control.beforeStep(step);
+        if (changes?.hyperparameters) await send({ type: 'hyperparametersChanged', run: run.name, step, values: changes.hyperparameters });
+        return changes;
+      },
+    };
+    const initial = startingPoint(objective, start ?? undefined);
+    await send({ type: 'runStarted', run: run.name, tensors: objective.layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] })), start: Array.from(initial) });
+    const result = await train(objective, run.name, choice.optimizer, run.hyperparameters, {
+      ...request.train,
+      start: initial,
+      recordParams: request.train.recordParams && (!trajectoriesOnly || objective.layout.size === 2),
+      signal: control.stopper.signal,
+      gate,
+      locateError: (error) => loaded?.locate(error) ?? null,
+      onRecord: (record) => {
+        pending.push(record);
+        if (Date.now() - lastFlush >= PROGRESS_INTERVAL_MS) {
+          void send({ type: 'records', run: run.name, records: pending });
+          pending = [];
+          lastFlush = Date.now();
+        }
+      },
+    });
+    liveRun = null;
+    await flush();
+    return result;
   });
-  liveRun = control;
-  for (const message of earlyControls) control.handle(message);
-  earlyControls = [];
-  let lastYield = Date.now();
-  const gate = {
-    async beforeStep(step: number) {
-      // Steps of synchronous user code settle in microtasks: give the parent's messages (stop, pause) a turn now and then.
-      if (Date.now() - lastYield >= PROGRESS_INTERVAL_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        lastYield = Date.now();
-      }
-      const changes = await control.beforeStep(step);
-      if (changes?.hyperparameters) await send({ type: 'hyperparametersChanged', run: run.name, step, values: changes.hyperparameters });
-      return changes;
-    },
-  };
-  const problem = trainingProblem(objective, start ?? undefined);
-  await send({ type: 'runStarted', run: run.name, tensors: problem.layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] })), start: Array.from(problem.initial) });
-  const result = await trainProblem(problem, run.name, choice.optimizer, run.hyperparameters, {
-    ...train,
-    recordParams: train.recordParams && (!trajectoriesOnly || problem.layout.size === 2),
-    signal: control.stopper.signal,
-    gate,
-    onRecord: (record) => {
-      pending.push(record);
-      if (Date.now() - lastFlush >= PROGRESS_INTERVAL_MS) {
-        void send({ type: 'records', run: run.name, records: pending });
-        pending = [];
-        lastFlush = Date.now();
-      }
-    },
-  });
-  liveRun = null;
-  await flush();
-  limit.disarm();
-  await send({ type: 'done', name: run.name });
-  return result;
 }
 
 /** The loss on a grid for the contour plot: a built-in's own window, else a box around the start. */
-async function sendSurface(objective: Objective, request: OptimizeRequest, resolution: number, timeoutMs: number): Promise<void> {
+async function sendSurface(objective: Objective, request: OptimizeRequest, resolution: number): Promise<void> {
   const builtin = 'builtin' in request.source ? findBuiltin(request.source.builtin) : undefined;
-  const start = objective.point(request.start ?? undefined);
+  const start = startingPoint(objective, request.start ?? undefined);
   const around = (center: number): [number, number] => {
     const half = 2 * Math.max(1, Math.abs(center));
     return [center - half, center + half];
   };
   const x = builtin?.bounds?.x ?? around(start[0]);
   const y = builtin?.bounds?.y ?? around(start[1]);
-  await send({ type: 'started', name: 'surface', activity: `evaluating the loss surface of ${objective.name}` });
-  limit.arm('surface', timeoutMs);
   const points: Float64Array[] = [];
   for (let j = 0; j < resolution; j++) {
     for (let i = 0; i < resolution; i++) {
@@ -316,9 +250,7 @@ async function sendSurface(objective: Objective, request: OptimizeRequest, resol
     }
   }
   // Where f is undefined (log of a negative, say) the plot has a hole: NaN travels as null.
-  const values = await objective.lossesOrNaN(points);
-  limit.disarm();
-  await send({ type: 'done', name: 'surface' });
+  const values = await activity('surface', `evaluating the loss surface of ${objective.name}`, request.timeoutMs, () => lossesOrNaN(objective, points));
   const minima = (builtin?.minima ?? []).map((minimum): [number, number] => [minimum[0], minimum[1]]);
   await send({ type: 'surface', x, y, resolution, values, minima });
 }
@@ -327,9 +259,9 @@ async function optimize(request: OptimizeRequest): Promise<void> {
   const objective = await resolveScalar(request);
   if (!objective) return;
   const resolution = request.surface?.resolution;
-  if (resolution && resolution >= 2 && objective.size === 2) await sendSurface(objective, request, resolution, request.timeoutMs);
+  if (resolution && resolution >= 2 && objective.layout.size === 2) await sendSurface(objective, request, resolution);
   for (const run of request.runs) {
-    const result = await runOptimizer(objective, run, request.train, request.timeoutMs, request.start ?? null, Boolean(request.surface));
+    const result = await runOptimizer(objective, run, request, request.start ?? null, Boolean(request.surface));
     await send({ type: 'trained', result });
   }
 }
@@ -337,37 +269,40 @@ async function optimize(request: OptimizeRequest): Promise<void> {
 async function analyze(request: AnalyzeRequest): Promise<void> {
   const objective = await resolveScalar(request);
   if (!objective) return;
-  const trained = request.run ? await runOptimizer(objective, request.run, request.train, request.timeoutMs) : null;
+  const trained = request.run ? await runOptimizer(objective, request.run, request, null, false) : null;
   if (trained) await send({ type: 'trained', result: trained });
   const at = trained?.final.params;
-  await send({ type: 'started', name: 'analysis', activity: 'analyzing the critical point' });
-  limit.arm('analysis', request.timeoutMs);
-  const report = await analyzeCriticalPoint(objective, at);
-  limit.disarm();
+  const report = await activity('analysis', 'analyzing the critical point', request.timeoutMs, () => analyzeCriticalPoint(objective, at));
   await send({ type: 'analysis', report });
-  await send({ type: 'done', name: 'analysis' });
 }
 
-/** Errors of an optimize or analyze request (user code, divergence set-up, analysis) end it with a message. */
+/** Errors of a request outside a check (user code, bad input, a GradLens bug) end it with a report. */
 async function serve(request: Exclude<ParentToWorker, RunControlMessage>): Promise<void> {
+  phase = request.type === 'check' ? 'check' : request.type;
   try {
     if (request.type === 'check') await check(request);
     else if (request.type === 'optimize') await optimize(request);
     else await analyze(request);
   } catch (error) {
-    await send({ type: 'refused', message: describeFailure(error, locate) });
+    await send({ type: 'refused', error: reportFailure(error, phase, (cause) => loaded?.locate(cause) ?? null) });
   }
 }
 
-const watchdog = new Watchdog(path.join(__dirname, 'watchdog.js'));
-limit = watchdog;
+/** What the request is doing, for reports of errors outside it. */
+let phase: ErrorPhase = 'load';
 
-process.on('uncaughtException', (error) => {
-  void send({ type: 'fatal', message: `uncaught ${error.name}: ${error.message}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
-});
-process.on('unhandledRejection', (error) => {
-  void send({ type: 'fatal', message: `unhandled rejection: ${describeFailure(error)}${locate(error)}` }).then(() => process.kill(process.pid, 'SIGKILL'));
-});
+/**
+ * An error outside any awaited call (a throw from a timer or callback of user
+ * code), with its place: this process ends after reporting it.
+ */
+function fatal(what: string, error: unknown): void {
+  const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const report = errorReport(`${what} ${described}`, 'user', phase, { location: loaded?.locate(error) ?? null });
+  void send({ type: 'fatal', error: report }).then(() => process.kill(process.pid, 'SIGKILL'));
+}
+
+process.on('uncaughtException', (error) => fatal('uncaught', error));
+process.on('unhandledRejection', (error) => fatal('unhandled rejection:', error));
 
 // A listener stays attached so the IPC channel keeps this process alive while user promises are pending:
 // a promise that never settles then meets the time limit instead of ending the process quietly.
@@ -383,7 +318,10 @@ process.on('message', (request: ParentToWorker) => {
   process.setSourceMapsEnabled(true);
   // User output must never reach the caller's stdout (it may be --json); the parent forwards it.
   guardExit();
-  void serve(request)
-    .then(() => pythonSession?.stop('finished'))
-    .then(() => send({ type: 'finished' }));
+  void serve(request).then(() => {
+    const exchanges = loaded?.exchanges() ?? 0;
+    loaded?.close();
+    return send({ type: 'finished', exchanges });
+  });
 });
+

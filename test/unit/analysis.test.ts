@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   type CriticalPointReport,
-  Objective,
   analyzeCriticalPoint,
   computeHessian,
   hessianVectorProduct,
@@ -12,7 +11,8 @@ import {
   symmetricEigen,
 } from '../../src/core/analysis';
 import { type ScalarDefinition, ProblemError, classifyExport } from '../../src/core/problem';
-import { UserCodeError } from '../../src/core/targets';
+import { asObjective } from '../../src/core/definitions';
+import { UserCodeError } from '../../src/core/objective';
 import { TensorError } from '../../src/core/tensor';
 
 type XY = { x: number; y: number };
@@ -389,7 +389,7 @@ describe('errors in user code', () => {
     await assert.rejects(analyzeCriticalPoint(fine, [1, 2, 3]), /the point has 3 elements, expected 2/);
     await assert.rejects(analyzeCriticalPoint(fine, [1, NaN]), /the point's element 1 \(w\[1\]\) is NaN, expected a finite number/);
     const layer = classifyExport('layer', { inputs: { x: [1] }, forward: () => 0, backward: () => ({ x: [0] }) });
-    assert.throws(() => Objective.of(layer as unknown as ScalarDefinition), ProblemError);
+    assert.throws(() => asObjective(layer as unknown as ScalarDefinition), ProblemError);
   });
 
   it('is not fooled by user code that writes into its argument', async () => {

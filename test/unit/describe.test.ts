@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkProblem } from '../../src/core/gradcheck';
 import { classifyExport } from '../../src/core/problem';
+import { errorReport, limitError } from '../../src/core/errors';
 import type { ProblemReport } from '../../src/runner/runner';
-import { lastVerdictOf, problemMessage, verdictTitle, worstLines } from '../../src/extension/describe';
+import { errorSentence, lastVerdictOf, problemMessage, verdictTitle, worstLines } from '../../src/extension/describe';
 
 // f(W) = Σ W_ij², grad 2W, with a sign error in W[1,0].
 const W = [[1, 2], [3, 4]];
@@ -27,15 +28,24 @@ describe('result texts (CodeLens, diagnostics, status bar)', () => {
     assert.equal(verdictTitle(failed), '✗ W[1,0] rel 2');
     assert.match(problemMessage(failed), /^squares: gradient wrong at W\[1,0\]: analytic -6, numeric 6(\.\d+)? \(abs 12(\.\d+)?, rel 2(\.\d+)?\); 1 of 4 checked elements fail$/);
     assert.equal(worstLines(failed).length, 1);
-    assert.deepEqual(lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [failed], cancelled: false }]).text, 'squares W[1,0]');
+    assert.deepEqual(lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [failed], cancelled: false, exchanges: 0 }]).text, 'squares W[1,0]');
   });
 
   it('report a pass with its largest relative error', async () => {
     const passed = await report('squares', { ...buggy, grad: ({ W }: { W: number[][] }) => ({ W: W.map((row) => row.map((value) => 2 * value)) }) });
     assert.equal(passed.verdict, 'pass');
     assert.match(verdictTitle(passed), /^✓ max rel err \d/);
-    const status = lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [passed], cancelled: false }]);
+    const status = lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [passed], cancelled: false, exchanges: 0 }]);
     assert.equal(status.ok, true);
-    assert.equal(lastVerdictOf([{ file: 'x.grad.ts', loadError: 'x.grad.ts:1:1: Unexpected', discovered: null, problems: [], cancelled: false }]).text, 'file not loaded');
+    const loadError = errorReport('Unexpected ","', 'user', 'load', { location: { file: '/w/x.grad.ts', line: 1, column: 1 } });
+    const notLoaded = lastVerdictOf([{ file: '/w/x.grad.ts', loadError, discovered: null, problems: [], cancelled: false, exchanges: 0 }]);
+    assert.deepEqual([notLoaded.text, notLoaded.tooltip], ['file not loaded', 'Unexpected ","']);
+  });
+
+  it('name settings in the words of VS Code, not as CLI flags', () => {
+    const hang = limitError('timeout', 60, ' while checking f, in f', 'check', { file: '/w/x.grad.ts', line: 4, column: 3 });
+    assert.equal(errorSentence(hang), 'timed out after 60 s (setting gradlens.timeoutSeconds) while checking f, in f');
+    const memory = limitError('memory', 512, ' while checking f', 'check');
+    assert.equal(errorSentence(memory), 'ran out of memory at 512 MB (setting gradlens.memoryLimitMb) while checking f');
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CheckOptions, allclose, checkProblem, relativeError } from '../../src/core/gradcheck';
 import { type ProblemDefinition, classifyExport } from '../../src/core/problem';
+import { errorOf } from './report-text';
 
 type Vec = { x: number[] };
 
@@ -104,7 +105,7 @@ describe('full mode', () => {
     let calls = 0;
     const result = await check(define('noisy', { params: { x: [1] }, f: (p: Vec) => p.x[0] + (calls++ === 3 ? 1e-9 : 0), grad: () => ({ x: [1] }) }));
     assert.equal(result.verdict, 'nondeterministic');
-    assert.match(result.error!, /f\(p\) returned 1 and then 1\.000000001 at the same point/);
+    assert.match(errorOf(result.error), /f\(p\) returned 1 and then 1\.000000001 at the same point/);
     const tolerant = await checkProblem(define('noisy', { params: { x: [1] }, f: (p: Vec) => p.x[0] + (calls++ % 4 === 0 ? 1e-12 : 0), grad: () => ({ x: [1] }) }), { nondetTolerance: 1e-10 });
     assert.equal(tolerant.verdict, 'pass');
   });
@@ -112,17 +113,18 @@ describe('full mode', () => {
   it('catches user code that modifies its argument', async () => {
     const result = await check(define('mutates', { params: { x: [1, 2] }, f: (p: Vec) => p.x[0], grad: (p: Vec) => { p.x[1] = 5; return { x: [1, 0] }; } }));
     assert.equal(result.verdict, 'error');
-    assert.match(result.error!, /modified its argument: x\[1\] changed from 2 to 5/);
+    assert.match(errorOf(result.error), /modified its argument: x\[1\] changed from 2 to 5/);
   });
 
   it('turns NaN, wrong types and wrong shapes into errors that say where', async () => {
     const nan = await check(define('nan', { params: { x: [1, 2] }, f: (p: Vec) => (p.x[1] < 2 ? NaN : 0), grad: () => ({ x: [0, 0] }) }));
     assert.equal(nan.verdict, 'error');
-    assert.equal(nan.error, 'f(p) returned NaN, expected a finite number with x[1] - 0.000001');
+    assert.equal(nan.error?.message, 'f(p) returned NaN, expected a finite number with x[1] - 0.000001');
+    assert.equal(nan.error?.element, 'x[1]');
     const text = await check(define('text', { params: { x: [1] }, f: () => '1', grad: () => ({ x: [0] }) }));
-    assert.equal(text.error, 'f(p) returned string, expected a finite number at the unperturbed point');
+    assert.equal(text.error?.message, 'f(p) returned string, expected a finite number at the unperturbed point');
     const gradNaN = await check(define('gradNaN', { params: { x: [[1, 2]] }, f: () => 0, grad: () => ({ x: [[0, Infinity]] }) }));
-    assert.equal(gradNaN.error, 'grad(p).x[0,1] is Infinity, expected a finite number at the unperturbed point');
+    assert.equal(gradNaN.error?.message, 'grad(p).x[0,1] is Infinity, expected a finite number at the unperturbed point');
   });
 
   it('awaits async functions', async () => {
@@ -229,7 +231,7 @@ describe('layers', () => {
       backward: () => ({ x: [0, 0] }),
     }));
     assert.equal(result.verdict, 'error');
-    assert.match(result.error!, /forward\(inputs\) returned shape \[3\], but \[2\] at the unperturbed inputs with x\[0\] \+ 0\.000001/);
+    assert.match(errorOf(result.error), /forward\(inputs\) returned shape \[3\], but \[2\] at the unperturbed inputs with x\[0\] \+ 0\.000001/);
   });
 });
 
@@ -246,7 +248,7 @@ describe('problem discovery', () => {
   it('rejects params with NaN or ragged rows, naming the element', async () => {
     const ragged = await checkProblem(define('ragged', { params: { W: [[1, 2], [3]] }, f: () => 0, grad: () => ({ W: [[0, 0], [0]] }) }));
     assert.equal(ragged.verdict, 'error');
-    assert.match(ragged.error!, /params\.W\[1\] has 1 elements, expected 2/);
+    assert.match(errorOf(ragged.error), /params\.W\[1\] has 1 elements, expected 2/);
   });
 });
 

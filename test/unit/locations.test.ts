@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { listExports, locateExport, problemCandidates, pythonProblemCandidates } from '../../src/core/exports';
-import { messageLocation } from '../../src/runner/stack';
+import { type ErrorReport, InputError, errorReport, limitError, reportFailure, withSetting } from '../../src/core/errors';
+import { CLI_SETTINGS, displayPath, errorMessage, errorText } from '../../src/report/errors';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
 
@@ -47,14 +48,37 @@ describe('listExports (static, no code runs)', () => {
   });
 });
 
-describe('messageLocation', () => {
-  it('reads "(at file:line:col)" and leading "file:line:col: " locations, resolving relative paths', () => {
-    assert.deepEqual(messageLocation('f threw RangeError: bad (at test/a.grad.ts:13:27)', '/w'), { file: '/w/test/a.grad.ts', line: 13, column: 27 });
-    assert.deepEqual(messageLocation('f(p) returned NaN (at /abs/b.grad.ts:35)', '/w'), { file: '/abs/b.grad.ts', line: 35, column: 1 });
-    assert.deepEqual(messageLocation('c.grad.ts:3:21: Unexpected ","', '/w'), { file: '/w/c.grad.ts', line: 3, column: 21 });
-    // Python's load errors have a line and no column.
-    assert.deepEqual(messageLocation('d_grad.py:7: SyntaxError: invalid syntax', '/w'), { file: '/w/d_grad.py', line: 7, column: 1 });
-    assert.equal(messageLocation('timed out after 60 s', '/w'), null);
+describe('error text at the edges', () => {
+  const show = (file: string) => displayPath(file, '/w');
+  const cli = (error: ErrorReport) => errorText(error, CLI_SETTINGS, show);
+
+  it('puts the place after a check error and before a load error, relative inside the folder', () => {
+    const thrown = errorReport('f threw RangeError: bad with x[1] + 0.000001', 'user', 'check', { location: { file: '/w/test/a.grad.ts', line: 13, column: 27 }, element: 'x[1]' });
+    assert.equal(cli(thrown), 'f threw RangeError: bad with x[1] + 0.000001 (at test/a.grad.ts:13:27)');
+    const compiled = errorReport('Unexpected ","', 'user', 'load', { location: { file: '/w/c.grad.ts', line: 3, column: 21 } });
+    assert.equal(cli(compiled), 'c.grad.ts:3:21: Unexpected ","');
+    // Python knows lines, not columns; a place outside the folder stays absolute.
+    const python = errorReport('SyntaxError: invalid syntax', 'user', 'load', { location: { file: '/elsewhere/d_grad.py', line: 7, column: null } });
+    assert.equal(cli(python), '/elsewhere/d_grad.py:7: SyntaxError: invalid syntax');
+    assert.equal(cli(errorReport('cancelled', 'cancelled', 'check')), 'cancelled');
+  });
+
+  it('names a setting in the words of each edge, where the message says so', () => {
+    const hang = limitError('timeout', 3, ' while checking f, in f', 'check', { file: '/w/a.grad.ts', line: 2, column: 5 });
+    assert.equal(hang.message, 'timed out after 3 s while checking f, in f');
+    assert.equal(cli(hang), 'timed out after 3 s (--timeout) while checking f, in f (at a.grad.ts:2:5)');
+    assert.equal(errorMessage(hang, { ...CLI_SETTINGS, timeout: 'gradlens.timeoutSeconds' }), 'timed out after 3 s (gradlens.timeoutSeconds) while checking f, in f');
+    const interpreter = withSetting(errorReport("Python interpreter 'x' not found: install it, or choose another interpreter", 'runner', 'load'), 'python');
+    assert.equal(cli(interpreter), "Python interpreter 'x' not found: install it, or choose another interpreter (--python PATH or the environment variable GRADLENS_PYTHON)");
+  });
+
+  it('keeps the errors of GradLens itself apart from user errors, with the stack', () => {
+    class Bug extends Error {}
+    const internal = reportFailure(new Bug('undefined is not a function'), 'optimize');
+    assert.equal(internal.kind, 'internal');
+    assert.match(internal.message, /^internal error: Error: undefined is not a function$/);
+    assert.match(internal.stack!, /locations\.test/);
+    assert.equal(reportFailure(new InputError('no tensor z'), 'optimize').kind, 'user');
   });
 });
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
-import type { Hyperparameters, Objective } from '../../src/core/optim/optimizer';
+import type { Hyperparameters, Closure } from '../../src/core/optim/optimizer';
 
 /** f(x) = Σ aᵢxᵢ²/2 + bᵢxᵢ: gradient aᵢxᵢ + bᵢ. */
-function quadratic(a: number[], b: number[]): Objective & { loss(x: Float64Array): number; gradient(x: Float64Array): Float64Array } {
+function quadratic(a: number[], b: number[]): Closure & { loss(x: Float64Array): number; gradient(x: Float64Array): Float64Array } {
   const loss = (x: Float64Array) => x.reduce((sum, v, i) => sum + (a[i] * v * v) / 2 + b[i] * v, 0);
   const gradient = (x: Float64Array) => x.map((v, i) => a[i] * v + b[i]);
   return {
@@ -25,7 +25,7 @@ async function run(name: string, given: Hyperparameters, x0: number[], objective
   const iterates: number[][] = [];
   for (let k = 0; k < steps; k++) {
     const grad = objective.gradient(params);
-    await choice.optimizer.step({ params, grad, loss: objective.loss(params), lr: hyper.lr as number, hyper, objective, effectiveLearningRate: effective }, state);
+    await choice.optimizer.step({ params, grad, loss: objective.loss(params), lr: hyper.lr as number, hyper, closure: objective, effectiveLearningRate: effective }, state);
     iterates.push(Array.from(params));
   }
   return { iterates, effective: Array.from(effective), state };
@@ -195,7 +195,7 @@ describe("Newton's method", () => {
     const objective = quadratic([1, -1], [0, 0]);
     const params = Float64Array.from([1, 1]);
     const state = choice.optimizer.init(2, hyper);
-    const step = await choice.optimizer.step({ params, grad: objective.gradient(params), loss: 0, lr: 1, hyper, objective, effectiveLearningRate: null }, state);
+    const step = await choice.optimizer.step({ params, grad: objective.gradient(params), loss: 0, lr: 1, hyper, closure: objective, effectiveLearningRate: null }, state);
     assert.match(step.warning!, /not positive definite \(smallest eigenvalue -1\.00\)/);
     assert.deepEqual(Array.from(params), [0, 2]);
   });

@@ -11,23 +11,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { type PythonFileReport, checkPythonFile } from '../../src/runner/python';
+import { type FileReport, checkFile } from '../../src/runner/runner';
 import { PYTHON, WITHOUT_NUMPY } from './python-env';
+import { errorOf } from './report-text';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/python', name);
 const LIMITS = { timeoutSeconds: 10, memoryMb: 4096 };
 const skip = WITHOUT_NUMPY;
 
-function check(name: string, options = {}, limits = LIMITS): Promise<PythonFileReport> {
-  return checkPythonFile(fixture(name), options, limits, {}, null, PYTHON);
+function check(name: string, options = {}, limits = LIMITS): Promise<FileReport> {
+  return checkFile(fixture(name), options, limits, {}, null, PYTHON);
 }
 
 /** name → [verdict, error] of every problem, the error's location shortened to `(at file.py:line)`. */
-function outcomes(report: PythonFileReport): Record<string, [string, string | null]> {
-  assert.equal(report.loadError, null, report.loadError ?? '');
-  const shortened = (error: string | null) => error?.replace(/\(at (.+):(\d+)\)$/, (_match, file: string, line: string) => `(at ${path.basename(file)}:${line})`) ?? null;
-  return Object.fromEntries(report.problems.map((problem) => [problem.name, [problem.verdict, shortened(problem.error)]]));
+function outcomes(report: FileReport): Record<string, [string, string | null]> {
+  assert.equal(report.loadError, null, report.loadError?.message);
+  const shortened = (error: string) => error.replace(/\(at (.+):(\d+)\)$/, (_match, file: string, line: string) => `(at ${path.basename(file)}:${line})`);
+  return Object.fromEntries(report.problems.map((problem) => [problem.name, [problem.verdict, problem.error ? shortened(errorOf(problem.error)) : null]]));
 }
 
 describe('python: the gradlens helper module', { skip }, () => {
@@ -48,7 +49,7 @@ describe('python: the gradlens helper module', { skip }, () => {
       ['annotated', 'pass', 3],
       ['viaModule', 'pass', 3],
     ]);
-    const secondOrder = await checkPythonFile(fixture('typed_grad.py'), { order: 2, batchSize: 2 }, LIMITS, {}, ['everything'], PYTHON);
+    const secondOrder = await checkFile(fixture('typed_grad.py'), { order: 2, batchSize: 2 }, LIMITS, {}, ['everything'], PYTHON);
     assert.equal(secondOrder.problems[0].verdict, 'pass');
     assert.equal(secondOrder.problems[0].evaluations.hvp, 2);
   });
@@ -75,11 +76,11 @@ describe('python: mini-batches', { skip }, () => {
     assert.deepEqual(full, { minibatch: ['pass', null], dataObject: ['pass', null], meanOverAllSamples: ['pass', null] });
     const report = await check('minibatch_grad.py', { batchSize: 3 });
     const [minibatch, dataObject, meanOverAll] = report.problems;
-    assert.equal(minibatch.verdict, 'pass', minibatch.error ?? '');
+    assert.equal(minibatch.verdict, 'pass', minibatch.error?.message);
     assert.equal(minibatch.batch!.length, 3);
     assert.ok(minibatch.batch!.every((index) => Number.isInteger(index) && index >= 0 && index < 6));
     assert.equal(new Set(minibatch.batch).size, 3);
-    assert.equal(dataObject.verdict, 'pass', dataObject.error ?? '');
+    assert.equal(dataObject.verdict, 'pass', dataObject.error?.message);
     // Dividing by N instead of the batch size is right on the full batch only: on 3 of 6 samples the
     // gradient is half what it should be, in every element.
     assert.equal(meanOverAll.verdict, 'fail');
@@ -128,7 +129,7 @@ describe('python: failures in problems', { skip }, () => {
 
   it('a memory limit turns an allocation past it into an error of that problem; the caller and the next problem carry on', async () => {
     const limited = outcomes(await check('memory_grad.py', {}, { timeoutSeconds: 10, memoryMb: 512 }));
-    assert.deepEqual(limited.allocates, ['error', 'ran out of memory (--memory) (at memory_grad.py:10)']);
+    assert.deepEqual(limited.allocates, ['error', 'ran out of memory at 512 MB (--memory) (at memory_grad.py:10)']);
     assert.deepEqual(limited.fine, ['pass', null]);
     // The same allocation within the limit is fine: the limit made the difference.
     assert.deepEqual(outcomes(await check('memory_grad.py', {}, { timeoutSeconds: 10, memoryMb: 4096 })).allocates, ['pass', null]);
@@ -139,7 +140,7 @@ describe('python: functions that write into their arguments', { skip }, () => {
   it('never change the point they are evaluated at, whatever they write or rebind, and when', async () => {
     const first = await check('mutates_grad.py');
     const second = await check('mutates_grad.py', { order: 2 });
-    for (const report of [first, second]) assert.equal(report.loadError, null, report.loadError ?? '');
+    for (const report of [first, second]) assert.equal(report.loadError, null, report.loadError?.message);
     assert.deepEqual(first.problems.map((problem) => [problem.name, problem.verdict, problem.error]), [
       ['zeroes', 'pass', null],
       ['bumpsFirst', 'pass', null],
@@ -167,23 +168,23 @@ describe('python: files that cannot be imported', { skip }, () => {
   it('an exception at import names the file and line', async () => {
     const report = await check('import_raises_grad.py');
     assert.deepEqual(report.problems, []);
-    assert.match(report.loadError!, /import_raises_grad\.py:4: RuntimeError: data file not found \(loading .*import_raises_grad\.py\)$/);
+    assert.match(errorOf(report.loadError), /import_raises_grad\.py:4: RuntimeError: data file not found \(loading .*import_raises_grad\.py\)$/);
   });
 
   it('running out of memory at import names the file, the line and the limit', async () => {
     const report = await check('import_memory_grad.py', {}, { timeoutSeconds: 10, memoryMb: 512 });
     assert.deepEqual(report.problems, []);
-    assert.match(report.loadError!, /import_memory_grad\.py:4: ran out of memory while importing the file \(limit 512 MB: --memory, or gradlens\.memoryLimitMb in VS Code\)/);
+    assert.match(errorOf(report.loadError), /import_memory_grad\.py:4: ran out of memory at 512 MB \(--memory\) while importing import_memory_grad\.py$/);
   });
 
   it('an exception in a helper module at import names the helper and its line', async () => {
     const report = await check('import_helper_raises_grad.py');
-    assert.match(report.loadError!, /raising_helper\.py:5: KeyError: 'missing column' \(loading .*import_helper_raises_grad\.py\)$/);
+    assert.match(errorOf(report.loadError), /raising_helper\.py:5: KeyError: 'missing column' \(loading .*import_helper_raises_grad\.py\)$/);
   });
 
   it('a missing module is named, and the CLI exits 2 (nothing could be checked)', async () => {
     const report = await check('import_missing_grad.py');
-    assert.match(report.loadError!, /import_missing_grad\.py:2: cannot import module 'gradlens_no_such_module' \(imported by .*import_missing_grad\.py; is it installed for this interpreter, or beside the file\?\)/);
+    assert.match(errorOf(report.loadError), /import_missing_grad\.py:2: cannot import module 'gradlens_no_such_module' \(imported by .*import_missing_grad\.py; is it installed for this interpreter, or beside the file\?\)/);
     const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'check', 'test/fixtures/python/import_missing_grad.py', '--python', PYTHON], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(cli.status, 2, cli.stdout + cli.stderr);
     assert.match(cli.stdout + cli.stderr, /cannot import module 'gradlens_no_such_module'/);
@@ -192,8 +193,8 @@ describe('python: files that cannot be imported', { skip }, () => {
 
 describe('python: interpreters', { skip: skip || (process.platform === 'win32' ? 'needs a POSIX shell for the wrapper interpreter' : false) }, () => {
   it('a program that is not Python gets a message that asks whether it is one', async () => {
-    const report = await checkPythonFile(fixture('correct_grad.py'), {}, LIMITS, {}, null, '/bin/false');
-    assert.match(report.loadError!, /^the Python runner \(\/bin\/false\) exited with code 1; is '\/bin\/false' a Python 3 interpreter\? Otherwise choose another interpreter/);
+    const report = await checkFile(fixture('correct_grad.py'), {}, LIMITS, {}, null, '/bin/false');
+    assert.match(errorOf(report.loadError), /^the Python runner \(\/bin\/false\) exited with code 1; is '\/bin\/false' a Python 3 interpreter\? Otherwise choose another interpreter/);
   });
 
   it('an interpreter without NumPy gets a message that says how to fix it', async () => {
@@ -205,9 +206,9 @@ describe('python: interpreters', { skip: skip || (process.platform === 'win32' ?
     const wrapper = path.join(folder, 'python-without-numpy');
     fs.writeFileSync(wrapper, `#!/bin/sh\nPYTHONPATH='${folder}' exec '${PYTHON}' "$@"\n`, { mode: 0o755 });
     assert.notEqual(spawnSync(wrapper, ['-c', 'import numpy']).status, 0, 'the wrapper hides NumPy');
-    const report = await checkPythonFile(fixture('correct_grad.py'), {}, LIMITS, {}, null, wrapper);
+    const report = await checkFile(fixture('correct_grad.py'), {}, LIMITS, {}, null, wrapper);
     assert.deepEqual(report.problems, []);
     const escaped = wrapper.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    assert.match(report.loadError!, new RegExp(`^NumPy is not installed for the Python interpreter '${escaped}': install it \\(${escaped} -m pip install numpy, or apt install python3-numpy for Debian's python3\\), or choose .*--python PATH`));
+    assert.match(errorOf(report.loadError), new RegExp(`^NumPy is not installed for the Python interpreter '${escaped}': install it \\(${escaped} -m pip install numpy, or apt install python3-numpy for Debian's python3\\), or choose .*--python PATH`));
   });
 });

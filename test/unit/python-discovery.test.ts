@@ -22,8 +22,11 @@ describe('Python problems listed from the text agree with the interpreter', { sk
       // Loading only (no problem checked): what the Test Explorer does when a file is expanded.
       const report = await checkFile(file, {}, { timeoutSeconds: 20, memoryMb: 4096 }, {}, [], PYTHON);
       if (report.loadError) continue;
-      const loaded = report.discovered!.map(({ name, line, kind, secondOrder }) => ({ name, line, kind, secondOrder }));
-      assert.deepEqual(pythonProblemCandidates(fs.readFileSync(file, 'utf8')), loaded, path.relative(root, file));
+      const listed = pythonProblemCandidates(fs.readFileSync(file, 'utf8'));
+      // The text cannot tell a malformed problem (data['size'] of 0, say) from a good one: the interpreter calls it invalid.
+      const loaded = report.discovered!.map(({ name, line, kind, secondOrder }, k) => ({ name, line, kind: kind === 'invalid' ? listed[k]?.kind : kind, secondOrder }));
+      assert.deepEqual(listed, loaded, path.relative(root, file));
+      assert.ok(report.discovered!.every((problem) => problem.kind !== 'invalid' || !problem.secondOrder));
       compared++;
     }
     assert.ok(compared >= 3, `${compared} files compared`);

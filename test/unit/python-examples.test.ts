@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { CheckOptions } from '../../src/core/gradcheck';
-import { checkPythonFile } from '../../src/runner/python';
 import { type FileReport, type ProblemReport, checkFile } from '../../src/runner/runner';
 import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
@@ -62,7 +61,7 @@ function close(actual: number, expected: number, tolerance: number): boolean {
 
 function assertSameCheck(python: ProblemReport, ts: ProblemReport): void {
   const label = python.name;
-  assert.equal(python.error, null, `${label}: ${python.error}`);
+  assert.equal(python.error, null, `${label}: ${python.error?.message}`);
   assert.deepEqual(
     [python.kind, python.verdict, python.passed, python.size, python.checked, python.failed, python.kinks, python.evaluations, python.batch],
     [ts.kind, ts.verdict, ts.passed, ts.size, ts.checked, ts.failed, ts.kinks, ts.evaluations, ts.batch],
@@ -80,7 +79,7 @@ function assertSameCheck(python: ProblemReport, ts: ProblemReport): void {
 }
 
 function assertLoaded(report: FileReport): void {
-  assert.equal(report.loadError, null, report.loadError ?? '');
+  assert.equal(report.loadError, null, report.loadError?.message);
   assert.ok(report.problems.length > 0);
 }
 
@@ -89,7 +88,7 @@ describe('python examples mirror the TypeScript examples', { skip }, () => {
     it(`${twin.python} ${JSON.stringify(twin.options)}: same verdicts and elements as ${twin.ts}`, async () => {
       const options = { ...twin.options, worst: EVERY_ELEMENT };
       const [python, ts] = await Promise.all([
-        checkPythonFile(path.join(PYTHON_EXAMPLES, twin.python), options, LIMITS, {}, null, PYTHON),
+        checkFile(path.join(PYTHON_EXAMPLES, twin.python), options, LIMITS, {}, null, PYTHON),
         checkFile(path.join(EXAMPLES, twin.ts), options, LIMITS),
       ]);
       assertLoaded(python);
@@ -111,7 +110,7 @@ describe('python examples mirror the TypeScript examples', { skip }, () => {
 
 describe('python example: CS231n two-layer net with layers.py beside it', { skip }, () => {
   it('passes, and the buggy twin fails on every W2 element by exactly −reg·W2', async () => {
-    const report = await checkPythonFile(path.join(PYTHON_EXAMPLES, 'cs231n_two_layer_net_grad.py'), { worst: EVERY_ELEMENT }, LIMITS, {}, null, PYTHON);
+    const report = await checkFile(path.join(PYTHON_EXAMPLES, 'cs231n_two_layer_net_grad.py'), { worst: EVERY_ELEMENT }, LIMITS, {}, null, PYTHON);
     assertLoaded(report);
     const [correct, buggy] = report.problems;
     assert.deepEqual(report.problems.map((problem) => [problem.name, problem.verdict]), [['twoLayerNet', 'pass'], ['twoLayerNetMissingW2Regularization', 'fail']]);

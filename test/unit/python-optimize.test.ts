@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
-import { DEFAULT_TRAIN_OPTIONS, train, trainingProblem } from '../../src/core/optim/train';
+import { DEFAULT_TRAIN_OPTIONS, train } from '../../src/core/optim/train';
 import { type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
-import { type LoadReply, PythonSession, pythonObjective } from '../../src/runner/python';
+import { type LoadReply, pythonObjective } from '../../src/runner/python/problems';
+import { PythonSession } from '../../src/runner/python/session';
 import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
 const root = path.resolve(__dirname, '../../..');
@@ -40,6 +41,7 @@ interface RunJson {
   final: { params: number[]; loss: number };
   stopped: string;
   diverged: { step: number; message: string } | null;
+  failure: { step: number; error: string } | null;
 }
 
 /** |a − b| ≤ 1e-12·max(1, |a|) for every number of two trajectories. */
@@ -114,31 +116,32 @@ describe('optimizers and analysis on Python problems', { skip }, () => {
       const problem = loaded.problems.find((entry) => entry.name === 'rosenbrock')!;
       const before = session.requests;
       const adam = findOptimizer('adam')!;
-      const result = await train(trainingProblem(pythonObjective(session, problem)), 'adam', adam.optimizer, resolveHyperparameters(adam, { lr: 0.01 }), { steps: 25 });
+      const result = await train(pythonObjective(session, problem), 'adam', adam.optimizer, resolveHyperparameters(adam, { lr: 0.01 }), { steps: 25 });
       assert.equal(result.steps.length, 25);
       // 25 steps (f and grad together) and the final loss.
       assert.equal(session.requests - before, 25 + 1);
       const objective = pythonObjective(session, problem);
       const grid = Array.from({ length: 100 }, (_, k) => Float64Array.of(k / 10, 1));
       const afterTraining = session.requests;
-      const values = await objective.lossesOrNaN(grid);
+      const values = await objective.lossesOrNaN!(grid);
       assert.equal(session.requests - afterTraining, 1, 'a contour grid is one exchange');
       grid.forEach(([x, y], k) => assert.ok(Math.abs(values[k] - ((1 - x) ** 2 + 100 * (y - x * x) ** 2)) < 1e-9 * Math.max(1, values[k])));
       // Where f raises (log of x <= 0) the grid has a hole, and the rest is still evaluated.
       const barrier = pythonObjective(session, loaded.problems.find((entry) => entry.name === 'log_barrier')!);
-      assert.deepEqual(await barrier.lossesOrNaN([Float64Array.of(-1, 0), Float64Array.of(0, 2), Float64Array.of(Math.E, 2)]), [NaN, NaN, 1 + 4]);
+      assert.deepEqual(await barrier.lossesOrNaN!([Float64Array.of(-1, 0), Float64Array.of(0, 2), Float64Array.of(Math.E, 2)]), [NaN, NaN, 1 + 4]);
     } finally {
-      session.dispose();
+      session.stop('finished');
     }
   });
 
-  it('user code that raises mid-run ends the run as diverged, with the Python exception', () => {
+  it('user code that raises mid-run ends the run with the Python exception and its place (not as divergence)', () => {
     const { code, stdout } = gradlens('optimize', pythonFile, '--python', PYTHON, '--problem', 'fragile', '--optimizer', 'sgd', '--lr', '0.3', '--steps', '10', '--json');
     assert.equal(code, 1);
     const run = JSON.parse(stdout) as RunJson;
-    assert.equal(run.stopped, 'diverged');
-    assert.equal(run.diverged?.step, 2);
-    assert.match(run.diverged!.message, /grad threw ValueError: x fell below 0\.5/);
+    assert.equal(run.stopped, 'failed');
+    assert.equal(run.diverged, null);
+    assert.equal(run.failure?.step, 2);
+    assert.match(run.failure!.error, /^grad threw ValueError: x fell below 0\.5 during the step \(at test\/fixtures\/python\/optimize_grad\.py:\d+\)$/);
     assert.deepEqual(run.final.params, [1 - 0.3 * 2]);
   });
 
@@ -185,6 +188,6 @@ describe('the Python session', { skip }, () => {
     // What a dying interpreter leaves behind: its input pipe closed before its exit is seen.
     (session as unknown as { child: ChildProcess }).child.stdin!.destroy();
     await assert.rejects(session.request('evaluate', { problem: 'rosenbrock', plan: { kind: 'f', points: [] } }), /the Python runner .* exited/);
-    session.dispose();
+    session.stop('finished');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
-import type { Hyperparameters, Objective } from '../../src/core/optim/optimizer';
+import type { Hyperparameters, Closure } from '../../src/core/optim/optimizer';
 import { SAMPLE_LIMIT, stepStatistics, summarize } from '../../src/core/optim/telemetry';
 import type { Layout } from '../../src/core/tensor';
 
@@ -82,7 +82,7 @@ describe('stepStatistics', () => {
 });
 
 /** f = Σ aᵢxᵢ²/2 + bᵢxᵢ, with its exact Hessian-vector product (Newton and L-BFGS evaluate it). */
-function quadratic(size: number): Objective & { gradient(x: Float64Array): Float64Array } {
+function quadratic(size: number): Closure & { gradient(x: Float64Array): Float64Array } {
   const a = Float64Array.from({ length: size }, (_, i) => 1 + (i % 7) / 2);
   const b = Float64Array.from({ length: size }, (_, i) => Math.cos(i));
   const gradient = (x: Float64Array) => x.map((value, i) => a[i] * value + b[i]);
@@ -142,7 +142,7 @@ describe('the statistics of every rule', () => {
       for (let step = 1; step <= 8; step++) {
         before.set(params);
         const grad = objective.gradient(params);
-        await choice.optimizer.step({ params, grad, loss: 0, lr: hyper.lr as number, hyper, objective, effectiveLearningRate: effective }, state);
+        await choice.optimizer.step({ params, grad, loss: 0, lr: hyper.lr as number, hyper, closure: objective, effectiveLearningRate: effective }, state);
         // As train() calls it.
         const statistics = stepStatistics(layout, before, params, grad, effective, choice.optimizer.velocity?.(state) ?? null);
         const update = params.map((value, i) => value - before[i]);

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import type { Hyperparameters } from '../../src/core/optim/optimizer';
-import { train, trainingProblem } from '../../src/core/optim/train';
+import { train } from '../../src/core/optim/train';
+import { scalarObjective } from '../../src/core/definitions';
 import { type ScalarDefinition, classifyExport } from '../../src/core/problem';
 import { findBuiltin } from '../../src/core/problems';
 
@@ -84,7 +85,7 @@ describe('trajectories against torch.optim', { skip: torchMissing ? 'python3-tor
       const choice = findOptimizer(testCase.ours)!;
       const hyper = resolveHyperparameters(choice, testCase.hyper);
       const definition = testCase.problem === 'rosenbrock' ? (classifyExport('rosenbrock', findBuiltin('rosenbrock')!.create()) as ScalarDefinition) : quadratic();
-      const result = await train(trainingProblem(definition, testCase.start), testCase.ours, choice.optimizer, hyper, { steps: testCase.steps, recordParams: true });
+      const result = await train(scalarObjective(definition), testCase.ours, choice.optimizer, hyper, { steps: testCase.steps, recordParams: true, start: testCase.start });
       const expected = reference[testCase.name];
       assert.equal(result.steps.length, expected.length);
       result.steps.forEach((record, k) => {

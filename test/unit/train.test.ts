@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import { parseSchedule } from '../../src/core/optim/schedules';
-import { type TrainOptions, train, trainingProblem } from '../../src/core/optim/train';
+import { type TrainOptions, train } from '../../src/core/optim/train';
+import { scalarObjective } from '../../src/core/definitions';
 import { type ScalarDefinition, classifyExport } from '../../src/core/problem';
 import { findBuiltin } from '../../src/core/problems';
 
@@ -13,7 +14,7 @@ function scalar(value: object): ScalarDefinition {
 async function run(definition: ScalarDefinition, name: string, given: Record<string, unknown>, options: Partial<TrainOptions>) {
   const choice = findOptimizer(name)!;
   const hyper = resolveHyperparameters(choice, given as never);
-  return train(trainingProblem(definition), name, choice.optimizer, hyper, options);
+  return train(scalarObjective(definition), name, choice.optimizer, hyper, options);
 }
 
 /** f(x) = a/2·x²: gradient descent gives x_k = (1 − γa)^k·x0 exactly. */
@@ -97,6 +98,35 @@ describe('training loop', () => {
     assert.equal(result.diverged!.step, 6);
     assert.match(result.diverged!.message, /f\(p\) returned NaN/);
     assert.equal(result.final.params[0], -3125);
+  });
+
+  it('a throw in user code ends the run as that error, not as divergence, and keeps the parameters', async () => {
+    const fragile = scalar({ params: { x: 1 }, f: (p: { x: number }) => p.x * p.x, grad: (p: { x: number }) => {
+      if (p.x < 0.5) throw new RangeError('x fell below 0.5');
+      return { x: 2 * p.x };
+    } });
+    // x_1 = 1 − 0.3·2 = 0.4: grad throws at step 2.
+    const result = await run(fragile, 'sgd', { lr: 0.3 }, { steps: 10 });
+    assert.equal(result.stopped, 'failed');
+    assert.equal(result.diverged, null);
+    assert.deepEqual([result.failure?.step, result.failure?.error.kind, result.failure?.error.phase], [2, 'user', 'optimize']);
+    assert.equal(result.failure?.error.message, 'grad threw RangeError: x fell below 0.5 during the step');
+    assert.deepEqual(result.final.params, [0.4]);
+    assert.equal(result.checkpoint.step, 2);
+  });
+
+  it('a wrong gradient shape is the user error it is, and a bug in GradLens an internal error with its stack', async () => {
+    const misshapen = scalar({ params: { x: [1, 2] }, f: () => 0, grad: () => ({ x: [1] }) });
+    const shaped = await run(misshapen, 'sgd', { lr: 0.1 }, { steps: 3 });
+    assert.deepEqual([shaped.stopped, shaped.failure?.error.kind], ['failed', 'user']);
+    assert.match(shaped.failure!.error.message, /^grad\(p\)\.x has shape \[1\], expected \[2\]/);
+    const objective = scalarObjective(parabola(4, 1));
+    const broken = { ...objective, lossAndGradient: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading '0')")) };
+    const choice = findOptimizer('sgd')!;
+    const internal = await train(broken, 'sgd', choice.optimizer, resolveHyperparameters(choice, {}), { steps: 3 });
+    assert.deepEqual([internal.stopped, internal.failure?.step, internal.failure?.error.kind], ['failed', 1, 'internal']);
+    assert.match(internal.failure!.error.message, /^internal error: TypeError: Cannot read properties of undefined/);
+    assert.match(internal.failure!.error.stack!, /TypeError/);
   });
 
   it('stops when the parameters become non-finite, on recorded and on thinned steps alike', async () => {
@@ -199,5 +229,21 @@ describe('checkpoints', () => {
     assert.deepEqual(resumed.final, straight.final);
     assert.deepEqual(resumed.steps.map((r) => [r.step, r.epoch, r.lr, r.loss]), straight.steps.slice(7).map((r) => [r.step, r.epoch, r.lr, r.loss]));
     assert.ok(straight.steps.some((r) => r.lr < 0.05), 'the plateau schedule reduced the rate (its state is part of the checkpoint)');
+  });
+
+  it('refuses a checkpoint of another optimizer or another problem before any step', async () => {
+    const saved = JSON.parse(JSON.stringify((await run(parabola(4, 1), 'sgd', { lr: 0.1 }, { steps: 5 })).checkpoint));
+    assert.deepEqual([saved.problem, saved.optimizer, saved.layout], ['problem', 'sgd', [{ name: 'x', shape: [] }]]);
+    let steps = 0;
+    const counting = scalar({ params: { x: 1 }, f: (p: { x: number }) => (steps++, p.x * p.x), grad: (p: { x: number }) => ({ x: 2 * p.x }) });
+    await assert.rejects(run(counting, 'adam', {}, { steps: 10, resume: saved }), /^InputError: the checkpoint was saved by a sgd run; resume it with sgd, not adam$/);
+    const other = classifyExport('other', { params: { x: 1 }, f: (p: { x: number }) => p.x, grad: () => ({ x: 1 }) }) as ScalarDefinition;
+    await assert.rejects(run(other, 'sgd', {}, { steps: 10, resume: saved }), /the checkpoint is of a run on problem, not on other/);
+    const wider = scalar({ params: { x: [1, 2] }, f: () => 0, grad: () => ({ x: [0, 0] }) });
+    await assert.rejects(run(wider, 'sgd', {}, { steps: 10, resume: saved }), /the checkpoint is of a problem with parameters x \[\]; this one has x \[2\]/);
+    // A checkpoint from before the metadata: the optimizer state itself tells Adam's from SGD's.
+    const old = { ...saved, problem: undefined, optimizer: undefined, layout: undefined };
+    await assert.rejects(run(counting, 'adam', {}, { steps: 10, resume: old }), /optimizer state does not fit adam on this problem/);
+    assert.equal(steps, 0, 'no step ran');
   });
 });

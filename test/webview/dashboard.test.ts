@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { formatNumber } from '../../src/core/analysis/format';
+import { formatNumber } from '../../src/core/format';
 import type { EffectiveLrValues, HostToWebview, RecordsBatch, RunEnded, StepRecord, WebviewToHost } from '../../src/webview-protocol';
 import { COMPARE_RUNS, WRONG_ELEMENT, checkReports, criticalPoint, lossSurface, recordRun, type RecordedRun } from './fixtures';
 import { CHROMIUM, DashboardPage, DashboardServer, chromiumAvailable, launchChromium } from './harness';

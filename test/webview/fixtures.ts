@@ -8,7 +8,8 @@ import { analyzeCriticalPoint } from '../../src/core/analysis';
 import { checkProblem } from '../../src/core/gradcheck';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import type { Hyperparameters } from '../../src/core/optim/optimizer';
-import { type Checkpoint, type TrainOptions, train, trainingProblem } from '../../src/core/optim/train';
+import { type Checkpoint, type TrainOptions, train } from '../../src/core/optim/train';
+import { scalarObjective } from '../../src/core/definitions';
 import { type ScalarDefinition, classifyExport } from '../../src/core/problem';
 import { findBuiltin } from '../../src/core/problems';
 import type {
@@ -53,7 +54,7 @@ export interface RecordedRun {
 /** Runs train() and records what the host would send about it. */
 export async function recordRun(spec: RunSpec): Promise<RecordedRun> {
   const definition = builtinDefinition(spec.problem, spec.problemOptions);
-  const problem = trainingProblem(definition);
+  const problem = scalarObjective(definition);
   const choice = findOptimizer(spec.optimizer)!;
   const builtin = findBuiltin(spec.problem)!;
   const twoDimensional = problem.layout.size === 2 && builtin.bounds !== undefined;
@@ -108,6 +109,7 @@ export async function recordRun(spec: RunSpec): Promise<RecordedRun> {
     runId: spec.runId,
     stopped: result!.stopped,
     diverged: result!.diverged,
+    failure: null,
     finalLoss: result!.final.loss,
     finalStep: result!.final.step,
     seconds: (performance.now() - clock) / 1000,
@@ -154,7 +156,8 @@ const RELU_LAYER = {
 
 /** A problem checked by the real engine, as the runner reports it; with every element's relative error when `elementErrors`. */
 async function checked(file: string, name: string, problem: object, elementErrors: boolean): Promise<CheckedProblem> {
-  return { ...(await checkProblem(classifyExport(name, problem)!, { elementErrors })), file, line: 1 };
+  const result = await checkProblem(classifyExport(name, problem)!, { elementErrors });
+  return { ...result, error: result.error?.message ?? null, file, line: 1 };
 }
 
 export const WRONG_ELEMENT = { tensor: 'W2', row: 2, col: 3, name: 'W2[2,3]' } as const;

@@ -17,6 +17,7 @@ const STOPPED: Record<RunEnded['stopped'], string> = {
   steps: 'all steps done',
   tolerance: 'reached the tolerance',
   diverged: 'diverged',
+  failed: 'failed',
   cancelled: 'stopped',
 };
 
@@ -82,7 +83,7 @@ export class CompactView implements View {
         'p',
         { class: 'muted' },
         ended
-          ? `${STOPPED[ended.stopped]} at step ${ended.finalStep} in ${formatSeconds(ended.seconds)}${ended.diverged ? `: ${ended.diverged.message}` : ''}`
+          ? `${STOPPED[ended.stopped]} at step ${ended.finalStep} in ${formatSeconds(ended.seconds)}${ended.diverged ? `: ${ended.diverged.message}` : ended.failure ? `: ${ended.failure}` : ''}`
           : `${run.status} at step ${run.lastStep} of ${run.meta.steps}`,
       ),
     );

@@ -1,5 +1,5 @@
 /** Numbers as the dashboard shows them. */
-export { formatNumber } from '../../src/core/analysis/format';
+export { formatNumber } from '../../src/core/format';
 
 /** Six significant digits, like the CLI's check report (analytic against numeric values). */
 export function formatPrecise(value: number): string {

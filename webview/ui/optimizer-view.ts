@@ -198,7 +198,7 @@ function markersOf(run: RunModel, color: string, xAxis: XAxis): ChartMarker[] {
 
 function formatHyperValue(value: HyperValue): string {
   if (typeof value === 'number') return formatNumber(value);
-  if (Array.isArray(value)) return value.map(formatNumber).join(',');
+  if (Array.isArray(value)) return value.map((entry) => formatNumber(entry)).join(',');
   return String(value);
 }
 

@@ -14,7 +14,6 @@
  * positive, and so on).
  */
 import type { ScalarDefinition } from '../problem';
-import type { Evaluations } from '../targets';
 import { dot } from '../vector';
 import { DENSE_EIGEN_LIMIT, DEFAULT_LANCZOS_OPTIONS, lanczos, symmetricEigen } from './eigen';
 import {
@@ -26,8 +25,10 @@ import {
   hessianVectorProduct,
   productSymmetry,
 } from './hessian';
-import { formatNumber } from './format';
-import { Objective } from './objective';
+import { formatNumber } from '../format';
+import { asObjective } from '../definitions';
+import { type Evaluations, type Objective, at, evaluationsSince, startingPoint } from '../objective';
+import { describeElement } from '../tensor';
 
 export type Classification = 'minimum' | 'maximum' | 'saddle' | 'degenerate';
 
@@ -197,13 +198,13 @@ async function denseSpectrum(objective: Objective, x: Float64Array, options: Cri
 async function lanczosSpectrum(objective: Objective, x: Float64Array, options: CriticalPointOptions): Promise<Spectrum> {
   const product = hessianVectorProduct(objective, x, options);
   const symmetry = await productSymmetry(product, options.seed, options.symmetryTolerance);
-  const result = await lanczos((v) => product.apply(v), objective.size, {
+  const result = await lanczos((v) => product.apply(v), objective.layout.size, {
     k: options.k,
     maxIterations: options.maxIterations,
     tolerance: options.lanczosTolerance,
     seed: options.seed,
   });
-  const complete = result.pairs.length === objective.size;
+  const complete = result.pairs.length === objective.layout.size;
   return {
     report: {
       method: 'lanczos',
@@ -273,12 +274,6 @@ function classify(spectrum: SpectrumReport, size: number, zeroTolerance: number)
   };
 }
 
-function countSince(before: Evaluations, now: Evaluations): Evaluations {
-  const counts = { ...now };
-  for (const key of Object.keys(counts) as (keyof Evaluations)[]) counts[key] -= before[key];
-  return counts;
-}
-
 async function escapeAlong(
   objective: Objective,
   x: Float64Array,
@@ -287,13 +282,13 @@ async function escapeAlong(
   vector: Float64Array,
   options: CriticalPointOptions,
 ): Promise<EscapeDirection> {
-  const n = objective.size;
+  const n = objective.layout.size;
   let pivot = 0;
   for (let i = 1; i < n; i++) if (Math.abs(vector[i]) > Math.abs(vector[pivot])) pivot = i;
   const sign = vector[pivot] < 0 ? -1 : 1;
   const direction = Array.from(vector, (value) => clean(sign * value));
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => Math.abs(direction[b]) - Math.abs(direction[a]) || a - b);
-  const elements = order.slice(0, Math.max(0, options.escapeElements)).map((i) => ({ element: objective.describe(i), value: direction[i] }));
+  const elements = order.slice(0, Math.max(0, options.escapeElements)).map((i) => ({ element: describeElement(objective.layout, i), value: direction[i] }));
   const scale = Math.max(1, Math.sqrt(dot(x, x)));
   const steps: EscapeStep[] = [];
   for (const multiple of options.escapeSteps) {
@@ -303,7 +298,7 @@ async function escapeAlong(
       const moved = new Float64Array(n);
       for (let i = 0; i < n; i++) moved[i] = x[i] + side * step * direction[i];
       const where = `along the escape direction (step ${side < 0 ? '-' : ''}${formatNumber(step)})`;
-      const lossChange = (await objective.loss(moved, where)) - loss;
+      const lossChange = (await at(where, () => objective.loss(moved, null))) - loss;
       if (best === null || lossChange < best.lossChange) best = { step, sign: side, lossChange, predicted: 0.5 * eigenvalue * step * step };
     }
     steps.push(best!);
@@ -371,12 +366,12 @@ export async function analyzeCriticalPoint(
   partialOptions: Partial<CriticalPointOptions> = {},
 ): Promise<CriticalPointReport> {
   const options: CriticalPointOptions = { ...DEFAULT_CRITICAL_POINT_OPTIONS, ...partialOptions };
-  const objective = Objective.of(problem);
+  const objective = asObjective(problem);
   const before = { ...objective.evaluations };
-  const x = objective.point(values);
-  const n = objective.size;
-  const loss = await objective.loss(x, 'at the point');
-  const gradient = await objective.gradient(x, 'at the point');
+  const x = startingPoint(objective, values);
+  const n = objective.layout.size;
+  const loss = await at('at the point', () => objective.loss(x, null));
+  const gradient = await at('at the point', () => objective.gradient(x, null));
   const gradientNorm = Math.sqrt(dot(gradient, gradient));
   let largest = 0;
   for (let i = 1; i < n; i++) if (Math.abs(gradient[i]) > Math.abs(gradient[largest])) largest = i;
@@ -391,14 +386,14 @@ export async function analyzeCriticalPoint(
     size: n,
     loss,
     gradientNorm,
-    largestGradient: { element: objective.describe(largest), value: clean(gradient[largest]) },
+    largestGradient: { element: describeElement(objective.layout, largest), value: clean(gradient[largest]) },
     gradientTolerance,
     critical: gradientNorm <= gradientTolerance,
     hessian: { source: spectrum.source, symmetry: spectrum.symmetry },
     spectrum: spectrum.report,
     ...verdict,
     escape,
-    evaluations: countSince(before, objective.evaluations),
+    evaluations: evaluationsSince(before, objective.evaluations),
   };
   return { ...report, summary: summarize(report) };
 }

@@ -6,7 +6,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../random';
-import type { MaybePromise } from '../targets';
+import type { MaybePromise } from '../objective';
 import { dot, norm } from '../vector';
 
 /** Above this many rows, form no matrix: use {@link lanczos} on Hessian-vector products. */

@@ -13,8 +13,10 @@
 import { Random } from '../random';
 import { dot } from '../vector';
 import type { ScalarDefinition } from '../problem';
-import { formatNumber } from './format';
-import { Objective } from './objective';
+import { formatNumber } from '../format';
+import { asObjective } from '../definitions';
+import { type Objective, at, startingPoint } from '../objective';
+import { describeElement } from '../tensor';
 
 export type HessianSource = 'hvp' | 'finite-difference';
 
@@ -62,9 +64,12 @@ export interface HessianResult {
   symmetry: SymmetryReport;
 }
 
-function resolveSource(objective: Objective, source: HessianOptions['source']): HessianSource {
-  if (source === 'hvp' && !objective.hasHvp) throw new Error(`${objective.name} has no hvp: use finite differences of grad`);
-  return source === 'auto' ? (objective.hasHvp ? 'hvp' : 'finite-difference') : source;
+/** The source to use, with the problem's hvp when that is it. */
+function resolveSource(objective: Objective, requested: HessianOptions['source']): { source: HessianSource; hvp: NonNullable<Objective['hvp']> | null } {
+  const hvp = objective.hvp;
+  if (requested === 'hvp' && hvp === null) throw new Error(`${objective.name} has no hvp: use finite differences of grad`);
+  const source = requested === 'auto' ? (hvp !== null ? 'hvp' : 'finite-difference') : requested;
+  return { source, hvp: source === 'hvp' ? hvp : null };
 }
 
 function inconsistencyWarning(source: HessianSource, detail: string): string {
@@ -84,19 +89,19 @@ export async function computeHessian(
   partialOptions: Partial<HessianOptions> = {},
 ): Promise<HessianResult> {
   const options: HessianOptions = { ...DEFAULT_HESSIAN_OPTIONS, ...partialOptions };
-  const objective = Objective.of(problem);
-  const x = objective.point(values);
-  const n = objective.size;
-  const source = resolveSource(objective, options.source);
-  const names = Array.from({ length: n }, (_, i) => objective.describe(i));
+  const objective = asObjective(problem);
+  const x = startingPoint(objective, values);
+  const n = objective.layout.size;
+  const { source, hvp } = resolveSource(objective, options.source);
+  const names = Array.from({ length: n }, (_, i) => describeElement(objective.layout, i));
   // columns[j] = H e_j, i.e. column j (row i of it is ∂grad_i/∂x_j).
   const columns: Float64Array[] = [];
   let noise = 0;
   for (let j = 0; j < n; j++) {
-    if (source === 'hvp') {
+    if (hvp) {
       const unit = new Float64Array(n);
       unit[j] = 1;
-      columns.push(await objective.hvp(x, unit, `at the point with v = e_${j} (${names[j]})`));
+      columns.push(await at(`at the point with v = e_${j} (${names[j]})`, () => hvp(x, unit)));
       continue;
     }
     const h = options.step * Math.max(1, Math.abs(x[j]));
@@ -106,8 +111,8 @@ export async function computeHessian(
     minus[j] = x[j] - h;
     // The step actually taken, after rounding x_j ± h.
     const width = plus[j] - minus[j];
-    const gradPlus = await objective.gradient(plus, `with ${names[j]} + ${formatNumber(h)} (Hessian column ${j})`);
-    const gradMinus = await objective.gradient(minus, `with ${names[j]} - ${formatNumber(h)} (Hessian column ${j})`);
+    const gradPlus = await at(`with ${names[j]} + ${formatNumber(h)} (Hessian column ${j})`, () => objective.gradient(plus, null));
+    const gradMinus = await at(`with ${names[j]} - ${formatNumber(h)} (Hessian column ${j})`, () => objective.gradient(minus, null));
     const column = new Float64Array(n);
     let magnitude = 0;
     for (let i = 0; i < n; i++) {
@@ -172,10 +177,10 @@ export function hessianVectorProduct(
   partialOptions: Partial<HessianOptions> = {},
 ): HessianVectorProduct {
   const options: HessianOptions = { ...DEFAULT_HESSIAN_OPTIONS, ...partialOptions };
-  const objective = Objective.of(problem);
-  const x = objective.point(values);
-  const n = objective.size;
-  const source = resolveSource(objective, options.source);
+  const objective = asObjective(problem);
+  const x = startingPoint(objective, values);
+  const n = objective.layout.size;
+  const { source, hvp } = resolveSource(objective, options.source);
   let largest = 0;
   for (let i = 0; i < n; i++) largest = Math.max(largest, Math.abs(x[i]));
   const displacement = options.step * Math.max(1, largest);
@@ -183,7 +188,7 @@ export function hessianVectorProduct(
   const applyWithNoise = async (v: Float64Array): Promise<{ product: Float64Array; noise: number }> => {
     if (v.length !== n) throw new RangeError(`Hessian-vector product: v has ${v.length} elements, expected ${n}`);
     calls++;
-    if (source === 'hvp') return { product: await objective.hvp(x, v, `at the point (Hessian-vector product ${calls})`), noise: 0 };
+    if (hvp) return { product: await at(`at the point (Hessian-vector product ${calls})`, () => hvp(x, v)), noise: 0 };
     const length = Math.sqrt(dot(v, v));
     if (length === 0) return { product: new Float64Array(n), noise: 0 };
     const epsilon = displacement / length;
@@ -194,8 +199,8 @@ export function hessianVectorProduct(
       minus[i] = x[i] - epsilon * v[i];
     }
     const where = `moved by ±${formatNumber(displacement)} along a direction (Hessian-vector product ${calls})`;
-    const gradPlus = await objective.gradient(plus, where);
-    const gradMinus = await objective.gradient(minus, where);
+    const gradPlus = await at(where, () => objective.gradient(plus, null));
+    const gradMinus = await at(where, () => objective.gradient(minus, null));
     const product = new Float64Array(n);
     for (let i = 0; i < n; i++) product[i] = (gradPlus[i] - gradMinus[i]) / (2 * epsilon);
     const magnitude = Math.sqrt(dot(gradPlus, gradPlus)) + Math.sqrt(dot(gradMinus, gradMinus));

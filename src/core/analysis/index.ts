@@ -31,4 +31,4 @@ export {
   hessianVectorProduct,
   productSymmetry,
 } from './hessian';
-export { Objective } from './objective';
+

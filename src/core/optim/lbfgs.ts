@@ -5,7 +5,7 @@
  * termination tests (tolerance_grad 1e-7, tolerance_change 1e-9).
  * Full batch only: the curvature pairs assume one fixed objective.
  */
-import { type Hyperparameters, LR, type Objective, type Optimizer, nonNegative, positive } from './optimizer';
+import { type Hyperparameters, LR, type Closure, type Optimizer, nonNegative, positive } from './optimizer';
 import { dot } from '../vector';
 
 export interface LbfgsHyperparameters extends Hyperparameters {
@@ -64,7 +64,7 @@ type Evaluate = (x: Float64Array, t: number, d: Float64Array) => Promise<{ loss:
 
 /** torch's _strong_wolfe (from lswolfe.lua): returns the new loss, gradient, step and evaluation count. */
 export async function strongWolfe(
-  objective: Evaluate,
+  evaluate: Evaluate,
   x: Float64Array,
   initialStep: number,
   d: Float64Array,
@@ -78,7 +78,7 @@ export async function strongWolfe(
 ): Promise<{ loss: number; grad: Float64Array; step: number; evaluations: number }> {
   let t = initialStep;
   const dNorm = maxAbs(d);
-  let { loss: fNew, grad: gNew } = await objective(x, t, d);
+  let { loss: fNew, grad: gNew } = await evaluate(x, t, d);
   let evaluations = 1;
   let gtdNew = dot(gNew, d);
   let tPrev = 0;
@@ -113,7 +113,7 @@ export async function strongWolfe(
     fPrev = fNew;
     gPrev = gNew;
     gtdPrev = gtdNew;
-    ({ loss: fNew, grad: gNew } = await objective(x, t, d));
+    ({ loss: fNew, grad: gNew } = await evaluate(x, t, d));
     evaluations += 1;
     gtdNew = dot(gNew, d);
     iteration += 1;
@@ -140,7 +140,7 @@ export async function strongWolfe(
     } else {
       insufficientProgress = false;
     }
-    ({ loss: fNew, grad: gNew } = await objective(x, t, d));
+    ({ loss: fNew, grad: gNew } = await evaluate(x, t, d));
     evaluations += 1;
     gtdNew = dot(gNew, d);
     iteration += 1;
@@ -174,7 +174,7 @@ async function lbfgsStep(
   initialGrad: Float64Array,
   hyper: LbfgsHyperparameters,
   state: LbfgsState,
-  objective: Objective,
+  closure: Closure,
 ): Promise<number> {
   const lr = hyper.lr;
   const maxIter = hyper.max_iter;
@@ -239,7 +239,7 @@ async function lbfgsStep(
     let optimal = false;
     if (hyper.line_search_fn === 'strong_wolfe') {
       const start = params.slice();
-      const result = await strongWolfe(async (x, step, direction) => objective.evaluate(moved(x, step, direction)), start, t, d, loss, flatGrad, gtd);
+      const result = await strongWolfe(async (x, step, direction) => closure.evaluate(moved(x, step, direction)), start, t, d, loss, flatGrad, gtd);
       ({ loss, grad: flatGrad, step: t, evaluations: lineSearchEvaluations } = result);
       for (let i = 0; i < params.length; i++) params[i] += t * d[i];
       optimal = maxAbs(flatGrad) <= toleranceGrad;
@@ -247,7 +247,7 @@ async function lbfgsStep(
       for (let i = 0; i < params.length; i++) params[i] += t * d[i];
       if (iteration !== maxIter) {
         // Re-evaluated only when another iteration follows, as in torch.
-        ({ loss, grad: flatGrad } = await objective.evaluate(params));
+        ({ loss, grad: flatGrad } = await closure.evaluate(params));
         optimal = maxAbs(flatGrad) <= toleranceGrad;
         lineSearchEvaluations = 1;
       }
@@ -282,7 +282,7 @@ export const lbfgs: Optimizer<LbfgsHyperparameters, LbfgsState> = {
   ],
   init: () => ({ funcEvals: 0, nIter: 0, d: null, t: 0, oldDirs: [], oldStps: [], ro: [], hDiag: 1, prevFlatGrad: null, prevLoss: null, lastStepSize: 0 }),
   async step(context, state) {
-    const evaluations = await lbfgsStep(context.params, context.loss, context.grad, { ...context.hyper, lr: context.lr }, state, context.objective);
+    const evaluations = await lbfgsStep(context.params, context.loss, context.grad, { ...context.hyper, lr: context.lr }, state, context.closure);
     context.effectiveLearningRate?.fill(state.lastStepSize);
     return { evaluations, stepSize: state.lastStepSize };
   },

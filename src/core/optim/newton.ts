@@ -32,7 +32,7 @@ export const newton: Optimizer<NewtonHyperparameters, NewtonState> = {
   ],
   init: () => ({ step: 0, lastMinEigenvalue: null }),
   async step(context, state) {
-    const { params, grad, lr, hyper, objective } = context;
+    const { params, grad, lr, hyper, closure } = context;
     const n = params.length;
     if (n > DENSE_EIGEN_LIMIT) throw new RangeError(`newton forms the Hessian: at most ${DENSE_EIGEN_LIMIT} parameters (this problem has ${n}); use lbfgs`);
     state.step += 1;
@@ -41,7 +41,7 @@ export const newton: Optimizer<NewtonHyperparameters, NewtonState> = {
     for (let i = 0; i < n; i++) {
       unit.fill(0);
       unit[i] = 1;
-      columns.push(await objective.hessianVectorProduct(params, unit));
+      columns.push(await closure.hessianVectorProduct(params, unit));
     }
     const hessian = columns.map((_, i) => columns.map((column, j) => (columns[i][j] + column[i]) / 2 + (i === j ? hyper.damping : 0)));
     const { values, vectors } = symmetricEigen(hessian);

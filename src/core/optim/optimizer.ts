@@ -23,8 +23,8 @@ export interface HyperparameterSpec {
   description: string;
 }
 
-/** The problem as an optimizer sees it: torch's closure, on flat vectors. */
-export interface Objective {
+/** The problem as an optimizer step sees it: torch's closure (re-evaluate at other points), on flat vectors. */
+export interface Closure {
   /** Loss and gradient at `params` (the optimizer's current batch). */
   evaluate(params: Float64Array): Promise<{ loss: number; grad: Float64Array }>;
   /** Hessian-vector product at `params`: the problem's hvp or finite differences of grad. */
@@ -40,7 +40,7 @@ export interface StepContext<H extends Hyperparameters> {
   /** This step's learning rate (the schedule's value; `hyper.lr` is the base). */
   lr: number;
   hyper: H;
-  objective: Objective;
+  closure: Closure;
   /**
    * When given, filled with the per-dimension effective learning rate the rule applied this step.
    * Loops test it with `!== null`: V8 tests the truthiness of an object with a longer sequence,

@@ -35,11 +35,11 @@ export interface SgdState {
 }
 
 async function lookaheadStep(context: StepContext<SgdHyperparameters>, state: SgdState): Promise<StepResult> {
-  const { params, lr, hyper, objective } = context;
+  const { params, lr, hyper, closure } = context;
   const velocity = (state.buffer ??= new Float64Array(params.length));
   const ahead = new Float64Array(params.length);
   for (let i = 0; i < params.length; i++) ahead[i] = params[i] + hyper.momentum * velocity[i];
-  const { grad } = await objective.evaluate(ahead);
+  const { grad } = await closure.evaluate(ahead);
   const sign = hyper.maximize ? -1 : 1;
   for (let i = 0; i < params.length; i++) {
     const g = sign * grad[i] + hyper.weight_decay * ahead[i];

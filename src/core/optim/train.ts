@@ -2,29 +2,19 @@
  * The optimization loop: batches (BGD, SGD, MBGD with seeded shuffling per
  * epoch), learning-rate schedules, one optimizer step per iteration, and a
  * telemetry record per step. Divergence (a non-finite loss, gradient or
- * parameter) stops the run and keeps the last finite state.
+ * parameter, nothing else) stops the run and keeps the last finite state; so
+ * does a failure of user code, reported as that error.
  */
-import { Objective, hessianVectorProduct } from '../analysis';
-import type { ScalarDefinition } from '../problem';
+import { hessianVectorProduct } from '../analysis';
+import { type ErrorReport, InputError, type SourceLocation, reportFailure } from '../errors';
+import { type Batch, type Objective, at, lossAndGradient, startingPoint } from '../objective';
 import { Random } from '../random';
+import { NonFiniteError, type Layout, type TensorSpec, formatShape } from '../tensor';
 import { fromPlain, toPlain } from './checkpoint';
-import type { Layout, TensorSpec } from '../tensor';
 import type { AnyOptimizer } from './index';
 import type { Hyperparameters, StepResult } from './optimizer';
 import { type ScheduleSpec, initialScheduleState, observeEpochLoss, scheduledLearningRate } from './schedules';
 import { type StepStatistics, type Summary, stepStatistics, summarize } from './telemetry';
-
-/** The problem as the loop sees it (flat vectors; `batch` null = full batch, f called without one). */
-export interface TrainingProblem {
-  readonly layout: Layout;
-  /** Starting parameters (copied by the loop). */
-  readonly initial: Float64Array;
-  /** Number of samples when the problem has `data`, else null. */
-  readonly dataSize: number | null;
-  evaluate(params: Float64Array, batch: number[] | null): Promise<{ loss: number; grad: Float64Array }>;
-  loss(params: Float64Array, batch: number[] | null): Promise<number>;
-  hessianVectorProduct(params: Float64Array, vector: Float64Array): Promise<Float64Array>;
-}
 
 export interface TrainOptions {
   steps: number;
@@ -44,7 +34,11 @@ export interface TrainOptions {
   detailTensor: string | null;
   /** Continue a saved run (TrainResult.checkpoint) up to `steps` steps in all. */
   resume?: Checkpoint;
+  /** Start here instead of the problem's own params (flat, in layout order). */
+  start?: ArrayLike<number> | null;
   signal?: AbortSignal;
+  /** Where in the user's files an error of user code happened (the runner maps stacks). */
+  locateError?: (error: unknown) => SourceLocation | null;
   onRecord?: (record: StepRecord) => void;
   /** Awaited before every step: pauses a live run, and hands over hyper-parameter changes made meanwhile. */
   gate?: StepGate;
@@ -114,6 +108,12 @@ export interface StepRecord {
 
 /** Everything needed to continue a run exactly, as JSON (see checkpoint.ts). */
 export interface Checkpoint {
+  /** The run it continues: resuming with another optimizer or another problem is refused before any step. */
+  problem: string;
+  optimizer: string;
+  hyperparameters: Hyperparameters;
+  /** The problem's tensors, in layout order. */
+  layout: { name: string; shape: number[] }[];
   step: number;
   params: number[];
   optimizerState: unknown;
@@ -129,10 +129,13 @@ export interface TrainResult {
   steps: StepRecord[];
   /** After the last step; when diverged, the last finite parameters (loss null if even that is not finite). */
   final: { params: number[]; loss: number | null; step: number };
-  stopped: 'steps' | 'tolerance' | 'diverged' | 'cancelled';
+  stopped: 'steps' | 'tolerance' | 'diverged' | 'failed' | 'cancelled';
   /** Step at which the full loss first reached the tolerance. */
   stepsToTolerance: number | null;
+  /** A non-finite loss, gradient or parameter. */
   diverged: { step: number; message: string } | null;
+  /** User code failed (or GradLens did: an internal error) at `step`; the parameters before it are kept. */
+  failure: { step: number; error: ErrorReport } | null;
   seconds: number;
   /** Pause here and continue later with `resume` (the run is stopped at `final.step`). */
   checkpoint: Checkpoint;
@@ -256,8 +259,52 @@ function allFinite(vector: Float64Array): boolean {
   return true;
 }
 
+/** The layout as a checkpoint records it. */
+function layoutOf(layout: Layout): Checkpoint['layout'] {
+  return layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] }));
+}
+
+function describeLayout(tensors: Checkpoint['layout']): string {
+  return tensors.map((tensor) => `${tensor.name} ${formatShape(tensor.shape)}`).join(', ') || 'none';
+}
+
+/** The same keys, kinds and vector lengths as a fresh state: what a checkpoint of another rule or problem lacks. */
+function sameStructure(saved: unknown, fresh: unknown): boolean {
+  if (fresh instanceof Float64Array) return saved instanceof Float64Array && saved.length === fresh.length;
+  if (Array.isArray(fresh)) return Array.isArray(saved);
+  if (fresh !== null && typeof fresh === 'object') {
+    if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return false;
+    const keys = Object.keys(fresh);
+    return keys.length === Object.keys(saved).length && keys.every((key) => key in saved && sameStructure((saved as Record<string, unknown>)[key], (fresh as Record<string, unknown>)[key]));
+  }
+  // null marks state a rule fills in later (L-BFGS's previous direction, say).
+  return saved === null || fresh === null || typeof saved === typeof fresh;
+}
+
+/** Refuses a checkpoint of another optimizer or another problem, before any step. */
+function checkResumable(saved: Checkpoint, problem: string, optimizerName: string, layout: Layout, freshState: object): object {
+  const where = 'the checkpoint';
+  if (saved.problem !== undefined && saved.problem !== problem) throw new InputError(`${where} is of a run on ${saved.problem}, not on ${problem}`);
+  if (saved.optimizer !== undefined && saved.optimizer !== optimizerName) {
+    throw new InputError(`${where} was saved by a ${saved.optimizer} run; resume it with ${saved.optimizer}, not ${optimizerName}`);
+  }
+  if (saved.layout !== undefined) {
+    const mine = layoutOf(layout);
+    if (describeLayout(saved.layout) !== describeLayout(mine)) {
+      throw new InputError(`${where} is of a problem with parameters ${describeLayout(saved.layout)}; this one has ${describeLayout(mine)}`);
+    }
+  }
+  if (saved.params.length !== layout.size) throw new InputError(`${where} has ${saved.params.length} parameters, the problem ${layout.size}`);
+  const state: unknown = fromPlain(saved.optimizerState as never);
+  if (!sameStructure(state, freshState)) {
+    throw new InputError(`${where}'s optimizer state does not fit ${optimizerName} on this problem (saved by another optimizer, or with other boolean options such as amsgrad?)`);
+  }
+  return state as object;
+}
+
+/** Runs `optimizer` on the objective; never throws for user errors during the steps (they end the run, reported in `failure`). */
 export async function train(
-  problem: TrainingProblem,
+  objective: Objective,
   optimizerName: string,
   optimizer: AnyOptimizer,
   initialHyper: Hyperparameters,
@@ -266,18 +313,18 @@ export async function train(
   let hyper = initialHyper;
   const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...partial };
   const started = performance.now();
-  const layout = problem.layout;
-  const params = problem.initial.slice();
+  const layout = objective.layout;
+  const params = startingPoint(objective, options.start ?? undefined);
   const before = new Float64Array(params.length);
   const effective = optimizer.adaptive ? new Float64Array(params.length) : null;
   let state = optimizer.init(params.length, hyper);
-  const batcher = new Batcher(problem.dataSize, options.batchSize, options.seed);
+  const batcher = new Batcher(objective.dataSize, options.batchSize, options.seed);
   if (optimizer.fullBatch && !batcher.full) {
-    throw new RangeError(`${optimizerName} needs the full batch (its steps assume one fixed objective): drop --batch-size`);
+    throw new InputError(`${optimizerName} needs the full batch (its steps assume one fixed objective): drop --batch-size`);
   }
   const findTensor = (name: string | null) => {
     const found = name === null ? null : layout.tensors.find((spec) => spec.name === name);
-    if (found === undefined) throw new RangeError(`no tensor ${name} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
+    if (found === undefined) throw new InputError(`no tensor ${name} (the parameters are ${layout.tensors.map((spec) => spec.name).join(', ')})`);
     return found;
   };
   let detail = findTensor(options.detailTensor);
@@ -287,19 +334,34 @@ export async function train(
   let stopped: TrainResult['stopped'] = 'steps';
   let stepsToTolerance: number | null = null;
   let diverged: TrainResult['diverged'] = null;
+  let failure: TrainResult['failure'] = null;
   let epochLossSum = 0;
   let epochBatches = 0;
   let step = 0;
   if (options.resume) {
     const saved = options.resume;
-    if (saved.params.length !== params.length) throw new RangeError(`the checkpoint has ${saved.params.length} parameters, the problem ${params.length}`);
+    state = checkResumable(saved, objective.name, optimizerName, layout, state) as typeof state;
     params.set(saved.params);
-    state = fromPlain(saved.optimizerState as never) as typeof state;
     scheduleState = fromPlain(saved.scheduleState as never) as typeof scheduleState;
     batcher.restore(saved.batcher as never);
     [epochLossSum, epochBatches] = saved.epochLoss;
     step = saved.step;
   }
+  const closure = (batch: Batch) => ({
+    evaluate: (point: Float64Array) => at('during the step', () => lossAndGradient(objective, point, batch)),
+    hessianVectorProduct: (point: Float64Array, vector: Float64Array) => hessianVectorProduct(objective, point).apply(vector),
+  });
+  /** Ends the run on an error: divergence or a failure; `rollback` keeps the parameters from before the step. */
+  const fail = (error: unknown, rollback = true) => {
+    if (rollback) params.set(before);
+    if (error instanceof NonFiniteError) {
+      diverged = { step, message: error.message };
+      stopped = 'diverged';
+    } else {
+      failure = { step, error: reportFailure(error, 'optimize', options.locateError) };
+      stopped = 'failed';
+    }
+  };
   while (step < options.steps) {
     if (options.signal?.aborted) {
       stopped = 'cancelled';
@@ -326,28 +388,27 @@ export async function train(
     let stepResult;
     let statistics: StepStatistics | null;
     try {
-      ({ loss, grad } = await problem.evaluate(params, batch));
-      const objective = {
-        evaluate: (at: Float64Array) => problem.evaluate(at, batch),
-        hessianVectorProduct: (at: Float64Array, vector: Float64Array) => problem.hessianVectorProduct(at, vector),
-      };
-      stepResult = await optimizer.step({ params, grad, loss, lr, hyper, objective, effectiveLearningRate: recorded ? effective : null }, state);
+      const stepClosure = closure(batch);
+      ({ loss, grad } = await stepClosure.evaluate(params));
+      stepResult = await optimizer.step({ params, grad, loss, lr, hyper, closure: stepClosure, effectiveLearningRate: recorded ? effective : null }, state);
       statistics = recorded ? stepStatistics(layout, before, params, grad, effective, optimizer.velocity?.(state) ?? null) : null;
       // A recorded step's finite Σ(Δθ)² already shows finite parameters (a non-finite θ makes its Δθ non-finite): one pass fewer.
       if (!(statistics?.update.every(Number.isFinite) ?? false) && !allFinite(params)) {
-        throw new RangeError('the parameters became non-finite (the learning rate is too large for this problem?)');
+        throw new NonFiniteError('the parameters became non-finite (the learning rate is too large for this problem?)');
       }
     } catch (error) {
-      params.set(before);
-      diverged = { step, message: error instanceof Error ? error.message : String(error) };
-      stopped = 'diverged';
+      fail(error);
       break;
     }
-    const fullLoss = batch === null
-      ? loss
-      : options.fullLossEvery > 0 && step % options.fullLossEvery === 0
-        ? await problem.loss(before, null)
-        : null;
+    let fullLoss: number | null = batch === null ? loss : null;
+    if (batch !== null && options.fullLossEvery > 0 && step % options.fullLossEvery === 0) {
+      try {
+        fullLoss = await at('on the full batch', () => objective.loss(before, null));
+      } catch (error) {
+        fail(error);
+        break;
+      }
+    }
     if (statistics) {
       const record = makeRecord(layout, statistics, { step, epoch, lr, loss, fullLoss, stepResult }, effective, detail, optimizer.accumulator?.(state) ?? null, grad, options.recordParams ? params : null);
       records.push(record);
@@ -367,7 +428,13 @@ export async function train(
       batcher.epoch += 1;
     }
   }
-  const finalLoss = diverged ? await problem.loss(params, null).catch(() => null) : await problem.loss(params, null);
+  let finalLoss: number | null = null;
+  try {
+    finalLoss = await at('at the final point', () => objective.loss(params, null));
+  } catch (error) {
+    // After a divergence or failure the loss there may not exist; after a clean run, its failure is the last step's.
+    if (diverged === null && failure === null) fail(error, false);
+  }
   return {
     optimizer: optimizerName,
     hyperparameters: hyper,
@@ -376,8 +443,13 @@ export async function train(
     stopped,
     stepsToTolerance,
     diverged,
+    failure,
     seconds: (performance.now() - started) / 1000,
     checkpoint: {
+      problem: objective.name,
+      optimizer: optimizerName,
+      hyperparameters: hyper,
+      layout: layoutOf(layout),
       step,
       params: Array.from(params),
       optimizerState: toPlain(state),
@@ -385,19 +457,5 @@ export async function train(
       batcher: batcher.save(),
       epochLoss: [epochLossSum, epochBatches],
     },
-  };
-}
-
-/** A scalar problem as the loop sees it: the same calls and checks as gradient checking and analysis. */
-export function trainingProblem(problem: ScalarDefinition | Objective, start?: ArrayLike<number>): TrainingProblem {
-  const objective = Objective.of(problem);
-  const initial = objective.point(start);
-  return {
-    layout: objective.layout,
-    initial,
-    dataSize: objective.dataSize,
-    evaluate: (params, batch) => objective.lossAndGradient(params, 'during the step', batch),
-    loss: (params, batch) => objective.loss(params, 'at the final point', batch),
-    hessianVectorProduct: (params, vector) => hessianVectorProduct(objective, params).apply(vector),
   };
 }

@@ -1,9 +1,16 @@
-/** Human-readable check reports for the terminal. */
+/** Check reports as text: the terminal's report, and the phrases every edge shares. */
+import { REPORT_PRECISION, formatNumber } from '../core/format';
+import type { ErrorReport } from '../core/errors';
 import type { CheckResult, ElementReport, Verdict } from '../core/gradcheck';
-import type { FileReport, ProblemReport } from '../runner/runner';
+import type { FileReport, ProblemReport } from '../runner/reports';
+import { type PathShown, type SettingWords, displayPath, errorText } from './errors';
 
 export interface Style {
   color: boolean;
+  /** How settings are named (CLI flags, VS Code settings). */
+  settings: SettingWords;
+  /** How paths are shown; default relative to the working directory when inside it. */
+  showPath?: PathShown;
 }
 
 const COLORS: Record<Verdict, string> = {
@@ -28,18 +35,18 @@ function paint(style: Style, code: string, text: string): string {
   return style.color ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
-/** An error or skip reason to show after the problem's name: without the name it may start with itself ("w: missing grad"). */
-export function reasonText(report: Pick<CheckResult, 'name' | 'error' | 'note'>): string {
-  const reason = report.error ?? report.note ?? '';
+/**
+ * An error (as `render` writes it) or skip reason to show after the problem's
+ * name: without the name it may start with itself ("w: missing grad").
+ */
+export function reasonText(report: Pick<CheckResult, 'name' | 'error' | 'note'>, render: (error: ErrorReport) => string): string {
+  const reason = report.error ? render(report.error) : report.note ?? '';
   return reason.startsWith(`${report.name}: `) ? reason.slice(report.name.length + 2) : reason;
 }
 
-/** Three significant digits, exponent form for very small or large magnitudes. */
-export function formatNumber(value: number): string {
-  if (value === 0) return '0';
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e-3 && magnitude < 1e5) return String(Number(value.toPrecision(6)));
-  return value.toExponential(2);
+/** Numbers in reports: up to six significant digits, three in exponent form. */
+export function reportNumber(value: number): string {
+  return formatNumber(value, REPORT_PRECISION);
 }
 
 function evaluationSummary(report: ProblemReport): string {
@@ -53,10 +60,10 @@ function elementLine(element: ElementReport): string {
   const tag = element.passed ? 'ok' : element.kink ? 'kink' : 'FAIL';
   return [
     element.element.padEnd(14),
-    `analytic ${formatNumber(element.analytic)}`.padEnd(22),
-    `numeric ${formatNumber(element.numeric)}`.padEnd(21),
-    `abs ${formatNumber(element.absError)}`.padEnd(14),
-    `rel ${formatNumber(element.relError)}`.padEnd(14),
+    `analytic ${reportNumber(element.analytic)}`.padEnd(22),
+    `numeric ${reportNumber(element.numeric)}`.padEnd(21),
+    `abs ${reportNumber(element.absError)}`.padEnd(14),
+    `rel ${reportNumber(element.relError)}`.padEnd(14),
     tag,
   ].join(' ');
 }
@@ -66,18 +73,18 @@ export function formatProblem(report: ProblemReport, style: Style): string {
   const order = report.order === 2 ? ' (order 2)' : '';
   const lines: string[] = [];
   if (report.verdict === 'error' || report.verdict === 'skipped') {
-    lines.push(`  ${verdict} ${report.name}${order}: ${reasonText(report)}`);
+    lines.push(`  ${verdict} ${report.name}${order}: ${reasonText(report, (error) => errorText(error, style.settings, style.showPath))}`);
     return lines.join('\n');
   }
-  const figures = `max abs ${formatNumber(report.maxAbsError)}, max rel ${formatNumber(report.maxRelError)}; ${evaluationSummary(report)}`;
+  const figures = `max abs ${reportNumber(report.maxAbsError)}, max rel ${reportNumber(report.maxRelError)}; ${evaluationSummary(report)}`;
   lines.push(`  ${verdict} ${report.name}${order}  ${figures}`);
-  if (report.verdict === 'nondeterministic') lines.push(`      ${report.error}`);
+  if (report.verdict === 'nondeterministic' && report.error) lines.push(`      ${errorText(report.error, style.settings, style.showPath)}`);
   if (report.verdict === 'fail' || report.verdict === 'kink') {
     const shown = report.worst.filter((element) => !element.passed).slice(0, 5);
     for (const element of shown) lines.push(`      ${elementLine(element)}`);
     if (report.failed > shown.length) lines.push(`      … ${report.failed - shown.length} more failing of ${report.checked} checked`);
     for (const projection of report.projections.filter((entry) => !entry.passed)) {
-      lines.push(`      random direction: analytic ${formatNumber(projection.analytic)}, numeric ${formatNumber(projection.numeric)}, abs ${formatNumber(projection.absError)}`);
+      lines.push(`      random direction: analytic ${reportNumber(projection.analytic)}, numeric ${reportNumber(projection.numeric)}, abs ${reportNumber(projection.absError)}`);
     }
     if (report.note) lines.push(`      ${report.note}`);
   }
@@ -85,8 +92,8 @@ export function formatProblem(report: ProblemReport, style: Style): string {
 }
 
 export function formatFile(report: FileReport, style: Style): string {
-  const lines = [paint(style, '1', report.file)];
-  if (report.loadError) lines.push(`  ${paint(style, COLORS.error, '! error')} ${report.loadError}`);
+  const lines = [paint(style, '1', (style.showPath ?? displayPath)(report.file))];
+  if (report.loadError) lines.push(`  ${paint(style, COLORS.error, '! error')} ${errorText(report.loadError, style.settings, style.showPath)}`);
   for (const problem of report.problems) lines.push(formatProblem(problem, style));
   if (!report.loadError && report.problems.length === 0) lines.push('  no problems found (exports with params/f/grad or inputs/forward/backward)');
   return lines.join('\n');

@@ -1,7 +1,8 @@
-/** Terminal, JSON and CSV output of optimizer runs and critical-point analysis. */
+/** Optimizer runs and critical-point analyses as text, JSON and CSV. */
 import type { CriticalPointReport } from '../core/analysis';
 import type { StepRecord, TrainResult } from '../core/optim/train';
-import { formatNumber } from './format';
+import { reportNumber } from './checks';
+import { type SettingWords, errorText } from './errors';
 
 const DISPLAY_ROWS = 20;
 
@@ -12,7 +13,7 @@ function hyperparameterText(result: TrainResult): string {
 }
 
 function paramsText(params: number[]): string {
-  const shown = params.slice(0, 8).map(formatNumber).join(', ');
+  const shown = params.slice(0, 8).map(reportNumber).join(', ');
   return params.length > 8 ? `[${shown}, … ${params.length} in all]` : `[${shown}]`;
 }
 
@@ -23,17 +24,17 @@ function displayed(records: StepRecord[], userThinned: boolean): StepRecord[] {
   return records.filter((_record, index) => index % stride === 0 || index === records.length - 1);
 }
 
-export function formatRun(result: TrainResult, source: string, userThinned: boolean): string {
+export function formatRun(result: TrainResult, source: string, userThinned: boolean, settings: SettingWords): string {
   const header = ['step', 'epoch', 'lr', 'loss', '|grad|', '|update|', 'update/param', 'eff. lr (median)'];
   const rows = displayed(result.steps, userThinned).map((record) => [
     String(record.step),
     String(record.epoch),
-    formatNumber(record.lr),
-    formatNumber(record.loss),
-    formatNumber(record.gradNorm),
-    formatNumber(record.updateNorm),
-    formatNumber(record.updateRatio),
-    record.effectiveLr ? formatNumber(record.effectiveLr.median) : '-',
+    reportNumber(record.lr),
+    reportNumber(record.loss),
+    reportNumber(record.gradNorm),
+    reportNumber(record.updateNorm),
+    reportNumber(record.updateRatio),
+    record.effectiveLr ? reportNumber(record.effectiveLr.median) : '-',
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const line = (cells: string[]) => `  ${cells.map((cell, column) => cell.padStart(widths[column])).join('  ')}`;
@@ -41,12 +42,14 @@ export function formatRun(result: TrainResult, source: string, userThinned: bool
   const warnings = [...new Set(result.steps.map((record) => record.warning).filter((warning): warning is string => warning !== null))];
   for (const warning of warnings) lines.push(`  warning: ${warning}`);
   if (result.diverged) lines.push(`  diverged at step ${result.diverged.step}: ${result.diverged.message}; the last finite parameters are kept`);
-  const loss = result.final.loss === null ? 'not finite' : formatNumber(result.final.loss);
-  lines.push(`  final loss ${loss} after ${result.final.step} steps (${formatNumber(result.seconds)} s); params ${paramsText(result.final.params)}`);
+  if (result.failure) lines.push(`  failed at step ${result.failure.step}: ${errorText(result.failure.error, settings)}; the parameters before that step are kept`);
+  const loss = result.final.loss === null ? 'not finite' : reportNumber(result.final.loss);
+  lines.push(`  final loss ${loss} after ${result.final.step} steps (${reportNumber(result.seconds)} s); params ${paramsText(result.final.params)}`);
   return lines.join('\n');
 }
 
-export function runJson(result: TrainResult): object {
+/** A run as `--json` prints it: errors as text in `settings`' words. */
+export function runJson(result: TrainResult, settings: SettingWords): object {
   return {
     optimizer: result.optimizer,
     hyperparameters: result.hyperparameters,
@@ -54,6 +57,7 @@ export function runJson(result: TrainResult): object {
     final: result.final,
     stopped: result.stopped,
     diverged: result.diverged,
+    failure: result.failure ? { step: result.failure.step, error: errorText(result.failure.error, settings) } : null,
     stepsToTolerance: result.stepsToTolerance,
     seconds: result.seconds,
   };
@@ -87,12 +91,12 @@ export function runCsv(results: TrainResult[]): string {
 }
 
 export function formatComparison(results: TrainResult[], source: string, tolerance: number): string {
-  const header = ['optimizer', `steps to loss <= ${formatNumber(tolerance)}`, 'final loss', 'wall time'];
+  const header = ['optimizer', `steps to loss <= ${reportNumber(tolerance)}`, 'final loss', 'wall time'];
   const rows = results.map((result) => [
     result.optimizer,
     result.stepsToTolerance === null ? (result.diverged ? `diverged at ${result.diverged.step}` : `not within ${result.final.step}`) : String(result.stepsToTolerance),
-    result.final.loss === null ? 'not finite' : formatNumber(result.final.loss),
-    `${formatNumber(result.seconds * 1000)} ms`,
+    result.final.loss === null ? 'not finite' : reportNumber(result.final.loss),
+    `${reportNumber(result.seconds * 1000)} ms`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`;
@@ -101,13 +105,13 @@ export function formatComparison(results: TrainResult[], source: string, toleran
 
 export function formatAnalysis(report: CriticalPointReport, where: string): string {
   const lines = [`${where}: ${report.summary}`];
-  lines.push(`  loss ${formatNumber(report.loss)}, gradient norm ${formatNumber(report.gradientNorm)}`);
-  const values = report.spectrum.eigenvalues.slice(0, 12).map(formatNumber).join(', ');
+  lines.push(`  loss ${reportNumber(report.loss)}, gradient norm ${reportNumber(report.gradientNorm)}`);
+  const values = report.spectrum.eigenvalues.slice(0, 12).map(reportNumber).join(', ');
   lines.push(`  Hessian eigenvalues (${report.hessian.source}): ${values}${report.spectrum.eigenvalues.length > 12 ? ', …' : ''}`);
-  lines.push(`  classification ${report.classification}, minimum ratio ${report.minimumRatio === null ? 'unknown' : formatNumber(report.minimumRatio)}, condition number ${report.conditionNumber === null ? 'infinite or unknown' : formatNumber(report.conditionNumber)}`);
+  lines.push(`  classification ${report.classification}, minimum ratio ${report.minimumRatio === null ? 'unknown' : reportNumber(report.minimumRatio)}, condition number ${report.conditionNumber === null ? 'infinite or unknown' : reportNumber(report.conditionNumber)}`);
   if (report.escape) {
-    const direction = report.escape.elements.slice(0, 6).map((element) => `${element.element} ${formatNumber(element.value)}`).join(', ');
-    lines.push(`  escape direction (eigenvalue ${formatNumber(report.escape.eigenvalue)}): ${direction}`);
+    const direction = report.escape.elements.slice(0, 6).map((element) => `${element.element} ${reportNumber(element.value)}`).join(', ');
+    lines.push(`  escape direction (eigenvalue ${reportNumber(report.escape.eigenvalue)}): ${direction}`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,83 @@
+/**
+ * A Python problem file loaded in the runner process: an interpreter
+ * (session.ts) that imported the file, its problems as objectives and layers
+ * (problems.ts), and the interpreter's time limit, which reports a hang the
+ * way the JavaScript watchdog does.
+ */
+import * as path from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { type ErrorReport, errorReport, limitError, reportFailure } from '../../core/errors';
+import { UserCodeError, requireElements } from '../../core/objective';
+import { FileNotLoaded, LOADING, type LoadedFile, type LoadedProblem } from '../load';
+import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective } from './problems';
+import { type HangPlace, PythonSession, PythonTimeLimit, resolveInterpreter } from './session';
+
+/** What the runner's load error says, with its place. */
+function loadErrorReport(error: unknown, file: string, memoryMb: number): ErrorReport {
+  if (!(error instanceof ResponseError) || error.code !== LOAD_ERROR) return reportFailure(error, 'load');
+  const data = (error.data ?? {}) as ErrorData;
+  const location = locationOf(data) ?? { file, line: 1, column: null };
+  const name = path.basename(file);
+  if (data.outOfMemory) return limitError('memory', memoryMb, ` while importing ${name}`, 'load', location);
+  if (data.missing) {
+    return errorReport(`cannot import module '${data.missing}' (imported by ${name}; is it installed for this interpreter, or beside the file?)`, 'user', 'load', { location });
+  }
+  const message = data.message ?? error.message;
+  return errorReport(`${message}${message.startsWith('SyntaxError') ? '' : ` (loading ${name})`}`, 'user', 'load', { location });
+}
+
+function loadedProblem(session: PythonSession, problem: PythonProblem, memoryMb: number): LoadedProblem {
+  // One objective or layer per problem and session: the runner keeps the arrays sent for each problem.
+  let opened: ReturnType<LoadedProblem['checkable']> | null = null;
+  const open = () => {
+    opened ??= problem.kind === 'layer' ? pythonLayer(session, problem, memoryMb) : pythonObjective(session, problem, memoryMb);
+    return opened;
+  };
+  return {
+    name: problem.name,
+    kind: problem.kind,
+    line: problem.line,
+    secondOrder: problem.secondOrder ?? false,
+    looksLike: problem.kind === 'invalid' ? problem.looksLike ?? 'scalar' : problem.kind,
+    invalid: problem.kind === 'invalid' ? problem.error ?? `${problem.name} is not a valid problem` : null,
+    checkable: open,
+    objective: () => {
+      const objective = open();
+      if ('forward' in objective) throw new Error(`${problem.name} is not a scalar problem`);
+      return requireElements(objective);
+    },
+  };
+}
+
+/**
+ * Starts an interpreter (`python`, else $GRADLENS_PYTHON, else python3) and
+ * imports the file in it; throws FileNotLoaded. `onHang` hears of a time
+ * limit met, with the place in user code.
+ */
+export async function loadPythonFile(
+  file: string,
+  options: { python: string | null; memoryMb: number; timeoutMs: number },
+  onOutput: (text: string) => void,
+  onHang: (activity: string, place: HangPlace | null) => void,
+): Promise<LoadedFile> {
+  const session = new PythonSession(resolveInterpreter(options.python), onOutput);
+  const limit = new PythonTimeLimit(session, onHang);
+  limit.arm(LOADING, options.timeoutMs);
+  let loaded: LoadReply;
+  try {
+    loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
+  } catch (error) {
+    session.stop('not loaded');
+    throw new FileNotLoaded(loadErrorReport(error, file, options.memoryMb));
+  } finally {
+    limit.disarm();
+  }
+  return {
+    file,
+    problems: loaded.problems.map((problem) => loadedProblem(session, problem, options.memoryMb)),
+    limit,
+    locate: (error) => pythonLocation(error instanceof UserCodeError ? error.cause : error),
+    exchanges: () => session.requests,
+    close: () => session.stop('finished'),
+  };
+}
