@@ -6,7 +6,7 @@ import type { CriticalPointReport } from './core/analysis';
 import type { ErrorReport } from './core/errors';
 import type { CheckOptions, CheckResult } from './core/gradcheck';
 import type { Hyperparameters } from './core/optim/optimizer';
-import type { StepRecord, TrainOptions, TrainResult } from './core/optim/train';
+import type { StepRecord, TensorRates, TrainOptions, TrainResult } from './core/optim/train';
 
 export interface DiscoveredProblem {
   name: string;
@@ -79,8 +79,11 @@ export type RunControlMessage =
   | { type: 'control'; action: 'pause' | 'resume' | 'step' | 'stop' }
   /** Applied before the next step; the worker confirms with 'hyperparametersChanged'. */
   | { type: 'setHyperparameters'; values: Hyperparameters }
-  /** Records carry this tensor's full effective learning rates from the next step on. */
-  | { type: 'detail'; tensor: string | null };
+  /**
+   * Records carry this tensor's full effective learning rates from the next step on; with a
+   * requestId, the worker also answers at once with the rates of the latest recorded step ('rates').
+   */
+  | { type: 'detail'; tensor: string | null; requestId: number | null };
 
 /** Parent → worker: analyze the critical point at the start (or after `run`). */
 export interface AnalyzeRequest {
@@ -111,6 +114,8 @@ export type WorkerToParent =
   /** A run paused (no time limit while paused) or resumed. */
   | { type: 'paused'; run: string; step: number }
   | { type: 'resumed'; run: string }
+  /** The answer to a 'detail' control with a requestId: the tensor's rates, or why there are none. */
+  | { type: 'rates'; run: string; requestId: number; rates: TensorRates | null; error: string | null }
   /** New hyper-parameters in force from `step` on. */
   | { type: 'hyperparametersChanged'; run: string; step: number; values: Hyperparameters }
   /** The loss of a 2-D problem on a grid: values[j * resolution + i] = f(x_i, y_j). */

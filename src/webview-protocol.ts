@@ -8,8 +8,9 @@
  * reload, the panel shown again) it re-sends what it retained.
  *
  * Requests: every webview → host message but `ready` carries a `requestId`
- * and gets exactly one `response` (with an error or null); data a request
- * asks for (`requestEffectiveLr`) arrives in its own message before that.
+ * and gets exactly one `response`: an error, or null and what the request
+ * asked for in its `body` (a tensor's effective learning rates, the path an
+ * export was saved to).
  *
  * Run ids are never reused: a restart is a new run. Messages about a run
  * the webview already has are idempotent (`runStarted` again keeps its
@@ -135,10 +136,9 @@ export interface CheckReport {
   problems: CheckedProblem[];
 }
 
-/** The answer to `requestEffectiveLr`: the full vector of one tensor, row-major. */
-export interface EffectiveLrValues {
-  type: 'effectiveLr';
-  requestId: number;
+/** The answer to `requestEffectiveLr`: the full vector of one tensor at the run's latest recorded step, row-major. */
+export interface EffectiveLrBody {
+  kind: 'effectiveLr';
   runId: string;
   tensor: string;
   step: number;
@@ -148,12 +148,20 @@ export interface EffectiveLrValues {
   accumulator: number[] | null;
 }
 
-/** Every request gets one: error null when it was carried out. `detail` says what happened (the path an export was saved to). */
+/** The answer to `saveExport`: where it was saved (workspace-relative), or null when the user cancelled. */
+export interface SavedBody {
+  kind: 'saved';
+  path: string | null;
+}
+
+export type ResponseBody = EffectiveLrBody | SavedBody;
+
+/** Every request gets one: error null when it was carried out, with what it asked for in `body`. */
 export interface RequestResponse {
   type: 'response';
   requestId: number;
   error: string | null;
-  detail: string | null;
+  body: ResponseBody | null;
 }
 
 /** `compact`: the small last-result view in the panel area; `panel`: the full dashboard. */
@@ -172,7 +180,6 @@ export type HostToWebview =
   | LossSurface
   | CriticalPointMessage
   | CheckReport
-  | EffectiveLrValues
   | RequestResponse;
 
 /** What the host actually posts: its messages, coalesced (at most ~30 posts a second). */
@@ -190,7 +197,7 @@ export interface Ready {
   type: 'ready';
 }
 
-export interface RunControl {
+export interface RunControlRequest {
   type: 'control';
   requestId: number;
   runId: string;
@@ -259,7 +266,7 @@ export interface RequestEffectiveLr {
   tensor: string;
 }
 
-export type WebviewRequest = RunControl | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr;
+export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr;
 export type WebviewToHost = Ready | WebviewRequest;
 
 // ---------------------------------------------------------------- validation of webview → host

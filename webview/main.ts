@@ -27,6 +27,7 @@ function restoreSettings(saved: Partial<Settings> | undefined): Settings {
 const host = new HostConnection(acquireVsCodeApi());
 const saved = host.loadState() as Partial<SavedState> | undefined;
 const app = new App(document.getElementById('app')!, DashboardModel.restore(saved?.dashboard), restoreSettings(saved?.settings), host);
-Object.defineProperty(window, PROBE_GLOBAL, { value: app.probe() });
+// Only in the tests: the host marks their pages (ExtensionMode.Test, the headless harness).
+if (document.body.dataset.testProbe !== undefined) Object.defineProperty(window, PROBE_GLOBAL, { value: app.probe() });
 window.addEventListener('message', (event: MessageEvent<HostBatch | HostToWebview>) => app.receive(event.data));
 host.ready();

@@ -38,6 +38,11 @@ function errorDetail(error: ErrorReport | null): object | null {
   return { message: error.message, kind: error.kind, phase: error.phase, element: error.element, location };
 }
 
+/** A GradLens bug gets its stack on stderr, for a bug report; the result says "internal error". */
+function reportBug(error: ErrorReport | null): void {
+  if (error?.kind === 'internal' && error.stack) process.stderr.write(`gradlens: internal error (please report it): ${error.stack}\n`);
+}
+
 function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): string {
   const problems = reports.flatMap((report) => report.problems).map((problem: ProblemReport) => ({
     file: problem.file,
@@ -86,6 +91,7 @@ async function runCheck(command: CheckCommand): Promise<number> {
     report.file = file;
     for (const problem of report.problems) problem.file = file;
     reports.push(report);
+    for (const error of [report.loadError, ...report.problems.map((problem) => problem.error)]) reportBug(error);
     if (!command.json) process.stdout.write(`${formatFile(report, { color, settings: CLI_SETTINGS })}\n`);
     if (report.cancelled) break;
   }
@@ -125,6 +131,7 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
       if (outcome.report) process.stdout.write(`${formatAnalysis(outcome.report, command.at === 'start' ? `${source} at its start` : `${source} after ${outcome.run?.optimizer}`)}\n`);
     }
     if (outcome.error) process.stderr.write(`gradlens: ${text(outcome.error)}\n`);
+    reportBug(outcome.error);
     return outcome.report ? 0 : outcome.nothingRan ? 2 : 1;
   }
   const outcome = await optimizeSource({ source: command.source, problem: command.problem, runs: command.runs, train: command.train }, command.limits, events);
@@ -142,6 +149,7 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
     for (const result of results) process.stdout.write(`${formatRun(result, source, userThinned, CLI_SETTINGS)}\n`);
   }
   if (outcome.error) process.stderr.write(`gradlens: ${text(outcome.error)}\n`);
+  for (const error of [outcome.error, ...results.map((result) => result.failure?.error ?? null)]) reportBug(error);
   if (command.save && results.length === 1) fs.writeFileSync(command.save, `${JSON.stringify(results[0].checkpoint)}\n`);
   if (outcome.nothingRan) return 2;
   return outcome.error || results.some((result) => result.diverged || result.failure) ? 1 : 0;

@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FileReport } from '../runner/reports';
 import { errorLine } from './text';
-import type { HostToWebview } from '../webview-protocol';
+import type { HostToWebview, ResponseBody } from '../webview-protocol';
 import { DashboardPanel, type DashboardRequest, LastResultViewProvider, registerDashboardSerializer } from './dashboard';
 
-export type RunRequestHandler = (request: Exclude<DashboardRequest, { type: 'reveal' }>) => Promise<void>;
+export type RunRequestHandler = (request: Exclude<DashboardRequest, { type: 'reveal' }>) => Promise<ResponseBody | null>;
 
 export class Dashboards implements vscode.Disposable {
   private readonly lastResult: LastResultViewProvider;
@@ -65,7 +65,7 @@ export class Dashboards implements vscode.Disposable {
     });
   }
 
-  private async handle(request: DashboardRequest): Promise<void> {
+  private async handle(request: DashboardRequest): Promise<ResponseBody | null> {
     if (request.type !== 'reveal') {
       if (!this.runHandler) throw new Error('runs are not available');
       return this.runHandler(request);
@@ -74,6 +74,7 @@ export class Dashboards implements vscode.Disposable {
     const line = Math.max(0, (request.line ?? 1) - 1);
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { selection: new vscode.Range(line, 0, line, 0), preview: false, viewColumn: vscode.ViewColumn.One });
+    return null;
   }
 
   /** A file as publishCheck named it: absolute, or relative to one of the workspace folders. */

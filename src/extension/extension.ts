@@ -15,21 +15,21 @@ import { OptimizerCommands, type RawCommandArguments, commandArguments } from '.
 import { fileChoice } from './pickers';
 import { Services } from './services';
 import { PROBLEM_FILE_EXCLUDE } from './settings';
-import { ProblemTests } from './testing';
+import { ProblemTests, type TestOutcomes } from './testing';
 
-/** What `activate` returns: for the integration tests (and other extensions) to observe GradLens. */
+/** What `activate` returns. */
 export interface GradLensApi {
   /** Milliseconds spent in activate(). */
   activationMs: number;
-  services: Services;
-  tests: ProblemTests;
-  optimizers: OptimizerCommands;
+  /** Only in extension tests (ExtensionMode.Test): the internals they observe. */
+  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes } | null;
 }
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
   const started = performance.now();
   const services = new Services(context);
-  const tests = new ProblemTests(services);
+  const outcomes: TestOutcomes | null = context.extensionMode === vscode.ExtensionMode.Test ? new Map() : null;
+  const tests = new ProblemTests(services, outcomes);
   const codeLenses = new ProblemCodeLenses(services);
   const optimizers = new OptimizerCommands(services);
   const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   void tests.discoverWorkspace();
   const activationMs = performance.now() - started;
   services.output.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, services, tests, optimizers };
+  return { activationMs, testing: outcomes ? { services, tests, outcomes } : null };
 }
 
 export function deactivate(): void {

@@ -14,10 +14,11 @@ import { type OptimizerChoice, findOptimizer, optimizerNames, resolveHyperparame
 import type { Hyperparameters } from '../core/optim/optimizer';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
 import { type ScheduleSpec, parseSchedule } from '../core/optim/schedules';
-import { DEFAULT_TRAIN_OPTIONS, type StepRecord, type TrainResult } from '../core/optim/train';
-import type { OptimizerRun, RunControlMessage } from '../protocol';
+import { DEFAULT_TRAIN_OPTIONS, type TrainResult } from '../core/optim/train';
+import type { OptimizerRun } from '../protocol';
 import { analyzeSource, optimizeSource } from '../runner/optimize';
-import type { HostToWebview } from '../webview-protocol';
+import type { HostToWebview, ResponseBody } from '../webview-protocol';
+import { LiveRun } from './live-run';
 import type { DashboardRequest } from './dashboard';
 import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyperparameters, fileChoice, pickOptimizer, pickOptimizers, pickProblem } from './pickers';
 import type { Services } from './services';
@@ -78,29 +79,9 @@ export function commandArguments(raw: unknown): CommandArguments {
   return parsed;
 }
 
-/** One optimize request in the sandbox: one run, or several from the same start (compare). */
-interface Session {
-  picked: PickedProblem;
-  runs: OptimizerRun[];
-  start: number[] | null;
-  /** Dashboard run id per optimizer run name. */
-  runIds: Map<string, string>;
-  /** The run the worker is stepping now (controls go to it). */
-  current: string | null;
-  post: ((message: RunControlMessage) => void) | null;
-  stop: AbortController;
-  compareGroup: string | null;
-  schedule: ScheduleSpec;
-  tensors: Map<string, string[]>;
-  /** requestEffectiveLr waiting for the next record that carries the tensor's rates. */
-  detailWaiters: { runId: string; tensor: string; requestId: number; done: () => void }[];
-  /** The tensor whose full rates the records carry now. */
-  detailTensor: string | null;
-}
-
 export class OptimizerCommands implements vscode.Disposable {
-  private readonly sessions = new Set<Session>();
-  private readonly byRunId = new Map<string, Session>();
+  private readonly live = new Set<LiveRun>();
+  private readonly byRunId = new Map<string, LiveRun>();
   private nextId = 1;
 
   constructor(private readonly services: Services) {
@@ -177,115 +158,42 @@ export class OptimizerCommands implements vscode.Disposable {
   private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null, schedule: ScheduleSpec = CONSTANT): Promise<TrainResult[] | undefined> {
     if ('file' in picked.source && !this.services.requireTrust('the optimizer run')) return undefined;
     const settings = this.services.settings();
-    const session: Session = {
-      picked,
-      runs,
-      start,
-      runIds: new Map(runs.map((run) => [run.name, `${this.nextId++}-${run.name}`])),
-      current: null,
-      post: null,
-      stop: new AbortController(),
-      compareGroup,
-      schedule,
-      tensors: new Map(),
-      detailWaiters: [],
-      detailTensor: null,
-    };
-    this.sessions.add(session);
-    for (const runId of session.runIds.values()) this.byRunId.set(runId, session);
-    this.services.dashboards.open();
-    const runId = (name: string) => session.runIds.get(name)!;
-    const started = new Map<string, number>();
-    const lastStep = new Map<string, number>();
     const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
     const source = await this.services.problemSource(picked.source);
-    try {
-      const outcome = await this.services.jobs.run(title, (job) => {
-        job.signal.addEventListener('abort', () => session.stop.abort());
-        return optimizeSource(
-          {
-            source,
-            problem: picked.problem,
-            runs,
-            train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true, schedule },
-            start,
-            surface: { resolution: SURFACE_RESOLUTION },
-          },
-          settings.limits,
-          {
-            signal: session.stop.signal,
-            onOutput: (text) => this.services.output.append(text),
-            onControlChannel: (post) => (session.post = post),
-            onSurface: (surface) => this.broadcast({
-              type: 'lossSurface',
-              problem: picked.label,
-              x: surface.x,
-              y: surface.y,
-              nx: surface.resolution,
-              ny: surface.resolution,
-              values: surface.values,
-              minima: surface.minima,
-            }),
-            onRunStarted: (message) => {
-              session.current = message.run;
-              started.set(message.run, performance.now());
-              session.tensors.set(runId(message.run), message.tensors.map((tensor) => tensor.name));
-              job.report(message.run);
-              const choice = findOptimizer(message.run);
-              this.broadcast({
-                type: 'runStarted',
-                runId: runId(message.run),
-                problem: picked.label,
-                optimizer: message.run,
-                hyperparameters: runs.find((run) => run.name === message.run)!.hyperparameters,
-                tensors: message.tensors,
-                twoDimensional: message.start.length === 2,
-                start: message.start.length === 2 ? [message.start[0], message.start[1]] : null,
-                adaptive: choice?.optimizer.adaptive ?? false,
-                detailTensor: null,
-                steps: settings.steps,
-                compareGroup,
-              }, true);
-            },
-            onRecords: (run, records) => {
-              const since = started.get(run) ?? performance.now();
-              const elapsed = (performance.now() - since) / 1000;
-              const last = records[records.length - 1];
-              lastStep.set(run, last.step);
-              if (last.effectiveLrDetail) this.answerDetail(session, runId(run), last);
-              job.report(`${run}: step ${last.step} of ${settings.steps}, loss ${last.loss.toPrecision(4)}`);
-              this.broadcast({ type: 'records', runId: runId(run), records, seconds: records.map(() => elapsed) });
-            },
-            // The dashboard's buttons follow these, not the responses to its requests.
-            onPaused: (run, step) => this.broadcast({ type: 'runStatus', runId: runId(run), paused: true, step }),
-            onResumed: (run) => this.broadcast({ type: 'runStatus', runId: runId(run), paused: false, step: lastStep.get(run) ?? 0 }),
-            onHyperparametersChanged: (run, step, values) => this.broadcast({ type: 'hyperparametersChanged', runId: runId(run), step, values }),
-            onTrained: (result) => {
-              this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1, VSCODE_SETTINGS)}`);
-              this.broadcast({
-                type: 'runEnded',
-                runId: runId(result.optimizer),
-                stopped: result.stopped,
-                diverged: result.diverged,
-                failure: result.failure && errorLine(result.failure.error),
-                finalLoss: result.final.loss,
-                finalStep: result.final.step,
-                seconds: result.seconds,
-              });
-            },
-          },
-        );
+    this.services.dashboards.open();
+    const outcome = await this.services.jobs.run(title, (job) => {
+      const run = new LiveRun(picked, runs, start, compareGroup, schedule, settings.steps, (name) => `${this.nextId++}-${name}`, {
+        broadcast: (message, open) => this.broadcast(message, open),
+        progress: (text) => job.report(text),
+        trained: (result) => this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1, VSCODE_SETTINGS)}`),
+        describeFailure: (result) => result.failure && errorLine(result.failure.error),
       });
-      if (outcome.error && outcome.nothingRan) {
-        void vscode.window.showErrorMessage(`GradLens: ${errorLine(outcome.error)}`);
-        return undefined;
-      }
-      if (runs.length > 1) this.services.output.info(`\n${formatComparison(outcome.results, picked.label, 1e-6)}`);
-      this.announce(picked, outcome.results, outcome.error);
-      return outcome.results;
-    } finally {
-      this.sessions.delete(session);
+      this.live.add(run);
+      for (const runId of run.runIds.values()) this.byRunId.set(runId, run);
+      job.signal.addEventListener('abort', () => run.close());
+      return optimizeSource(
+        {
+          source,
+          problem: picked.problem,
+          runs,
+          train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true, schedule },
+          start,
+          surface: { resolution: SURFACE_RESOLUTION },
+        },
+        settings.limits,
+        run.events((text) => this.services.output.append(text)),
+      ).finally(() => {
+        run.close();
+        this.live.delete(run);
+      });
+    });
+    if (outcome.error && outcome.nothingRan) {
+      void vscode.window.showErrorMessage(`GradLens: ${errorLine(outcome.error)}`);
+      return undefined;
     }
+    if (runs.length > 1) this.services.output.info(`\n${formatComparison(outcome.results, picked.label, 1e-6)}`);
+    this.announce(picked, outcome.results, outcome.error);
+    return outcome.results;
   }
 
   private announce(picked: PickedProblem, results: TrainResult[], failure: ErrorReport | null): void {
@@ -300,83 +208,40 @@ export class OptimizerCommands implements vscode.Disposable {
     this.services.jobs.setLastVerdict({ ok: !diverged && !failed && !error, text: lines[0] ?? 'no run', tooltip: text });
   }
 
-  /** A run control from the dashboard (already validated by its channel). */
-  private async handle(request: Exclude<DashboardRequest, { type: 'reveal' }>): Promise<void> {
-    const session = this.byRunId.get(request.runId);
-    if (!session) throw new Error(`run ${request.runId} is not known`);
-    const live = this.sessions.has(session);
-    const isCurrent = live && session.current !== null && session.runIds.get(session.current) === request.runId;
+  /** A request of the dashboard about a run (already validated by its channel). */
+  private async handle(request: Exclude<DashboardRequest, { type: 'reveal' }>): Promise<ResponseBody | null> {
+    const run = this.byRunId.get(request.runId);
+    if (!run) throw new Error(`run ${request.runId} is not known`);
     switch (request.type) {
       case 'control':
-        if (request.action === 'restart') return this.restart(session, session.start);
-        if (!isCurrent) throw new Error(live ? `${request.runId} is not running now (a compare runs its optimizers one after another)` : `${request.runId} has ended`);
-        // Stop ends the current run with its result; a compare goes on with the next optimizer.
-        session.post?.({ type: 'control', action: request.action });
-        return;
-      case 'setHyperparameters': {
-        if (!isCurrent) throw new Error(`${request.runId} is not running`);
-        const run = session.runs.find((entry) => session.runIds.get(entry.name) === request.runId)!;
-        const choice = findOptimizer(run.name)!;
-        // Numbers only: a boolean (amsgrad, centered) changes the shape of the optimizer's state.
-        for (const name of Object.keys(request.values)) {
-          const spec = choice.optimizer.hyperparameters.find((candidate) => candidate.name === name);
-          if (!spec) throw new Error(`${run.name} has no hyper-parameter ${name}`);
-          if (spec.kind !== 'number' && spec.kind !== 'pair') throw new Error(`${name} cannot change during a run (it changes the optimizer's state); restart with it instead`);
-        }
-        run.hyperparameters = resolveHyperparameters(choice, { ...run.hyperparameters, ...request.values });
-        session.post?.({ type: 'setHyperparameters', values: request.values });
-        return;
-      }
+        if (request.action === 'restart') this.restart(run, run.start);
+        else run.control(request.runId, request.action);
+        return null;
+      case 'setHyperparameters':
+        run.setHyperparameters(request.runId, request.values);
+        return null;
       case 'restartFrom':
-        return this.restart(session, [request.start[0], request.start[1]]);
+        this.restart(run, [request.start[0], request.start[1]]);
+        return null;
       case 'runWith': {
         // Checked before anything starts, so a typo comes back as the request's error.
         const schedule = request.schedule === null ? CONSTANT : parseSchedule(request.schedule);
         const choice = findOptimizer(request.optimizer)!;
-        const run = { name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings()) };
-        void this.start(session.picked, [run], session.start, null, schedule);
-        return;
+        void this.start(run.picked, [{ name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings()) }], run.start, null, schedule);
+        return null;
       }
-      case 'requestEffectiveLr': {
-        const tensors = session.tensors.get(request.runId) ?? [];
-        if (!tensors.includes(request.tensor)) throw new Error(`no tensor ${request.tensor} in ${request.runId} (it has ${tensors.join(', ')})`);
-        if (!isCurrent) throw new Error(`${request.runId} has ended: its per-element rates are no longer computed`);
-        // The next step's record carries the tensor's full rates; answered from there (a paused run: at its next step).
-        session.detailTensor = request.tensor;
-        session.post?.({ type: 'detail', tensor: request.tensor });
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            session.detailWaiters = session.detailWaiters.filter((waiter) => waiter.requestId !== request.requestId);
-            reject(new Error(`no step of ${request.runId} within 10 s (paused or ended?): step it to see the rates`));
-          }, 10_000);
-          session.detailWaiters.push({ runId: request.runId, tensor: request.tensor, requestId: request.requestId, done: () => {
-            clearTimeout(timer);
-            resolve();
-          } });
-        });
-        return;
-      }
+      case 'requestEffectiveLr':
+        return run.requestRates(request.runId, request.tensor);
     }
   }
 
-  private answerDetail(session: Session, runId: string, record: StepRecord): void {
-    const answered = (waiter: Session['detailWaiters'][number]) => waiter.runId === runId && waiter.tensor === session.detailTensor;
-    const waiting = session.detailWaiters.filter(answered);
-    if (waiting.length === 0) return;
-    session.detailWaiters = session.detailWaiters.filter((waiter) => !answered(waiter));
-    for (const waiter of waiting) {
-      this.broadcast({ type: 'effectiveLr', requestId: waiter.requestId, runId, tensor: waiter.tensor, step: record.step, values: record.effectiveLrDetail!, grad: record.gradDetail, accumulator: record.accumulatorDetail });
-      waiter.done();
-    }
-  }
-
-  /** Stops the session and starts its runs again (new run ids), from `start` or the problem's own start. */
-  private async restart(session: Session, start: number[] | null): Promise<void> {
-    session.stop.abort();
-    void this.start(session.picked, session.runs, start, session.compareGroup ? `compare-${this.nextId++}` : null, session.schedule);
+  /** Stops the request and starts its runs again (new run ids), from `start` or the problem's own start. */
+  private restart(run: LiveRun, start: number[] | null): void {
+    run.close();
+    void this.start(run.picked, run.runs, start, run.compareGroup ? `compare-${this.nextId++}` : null, run.schedule);
   }
 
   dispose(): void {
-    for (const session of this.sessions) session.stop.abort();
+    for (const run of this.live) run.close();
   }
 }

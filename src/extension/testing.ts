@@ -19,6 +19,9 @@ import { PROBLEM_FILE_EXCLUDE } from './settings';
 
 const SECOND_ORDER = '#2';
 
+/** The last state reported to VS Code per test id. */
+export type TestOutcomes = Map<string, 'passed' | 'failed' | 'errored' | 'skipped'>;
+
 interface ItemData {
   uri: vscode.Uri;
   /** null for a file item. */
@@ -31,11 +34,14 @@ export class ProblemTests implements vscode.Disposable {
   private readonly data = new WeakMap<vscode.TestItem, ItemData>();
   private readonly disposables: vscode.Disposable[] = [];
   private watcher: vscode.FileSystemWatcher | undefined;
-  /** The last state reported to VS Code per test id (the integration tests read what the Test Explorer was told). */
-  readonly outcomes = new Map<string, 'passed' | 'failed' | 'errored' | 'skipped'>();
+
   private watchedGlob = '';
 
-  constructor(private readonly services: Services) {
+  /** @param outcomes where the extension tests read what the Test Explorer was told (null outside them) */
+  constructor(
+    private readonly services: Services,
+    private readonly outcomes: TestOutcomes | null = null,
+  ) {
     this.controller.resolveHandler = (item) => this.resolve(item);
     this.controller.refreshHandler = () => this.discoverWorkspace();
     const run = (mode: CheckMode) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
@@ -254,11 +260,11 @@ export class ProblemTests implements vscode.Disposable {
       case 'kink':
         if (report.verdict === 'kink') run.appendOutput(`${problemMessage(report)}\r\n`, at, item);
         run.passed(item, duration);
-        this.outcomes.set(item.id, 'passed');
+        this.outcomes?.set(item.id, 'passed');
         return;
       case 'skipped':
         run.skipped(item);
-        this.outcomes.set(item.id, 'skipped');
+        this.outcomes?.set(item.id, 'skipped');
         return;
       case 'fail': {
         const element = culprit(report);
@@ -266,7 +272,7 @@ export class ProblemTests implements vscode.Disposable {
         const message = element ? vscode.TestMessage.diff(text, String(element.numeric), String(element.analytic)) : new vscode.TestMessage(text);
         message.location = at;
         run.failed(item, message, duration);
-        this.outcomes.set(item.id, 'failed');
+        this.outcomes?.set(item.id, 'failed');
         return;
       }
       case 'nondeterministic':
@@ -274,7 +280,7 @@ export class ProblemTests implements vscode.Disposable {
         const message = new vscode.TestMessage(problemMessage(report));
         message.location = report.error?.location ? vscodeLocation(report.error.location) : at;
         run.errored(item, message, duration);
-        this.outcomes.set(item.id, 'errored');
+        this.outcomes?.set(item.id, 'errored');
         return;
       }
     }
@@ -289,7 +295,7 @@ export class ProblemTests implements vscode.Disposable {
       const message = new vscode.TestMessage(errorSentence(report.loadError));
       if (report.loadError.location) message.location = vscodeLocation(report.loadError.location);
       run.errored(file, message);
-      this.outcomes.set(file.id, 'errored');
+      this.outcomes?.set(file.id, 'errored');
     }
   }
 

@@ -1,7 +1,7 @@
 /** Optimizer runs and critical-point analysis in the sandbox (the parent side). */
 import type { CriticalPointReport } from '../core/analysis';
 import type { ErrorReport } from '../core/errors';
-import type { StepRecord, TrainResult } from '../core/optim/train';
+import type { StepRecord, TensorRates, TrainResult } from '../core/optim/train';
 import type { Hyperparameters } from '../core/optim/optimizer';
 import type { AnalyzeRequest, OptimizeRequest, ProblemSource, WorkerToParent } from '../protocol';
 import { DEFAULT_LIMITS, type RunnerLimits, type SupervisionEvents, supervise } from './supervisor';
@@ -16,6 +16,7 @@ export interface OptimizeEvents extends SupervisionEvents {
   onResumed?: (run: string) => void;
   onHyperparametersChanged?: (run: string, step: number, values: Hyperparameters) => void;
   onSurface?: (surface: SurfaceMessage) => void;
+  onRates?: (requestId: number, rates: TensorRates | null, error: string | null) => void;
 }
 
 export interface SandboxOutcome {
@@ -68,6 +69,9 @@ async function request(
         break;
       case 'surface':
         events.onSurface?.(reply);
+        break;
+      case 'rates':
+        events.onRates?.(reply.requestId, reply.rates, reply.error);
         break;
       case 'analysis':
         collect.analysis = reply.report;

@@ -3,12 +3,14 @@
  * stop, new hyper-parameters), as the step gate of `train()`.
  */
 import type { Hyperparameters } from '../core/optim/optimizer';
-import type { StepChanges, StepGate } from '../core/optim/train';
+import type { StepChanges, StepGate, TensorRates } from '../core/optim/train';
 import type { RunControlMessage } from '../protocol';
 
 export interface RunControlEvents {
   paused(step: number): void;
   resumed(): void;
+  /** The answer to a request for a tensor's rates. */
+  rates(requestId: number, rates: TensorRates | null, error: string | null): void;
 }
 
 export class RunControl implements StepGate {
@@ -18,6 +20,7 @@ export class RunControl implements StepGate {
   private pending: Hyperparameters | null = null;
   private detail: string | null | undefined = undefined;
   private wake: (() => void) | null = null;
+  private inspect: ((tensor: string) => TensorRates) | null = null;
   readonly stopper = new AbortController();
 
   constructor(private readonly events: RunControlEvents) {}
@@ -29,6 +32,7 @@ export class RunControl implements StepGate {
     }
     if (message.type === 'detail') {
       this.detail = message.tensor;
+      if (message.requestId !== null) this.answerRates(message.requestId, message.tensor);
       return;
     }
     switch (message.action) {
@@ -49,6 +53,20 @@ export class RunControl implements StepGate {
         break;
     }
     this.wake?.();
+  }
+
+  attach(inspect: (tensor: string) => TensorRates): void {
+    this.inspect = inspect;
+  }
+
+  /** Answered at once, from the latest recorded step: a paused run answers too. */
+  private answerRates(requestId: number, tensor: string | null): void {
+    try {
+      if (tensor === null || this.inspect === null) throw new Error('the run has not started yet');
+      this.events.rates(requestId, this.inspect(tensor), null);
+    } catch (error) {
+      this.events.rates(requestId, null, error instanceof Error ? error.message : String(error));
+    }
   }
 
   async beforeStep(step: number): Promise<StepChanges | null> {

@@ -15,7 +15,7 @@ import { type ErrorPhase, type ErrorReport, InputError, errorReport, reportFailu
 import { checkGradients, errorResult } from '../core/gradcheck';
 import { type Objective, lossesOrNaN, startingPoint } from '../core/objective';
 import { findOptimizer } from '../core/optim';
-import { type StepRecord, type TrainResult, train } from '../core/optim/train';
+import { type StepGate, type StepRecord, type TrainResult, train } from '../core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../core/problem';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
 import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
@@ -34,6 +34,16 @@ function send(message: WorkerToParent): Promise<void> {
     if (!process.send) return resolve();
     process.send(message, undefined, undefined, () => resolve());
   });
+}
+
+/**
+ * Reports why this process cannot go on and waits for the parent to end it
+ * (it kills a runner that says 'fatal'): the process never ends itself, so
+ * nothing it does after the report can reach the parent.
+ */
+async function endWith(error: ErrorReport): Promise<never> {
+  await send({ type: 'fatal', error });
+  return new Promise<never>(() => undefined);
 }
 
 /** Thrown instead of exiting, so a `process.exit` in user code fails one problem with its location. */
@@ -116,9 +126,7 @@ async function checkOne(file: LoadedFile, problem: LoadedProblem, request: Check
   limit().disarm();
   if (result.error?.kind === 'runner') {
     // This process can evaluate nothing more (its interpreter died): end it, and the parent starts a fresh one for the rest.
-    await send({ type: 'fatal', error: result.error });
-    process.kill(process.pid, 'SIGKILL');
-    return;
+    await endWith(result.error);
   }
   if (result.error) result.error = located(result.error);
   await send({ type: 'result', result });
@@ -192,12 +200,14 @@ async function runOptimizer(objective: Objective, run: OptimizerRun, request: Op
         limit().arm(run.name, timeoutMs);
         void send({ type: 'resumed', run: run.name });
       },
+      rates: (requestId, rates, error) => void send({ type: 'rates', run: run.name, requestId, rates, error }),
     });
     liveRun = control;
     for (const message of earlyControls) control.handle(message);
     earlyControls = [];
     let lastYield = Date.now();
-    const gate = {
+    const gate: StepGate = {
+      attach: (inspect) => control.attach(inspect),
       async beforeStep(step: number) {
         // Steps of synchronous user code settle in microtasks: give the parent's messages (stop, pause) a turn now and then.
         if (Date.now() - lastYield >= PROGRESS_INTERVAL_MS) {
@@ -297,8 +307,7 @@ let phase: ErrorPhase = 'load';
  */
 function fatal(what: string, error: unknown): void {
   const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const report = errorReport(`${what} ${described}`, 'user', phase, { location: loaded?.locate(error) ?? null });
-  void send({ type: 'fatal', error: report }).then(() => process.kill(process.pid, 'SIGKILL'));
+  void endWith(errorReport(`${what} ${described}`, 'user', phase, { location: loaded?.locate(error) ?? null }));
 }
 
 process.on('uncaughtException', (error) => fatal('uncaught', error));

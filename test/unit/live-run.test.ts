@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StepRecord } from '../../src/core/optim/train';
+import type { StepRecord, TensorRates } from '../../src/core/optim/train';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/core/optim/train';
 import type { RunControlMessage } from '../../src/protocol';
 import { type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
@@ -56,6 +56,54 @@ describe('live optimizer runs in the sandbox', () => {
     assert.equal(byStep.get(pausedAt + 1)!.lr, 2e-4);
     assert.ok(result.final.step > steppedTo, 'resumed and ran on until stopped');
     assert.equal(result.hyperparameters.lr, 2e-4);
+  });
+
+  it('answers a request for the rates of a tensor at once, from the latest recorded step, while paused', async () => {
+    let post: ((message: RunControlMessage) => void) | null = null;
+    const records: StepRecord[] = [];
+    const answers: { requestId: number; rates: TensorRates | null; error: string | null }[] = [];
+    const lr = 0.01;
+    await optimizeSource(
+      {
+        source: { builtin: 'rosenbrock', options: {} },
+        problem: null,
+        runs: [{ name: 'adagrad', hyperparameters: { lr, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10, maximize: false } }],
+        train: { ...DEFAULT_TRAIN_OPTIONS, steps: 1_000_000 },
+      },
+      { timeoutSeconds: 30, memoryMb: 512 },
+      {
+        onControlChannel: (send) => {
+          post = send;
+          send({ type: 'control', action: 'pause' });
+        },
+        onRecords: (_run, batch) => records.push(...batch),
+        onPaused: (_run, step) => {
+          // Paused before the first step: nothing recorded yet. Then one single step, and the questions.
+          if (step === 0) {
+            post!({ type: 'detail', tensor: 'x', requestId: 1 });
+            post!({ type: 'control', action: 'step' });
+          } else if (step === 1) {
+            post!({ type: 'detail', tensor: 'nothing', requestId: 2 });
+            post!({ type: 'detail', tensor: 'x', requestId: 3 });
+          }
+        },
+        onRates: (requestId, rates, error) => {
+          answers.push({ requestId, rates, error });
+          if (answers.length === 3) post!({ type: 'control', action: 'stop' });
+        },
+      },
+    );
+    assert.deepEqual(answers.map((answer) => answer.requestId), [1, 2, 3]);
+    assert.match(answers[0].error!, /^no step has been recorded yet/);
+    assert.match(answers[1].error!, /^no tensor nothing \(the parameters are x\)$/);
+    const { rates } = answers[2];
+    const last = records.at(-1)!;
+    assert.deepEqual([rates?.step, last.step], [1, 1]);
+    // Adagrad's rate is lr / (sqrt(Σg²) + eps): the accumulator the answer carries gives it back.
+    assert.equal(rates!.accumulator!.length, 2);
+    rates!.values.forEach((value, i) => assert.ok(Math.abs(value - lr / (Math.sqrt(rates!.accumulator![i]) + 1e-10)) <= 1e-15, `x[${i}]`));
+    assert.equal(Math.min(...rates!.values), last.effectiveLr!.min);
+    assert.deepEqual(rates!.grad.length, 2);
   });
 
   it('sends the loss surface of a 2-D problem on the requested grid', async () => {

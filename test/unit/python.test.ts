@@ -116,6 +116,14 @@ describe('python problem files', { skip }, () => {
     assert.match(errorOf(report.problems[0].error), /timed out after 1 s \(--timeout\) while checking hangs, in _f \(at .*hangs_grad\.py:6\)/);
   });
 
+  it('an interpreter that dies in user code fails that problem, and a fresh runner checks the rest', async () => {
+    const report = await checkFile(fixture('crashes_grad.py'), {}, limits, {}, null, PYTHON);
+    assert.deepEqual(report.problems.map((problem) => [problem.name, problem.verdict]), [['crashes', 'error'], ['fine', 'pass']]);
+    const [crashed] = report.problems;
+    assert.deepEqual([crashed.error?.kind, crashed.error?.location?.file, crashed.error?.location?.line], ['runner', fixture('crashes_grad.py'), 11]);
+    assert.match(crashed.error!.message, /^the Python runner \(.*\) exited with code 5 while checking crashes$/);
+  });
+
   it('cancels a running check without waiting on the interpreter', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);

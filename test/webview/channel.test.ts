@@ -180,9 +180,10 @@ describe('WebviewChannel', () => {
     webview.send({ type: 'ready' });
     instance.post(messages[0]);
     const handled: string[] = [];
-    instance.onRequest((request) => {
+    instance.onRequest(async (request) => {
       handled.push(request.type);
       if (request.type === 'setHyperparameters') throw new RangeError('lr must be >= 0, got -1');
+      return null;
     });
     webview.send({ type: 'control', requestId: 1, runId: 'run-1', action: 'explode' });
     webview.send({ type: 'control', requestId: 2, runId: 'run-1', action: 'pause' });
@@ -209,7 +210,7 @@ describe('WebviewChannel', () => {
     await flushPromises();
     clock.advance(100);
     assert.deepEqual(saved, ['loss.png']);
-    assert.deepEqual(webview.messages.at(-1), { type: 'response', requestId: 7, error: null, detail: 'exports/loss.png' });
+    assert.deepEqual(webview.messages.at(-1), { type: 'response', requestId: 7, error: null, body: { kind: 'saved', path: 'exports/loss.png' } });
   });
 });
 

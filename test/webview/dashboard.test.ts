@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { formatNumber } from '../../src/core/format';
-import type { EffectiveLrValues, HostToWebview, RecordsBatch, RunEnded, StepRecord, WebviewToHost } from '../../src/webview-protocol';
+import type { EffectiveLrBody, HostToWebview, RecordsBatch, RunEnded, StepRecord, WebviewToHost } from '../../src/webview-protocol';
 import { COMPARE_RUNS, WRONG_ELEMENT, checkReports, criticalPoint, lossSurface, recordRun, type RecordedRun } from './fixtures';
 import { CHROMIUM, DashboardPage, DashboardServer, chromiumAvailable, launchChromium } from './harness';
 
@@ -180,7 +180,7 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     await button('Pause the run').click();
     const [pause] = requestsOf(await page.posted(), 'control');
     assert.deepEqual({ ...pause, requestId: 0 }, { type: 'control', requestId: 0, runId: 'mlp-adam', action: 'pause' });
-    await page.deliver([{ type: 'response', requestId: pause.requestId, error: null, detail: null }, { type: 'runStatus', runId: 'mlp-adam', paused: true, step: 50 }]);
+    await page.deliver([{ type: 'response', requestId: pause.requestId, error: null, body: null }, { type: 'runStatus', runId: 'mlp-adam', paused: true, step: 50 }]);
     assert.equal(await button('Pause the run').isDisabled(), true);
     assert.equal(await button('Resume the run').isDisabled(), false);
     await button('Take a single optimizer step').click();
@@ -190,7 +190,7 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     const controls = requestsOf(await page.posted(), 'control');
     assert.deepEqual(controls.map((control) => control.action), ['pause', 'step', 'resume', 'stop', 'restart']);
     assert.deepEqual(controls.map((control) => control.requestId), [1, 2, 3, 4, 5], 'every request has its own id');
-    await page.deliver([{ type: 'response', requestId: 4, error: 'the run already ended', detail: null }]);
+    await page.deliver([{ type: 'response', requestId: 4, error: 'the run already ended', body: null }]);
     assert.match((await page.page.locator('.toolbar .status').textContent()) ?? '', /Stop failed: the run already ended/);
   });
 
@@ -203,7 +203,7 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     await page.page.getByRole('button', { name: 'Run this optimizer and schedule on the same problem, from the same start' }).click();
     const [request] = requestsOf(await page.posted(), 'runWith');
     assert.deepEqual({ ...request, requestId: 0 }, { type: 'runWith', requestId: 0, runId: 'mlp-adam', optimizer: 'rmsprop', schedule: 'cosine:T_max=50' });
-    await page.deliver([{ type: 'response', requestId: request.requestId, error: 'unknown schedule kind cosin', detail: null }]);
+    await page.deliver([{ type: 'response', requestId: request.requestId, error: 'unknown schedule kind cosin', body: null }]);
     assert.match((await page.page.locator('.toolbar .status').textContent()) ?? '', /Run failed: unknown schedule kind cosin/);
   });
 
@@ -217,7 +217,7 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.deepEqual(set.values, { lr: 0.001 });
     assert.deepEqual((await page.markers())['optimizer/Loss'], []);
     await page.deliver([
-      { type: 'response', requestId: set.requestId, error: null, detail: null },
+      { type: 'response', requestId: set.requestId, error: null, body: null },
       { type: 'hyperparametersChanged', runId: 'mlp-adam', step: 101, values: { lr: 0.001 } },
       ...running(fixtures.mlp).slice(3),
     ]);
@@ -335,8 +335,9 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     const [request] = requestsOf(await page.posted(), 'requestEffectiveLr');
     assert.deepEqual({ runId: request.runId, tensor: request.tensor }, { runId: 'mlp-adam', tensor: 'W1' });
     const answer = fixtures.mlpW1.records.at(-1)!;
-    const values: EffectiveLrValues = { type: 'effectiveLr', requestId: request.requestId, runId: 'mlp-adam', tensor: 'W1', step: answer.step, values: answer.effectiveLrDetail!, grad: answer.gradDetail, accumulator: answer.accumulatorDetail };
-    await page.deliver([values, { type: 'response', requestId: request.requestId, error: null, detail: null }]);
+    const body: EffectiveLrBody = { kind: 'effectiveLr', runId: 'mlp-adam', tensor: 'W1', step: answer.step, values: answer.effectiveLrDetail!, grad: answer.gradDetail, accumulator: answer.accumulatorDetail };
+    // One request, one reply: the rates come in the response's body.
+    await page.deliver([{ type: 'response', requestId: request.requestId, error: null, body }]);
     assert.ok(await page.heatmapCell('rates', 'W1[1,15]'), 'W1 drawn once its values arrived');
     const band = (await page.lineCharts())['rates/Effective learning rate over steps'];
     assert.equal(band.length, 5);

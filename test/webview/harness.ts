@@ -54,6 +54,7 @@ export class DashboardServer {
       styleUri: `${this.origin}/dist/webview/dashboard.css`,
       nonce: NONCE,
       title: 'GradLens Dashboard',
+      testProbe: true,
     });
     return html
       .replace('</head>', `<link rel="stylesheet" href="${this.origin}/page/vscode-theme.css">\n</head>`)

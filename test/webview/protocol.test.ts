@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { ProblemReport } from '../../src/runner/runner';
 import { optimizerNames } from '../../src/core/optim';
 import { type CheckedProblem, LIMITS, OPTIMIZER_NAMES, type WebviewToHost, parseWebviewMessage } from '../../src/webview-protocol';
+import { dashboardHtml } from '../../src/extension/dashboard/html';
 
 /** One valid message of every kind. */
 const VALID: WebviewToHost[] = [
@@ -128,5 +129,13 @@ describe('parseWebviewMessage', () => {
     const problem: CheckedProblem = report;
     const back: Omit<ProblemReport, 'error'> & { error: string | null } = problem;
     assert.equal(back, report);
+  });
+});
+
+describe('the dashboard page', () => {
+  it('asks for the test probe only when the extension runs its tests', () => {
+    const page = { cspSource: 'vscode-resource:', scriptUri: 'dashboard.js', styleUri: 'dashboard.css', nonce: 'abc', title: 'GradLens Dashboard' };
+    assert.doesNotMatch(dashboardHtml({ ...page, testProbe: false }), /data-test-probe/);
+    assert.match(dashboardHtml({ ...page, testProbe: true }), /<body data-test-probe>/);
   });
 });

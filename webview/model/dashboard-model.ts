@@ -6,6 +6,7 @@ import type {
   CheckReport,
   CriticalPointMessage,
   DashboardConfig,
+  EffectiveLrBody,
   HostToWebview,
   LossSurface,
 } from '../../src/webview-protocol';
@@ -120,21 +121,23 @@ export class DashboardModel {
         while (this.checks.size > MAX_CHECK_FILES) this.checks.delete(this.checks.keys().next().value!);
         this.lastResult = { kind: 'check', file: message.file };
         return Changed.check;
-      case 'effectiveLr': {
-        const run = this.runs.get(message.runId);
-        if (!run) return Changed.none;
-        run.elementRates.set(message.tensor, {
-          step: message.step,
-          values: Float64Array.from(message.values),
-          grad: message.grad ? Float64Array.from(message.grad) : null,
-          accumulator: message.accumulator ? Float64Array.from(message.accumulator) : null,
-          source: 'requested',
-        });
-        return Changed.elements;
-      }
       case 'response':
         return Changed.none;
     }
+  }
+
+  /** A tensor's rates the dashboard asked for (requestEffectiveLr's answer). */
+  receiveRates(body: EffectiveLrBody): number {
+    const run = this.runs.get(body.runId);
+    if (!run) return Changed.none;
+    run.elementRates.set(body.tensor, {
+      step: body.step,
+      values: Float64Array.from(body.values),
+      grad: body.grad ? Float64Array.from(body.grad) : null,
+      accumulator: body.accumulator ? Float64Array.from(body.accumulator) : null,
+      source: 'requested',
+    });
+    return Changed.elements;
   }
 
   save(): SavedDashboard {

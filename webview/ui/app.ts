@@ -133,7 +133,7 @@ export class App implements ViewContext {
   savePng(fileName: string, base64: string): void {
     void this.host.request({ type: 'saveExport', fileName, content: { kind: 'png', base64 } }).then((response) => {
       if (response.error) this.announce(`Could not save ${fileName}: ${response.error}`, 'error');
-      else if (response.detail) this.announce(`Saved ${response.detail}`);
+      else if (response.body?.kind === 'saved' && response.body.path) this.announce(`Saved ${response.body.path}`);
     });
   }
 

@@ -165,7 +165,7 @@ export class OptimizerView implements View {
     const fileName = exportFileName([run.meta.optimizer, run.meta.problem], format);
     void this.context.host.request({ type: 'saveExport', fileName, content: { kind: 'text', text } }).then((response) => {
       if (response.error) this.context.announce(`Export failed: ${response.error}`, 'error');
-      else if (response.detail) this.context.announce(`Saved ${response.detail}`);
+      else if (response.body?.kind === 'saved' && response.body.path) this.context.announce(`Saved ${response.body.path}`);
     });
   }
 

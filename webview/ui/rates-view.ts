@@ -178,6 +178,7 @@ export class RatesView implements View {
     void this.context.host.request({ type: 'requestEffectiveLr', runId: run.meta.runId, tensor }).then((response) => {
       entry.inFlight = false;
       if (response.error) this.context.announce(`Effective learning rates of ${tensor}: ${response.error}`, 'error');
+      else if (response.body?.kind === 'effectiveLr') this.context.invalidate(this.context.model.receiveRates(response.body));
     });
   }
 }

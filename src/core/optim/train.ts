@@ -59,6 +59,17 @@ export interface StepChanges {
  */
 export interface StepGate {
   beforeStep(step: number): Promise<StepChanges | null>;
+  /** Called once, before the first step, with a way to read any tensor's rates of the latest recorded step (a paused run too). */
+  attach?(inspect: (tensor: string) => TensorRates): void;
+}
+
+/** One tensor's per-dimension effective learning rates at a recorded step, with its gradient and the rule's accumulator (row-major). */
+export interface TensorRates {
+  step: number;
+  values: number[];
+  grad: number[];
+  /** After the latest step; null for rules without one. */
+  accumulator: number[] | null;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
@@ -347,6 +358,17 @@ export async function train(
     [epochLossSum, epochBatches] = saved.epochLoss;
     step = saved.step;
   }
+  // The latest recorded step's gradient: the rates of any tensor can be read from it and `effective` on request.
+  let recordedStep = 0;
+  let recordedGrad: Float64Array | null = null;
+  options.gate?.attach?.((name) => {
+    const spec = findTensor(name)!;
+    if (effective === null) throw new InputError(`${optimizerName} has no per-dimension effective learning rate`);
+    if (recordedGrad === null) throw new InputError('no step has been recorded yet: step the run once to see the rates');
+    const part = (vector: Float64Array) => Array.from(vector.subarray(spec.offset, spec.offset + spec.size));
+    const accumulator = optimizer.accumulator?.(state) ?? null;
+    return { step: recordedStep, values: part(effective), grad: part(recordedGrad), accumulator: accumulator && part(accumulator) };
+  });
   const closure = (batch: Batch) => ({
     evaluate: (point: Float64Array) => at('during the step', () => lossAndGradient(objective, point, batch)),
     hessianVectorProduct: (point: Float64Array, vector: Float64Array) => hessianVectorProduct(objective, point).apply(vector),
@@ -410,6 +432,8 @@ export async function train(
       }
     }
     if (statistics) {
+      recordedStep = step;
+      recordedGrad = grad;
       const record = makeRecord(layout, statistics, { step, epoch, lr, loss, fullLoss, stepResult }, effective, detail, optimizer.accumulator?.(state) ?? null, grad, options.recordParams ? params : null);
       records.push(record);
       options.onRecord?.(record);

@@ -14,6 +14,7 @@ import {
   type HostBatch,
   type HostToWebview,
   type RecordsBatch,
+  type ResponseBody,
   type SaveExport,
   type WebviewRequest,
   parseWebviewMessage,
@@ -31,8 +32,8 @@ export interface WebviewPort {
 /** What the extension handles: every request but saveExport (the channel saves exports itself). */
 export type DashboardRequest = Exclude<WebviewRequest, SaveExport>;
 
-/** Carries out a request; throwing (or rejecting) sends the error back to the webview. */
-export type RequestListener = (request: DashboardRequest) => void | Promise<void>;
+/** Carries out a request, with what it asked for (or null); throwing (or rejecting) sends the error back to the webview. */
+export type RequestListener = (request: DashboardRequest) => Promise<ResponseBody | null>;
 
 export interface ChannelOptions {
   mode: 'panel' | 'compact';
@@ -157,20 +158,21 @@ export class WebviewChannel {
 
   private async answer(request: WebviewRequest): Promise<void> {
     let error: string | null = null;
-    let detail: string | null = null;
+    let body: ResponseBody | null = null;
     try {
       const unknown = this.unknownTarget(request);
       if (unknown) throw new Error(unknown);
       if (request.type === 'saveExport') {
-        detail = await this.options.saveExport(request);
+        body = { kind: 'saved', path: await this.options.saveExport(request) };
       } else {
         if (this.listeners.size === 0) throw new Error(`nothing handles ${request.type} yet`);
-        await Promise.all([...this.listeners].map((listener) => listener(request)));
+        const bodies = await Promise.all([...this.listeners].map((listener) => listener(request)));
+        body = bodies.find((entry) => entry !== null) ?? null;
       }
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
     }
-    this.post({ type: 'response', requestId: request.requestId, error, detail });
+    this.post({ type: 'response', requestId: request.requestId, error, body });
   }
 
   /** Requests may only name runs and files this webview was sent. */

@@ -13,6 +13,8 @@ export interface DashboardPage {
   /** Fresh per page load. */
   nonce: string;
   title: string;
+  /** Extension tests only (ExtensionMode.Test): the page exposes what it drew (webview/probe.ts). */
+  testProbe: boolean;
 }
 
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -36,7 +38,7 @@ export function dashboardHtml(page: DashboardPage): string {
 <link rel="stylesheet" href="${escapeAttribute(page.styleUri)}">
 <title>${escapeAttribute(page.title)}</title>
 </head>
-<body>
+<body${page.testProbe ? ' data-test-probe' : ''}>
 <main id="app" aria-busy="true"><p class="placeholder">Loading the GradLens dashboard…</p></main>
 <script nonce="${escapeAttribute(page.nonce)}" src="${escapeAttribute(page.scriptUri)}"></script>
 </body>

@@ -14,18 +14,18 @@ export const LAST_RESULT_VIEW_ID = 'gradlens.lastResult';
 export class LastResultViewProvider implements vscode.WebviewViewProvider {
   private readonly channel = new WebviewChannel({ mode: 'compact', limits: COMPACT_RETENTION, saveExport, log: (message) => console.warn(`GradLens ${message}`) });
 
-  private constructor(private readonly extensionUri: vscode.Uri) {}
+  private constructor(private readonly context: vscode.ExtensionContext) {}
 
   /** Registers the provider (call once, from activate). */
   static register(context: vscode.ExtensionContext): LastResultViewProvider {
-    const provider = new LastResultViewProvider(context.extensionUri);
+    const provider = new LastResultViewProvider(context);
     context.subscriptions.push(vscode.window.registerWebviewViewProvider(LAST_RESULT_VIEW_ID, provider), { dispose: () => provider.channel.dispose() });
     return provider;
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.channel.attach(view.webview);
-    loadDashboard(view.webview, this.extensionUri, 'GradLens: Last Result');
+    loadDashboard(view.webview, this.context, 'GradLens: Last Result');
     view.onDidChangeVisibility(() => {
       if (!view.visible) this.channel.pageGone();
     });

@@ -38,20 +38,20 @@ export class DashboardPanel {
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       webviewOptions(context.extensionUri),
     );
-    return new DashboardPanel(panel, context.extensionUri);
+    return new DashboardPanel(panel, context);
   }
 
   /** Takes over a panel VS Code restored after a reload. */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri): DashboardPanel {
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext): DashboardPanel {
     DashboardPanel.current?.dispose();
-    return new DashboardPanel(panel, extensionUri);
+    return new DashboardPanel(panel, context);
   }
 
-  private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
+  private constructor(readonly panel: vscode.WebviewPanel, context: vscode.ExtensionContext) {
     DashboardPanel.current = this;
     this.channel = new WebviewChannel({ mode: 'panel', limits: PANEL_RETENTION, saveExport, log: (message) => console.warn(`GradLens ${message}`) });
     this.channel.attach(panel.webview);
-    loadDashboard(panel.webview, extensionUri, TITLE);
+    loadDashboard(panel.webview, context, TITLE);
     this.subscriptions.push(
       // Hidden without retainContextWhenHidden, the page is destroyed; shown again, it reloads and says ready.
       panel.onDidChangeViewState(() => {
@@ -87,7 +87,7 @@ export class DashboardPanel {
 export function registerDashboardSerializer(context: vscode.ExtensionContext): vscode.Disposable {
   const registration = vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
     deserializeWebviewPanel: async (panel) => {
-      DashboardPanel.revive(panel, context.extensionUri);
+      DashboardPanel.revive(panel, context);
     },
   });
   context.subscriptions.push(registration);

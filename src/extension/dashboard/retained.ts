@@ -186,7 +186,6 @@ export class RetainedState {
         this.critical.push({ message, sequence });
         this.critical.splice(0, Math.max(0, this.critical.length - this.limits.criticalPoints));
         break;
-      case 'effectiveLr':
       case 'response':
         // Answers to one page's requests: nothing to replay.
         break;

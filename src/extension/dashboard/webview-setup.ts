@@ -11,7 +11,9 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
 }
 
-export function loadDashboard(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): void {
+/** Loads the dashboard page; in extension tests (ExtensionMode.Test) with its test probe. */
+export function loadDashboard(webview: vscode.Webview, context: vscode.ExtensionContext, title: string): void {
+  const extensionUri = context.extensionUri;
   const bundle = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
   webview.options = webviewOptions(extensionUri);
   webview.html = dashboardHtml({
@@ -20,6 +22,7 @@ export function loadDashboard(webview: vscode.Webview, extensionUri: vscode.Uri,
     styleUri: bundle('dashboard.css'),
     nonce: randomBytes(16).toString('base64'),
     title,
+    testProbe: context.extensionMode === vscode.ExtensionMode.Test,
   });
 }
 

@@ -44,10 +44,10 @@ describe('Check Gradients', function () {
     assert.ok(titles.includes('$(beaker) Check gradient') && titles.includes('$(play) Run optimizer'), titles.join(' | '));
     assert.ok(titles.includes('✗ w[1] rel 0.166667'), titles.join(' | '));
 
-    const item = api.tests.controller.items.get(uri.toString())?.children.get(`${uri.toString()}#oneWrongElement`);
+    const item = api.testing!.tests.controller.items.get(uri.toString())?.children.get(`${uri.toString()}#oneWrongElement`);
     assert.ok(item, 'no test item for oneWrongElement');
     assert.equal(item.range?.start.line, exportLine);
-    assert.equal(api.tests.outcomes.get(item.id), 'failed');
+    assert.equal(api.testing!.outcomes.get(item.id), 'failed');
   });
 
   it('clears the diagnostic once the fixed gradient passes', async () => {
@@ -66,18 +66,18 @@ describe('Check Gradients', function () {
 
   it('lists the problem files of the workspace in the Test Explorer, with a second-order child where hvp exists', async () => {
     const api = await gradlens();
-    await api.tests.discoverWorkspace();
+    await api.testing!.tests.discoverWorkspace();
     const files = new Set<string>();
-    api.tests.controller.items.forEach((item) => files.add(item.label));
+    api.testing!.tests.controller.items.forEach((item) => files.add(item.label));
     for (const name of ['good.grad.ts', 'buggy.grad.ts', 'hang.grad.ts', 'syntax-error.grad.ts', 'second-order.grad.ts', 'buggy_grad.py']) assert.ok(files.has(name), `${name} not discovered (found ${[...files].join(', ')})`);
     const uri = fixture('second-order.grad.ts');
     const [report] = await check(uri, 2);
     assert.equal(report.problems[0].order, 2);
     assert.equal(report.problems[0].verdict, 'pass');
-    const cubic = api.tests.controller.items.get(uri.toString())!.children.get(`${uri.toString()}#cubic`)!;
+    const cubic = api.testing!.tests.controller.items.get(uri.toString())!.children.get(`${uri.toString()}#cubic`)!;
     const second = cubic.children.get(`${cubic.id}#2`);
     assert.ok(second, 'no second-order child item');
-    assert.equal(api.tests.outcomes.get(second.id), 'passed');
+    assert.equal(api.testing!.outcomes.get(second.id), 'passed');
   });
 
   it('points a compile error at its line and column', async () => {
@@ -88,7 +88,7 @@ describe('Check Gradients', function () {
     const [diagnostic] = vscode.languages.getDiagnostics(uri);
     assert.ok(diagnostic, 'no diagnostic for the compile error');
     assert.deepEqual([diagnostic.range.start.line, diagnostic.range.start.character], [3, 37]);
-    assert.equal(api.tests.outcomes.get(uri.toString()), 'errored');
+    assert.equal(api.testing!.outcomes.get(uri.toString()), 'errored');
   });
 
   it('ends an infinite loop at the time limit and says where it spins', async () => {
@@ -107,16 +107,16 @@ describe('Check Gradients', function () {
     const api = await gradlens();
     const uri = fixture('hang.grad.ts');
     const running = withSetting('timeoutSeconds', 120, () => check(uri));
-    await until('the check to start', () => api.services.jobs.busy);
+    await until('the check to start', () => api.testing!.services.jobs.busy);
     // The host answers other requests while the runner process spins.
     await vscode.window.showTextDocument(fixture('good.grad.ts'));
     const lenses = await lensTitles(fixture('good.grad.ts'));
     assert.ok(lenses.length > 0);
-    assert.equal(api.services.jobs.busy, true, 'the check ended before it was stopped');
+    assert.equal(api.testing!.services.jobs.busy, true, 'the check ended before it was stopped');
     assert.ok((await vscode.commands.executeCommand<number>('gradlens.stopRun')) >= 1);
     const [report] = await running;
     assert.equal(report.cancelled, true);
-    assert.equal(api.services.jobs.busy, false);
+    assert.equal(api.testing!.services.jobs.busy, false);
   });
 
   it('replaces a bad setting by its default and still checks', async () => {

@@ -22,9 +22,9 @@ describe('Python problem files', function () {
 
   it('are listed in the Test Explorer from their text, before any code runs', async () => {
     const api = await gradlens();
-    await api.tests.discoverWorkspace();
+    await api.testing!.tests.discoverWorkspace();
     const uri = fixture('buggy_grad.py');
-    const item = api.tests.controller.items.get(uri.toString());
+    const item = api.testing!.tests.controller.items.get(uri.toString());
     assert.ok(item, 'buggy_grad.py is not in the Test Explorer');
     const names: string[] = [];
     item.children.forEach((child) => names.push(child.label));
@@ -57,8 +57,8 @@ describe('Python problem files', function () {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
     const titles = lenses.map((lens) => lens.command?.title ?? '');
     assert.ok(titles.some((title) => title.startsWith('✗ w[2] rel')), titles.join(' | '));
-    const item = api.tests.controller.items.get(uri.toString())!.children.get(`${uri.toString()}#least_squares`)!;
-    assert.equal(api.tests.outcomes.get(item.id), 'failed');
+    const item = api.testing!.tests.controller.items.get(uri.toString())!.children.get(`${uri.toString()}#least_squares`)!;
+    assert.equal(api.testing!.outcomes.get(item.id), 'failed');
   });
 
   it('runs optimizers on a Python problem', async () => {

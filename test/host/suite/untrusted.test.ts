@@ -18,21 +18,21 @@ describe('untrusted workspace', function () {
     const uri = fixture('buggy.grad.ts');
     const reports = await vscode.commands.executeCommand<unknown[]>('gradlens.checkGradients', uri);
     assert.deepEqual(reports, []);
-    assert.equal(api.services.store.get(uri)?.results.size ?? 0, 0, 'a result exists, so the file was run');
+    assert.equal(api.testing!.services.store.get(uri)?.results.size ?? 0, 0, 'a result exists, so the file was run');
     assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
     const python = fixture('buggy_grad.py');
     assert.deepEqual(await vscode.commands.executeCommand<unknown[]>('gradlens.checkGradients', python), []);
-    assert.equal(api.services.store.get(python)?.results.size ?? 0, 0, 'a result exists, so the Python file was run');
+    assert.equal(api.testing!.services.store.get(python)?.results.size ?? 0, 0, 'a result exists, so the Python file was run');
   });
 
   it('still lists the problems of the workspace from their source text', async () => {
     const api = await gradlens();
-    await api.tests.discoverWorkspace();
+    await api.testing!.tests.discoverWorkspace();
     const uri = fixture('buggy.grad.ts');
-    const item = api.tests.controller.items.get(uri.toString());
+    const item = api.testing!.tests.controller.items.get(uri.toString());
     assert.ok(item?.children.get(`${uri.toString()}#oneWrongElement`), 'the static listing is missing');
     const python = fixture('buggy_grad.py');
-    assert.ok(api.tests.controller.items.get(python.toString())?.children.get(`${python.toString()}#least_squares`), 'the static listing of the Python file is missing');
+    assert.ok(api.testing!.tests.controller.items.get(python.toString())?.children.get(`${python.toString()}#least_squares`), 'the static listing of the Python file is missing');
   });
 
   it('does not run optimizers on workspace files, but runs built-in problems', async () => {
