@@ -3,9 +3,31 @@ import { describe, it } from 'node:test';
 import type { StepRecord, TensorRates } from '../../src/core/optim/train';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/core/optim/train';
 import type { RunControlMessage } from '../../src/protocol';
-import { type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
+import { type OptimizeEvents, type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
+import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
+import type { Hyperparameters } from '../../src/core/optim/optimizer';
 
 const rosenbrock = (x: number, y: number) => (1 - x) ** 2 + 100 * (y - x * x) ** 2;
+
+/** A long run of `optimizer` on Rosenbrock in the sandbox, paused before its first step; `connect` gets its control channel. */
+function pausedRosenbrock(optimizer: string, given: Hyperparameters, connect: (post: (message: RunControlMessage) => void) => void, events: OptimizeEvents) {
+  return optimizeSource(
+    {
+      source: { builtin: 'rosenbrock', options: {} },
+      problem: null,
+      runs: [{ name: optimizer, hyperparameters: resolveHyperparameters(findOptimizer(optimizer)!, given) }],
+      train: { ...DEFAULT_TRAIN_OPTIONS, steps: 1_000_000 },
+    },
+    { timeoutSeconds: 30, memoryMb: 512 },
+    {
+      ...events,
+      onControlChannel: (post) => {
+        connect(post);
+        post({ type: 'control', action: 'pause' });
+      },
+    },
+  );
+}
 
 describe('live optimizer runs in the sandbox', () => {
   it('pause, single steps with a new lr, resume and stop, as the dashboard sends them', async () => {
@@ -14,38 +36,25 @@ describe('live optimizer runs in the sandbox', () => {
     const events: string[] = [];
     let pausedAt = -1;
     let steppedTo = -1;
-    const outcome = await optimizeSource(
-      {
-        source: { builtin: 'rosenbrock', options: {} },
-        problem: null,
-        runs: [{ name: 'sgd', hyperparameters: { lr: 1e-4, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, lookahead: false } }],
-        train: { ...DEFAULT_TRAIN_OPTIONS, steps: 1_000_000 },
+    const outcome = await pausedRosenbrock('sgd', { lr: 1e-4 }, (send) => (post = send), {
+      onRecords: (_run, batch) => records.push(...batch),
+      onPaused: (_run, step) => {
+        events.push(`paused ${step}`);
+        if (pausedAt < 0) {
+          pausedAt = step;
+          post!({ type: 'setHyperparameters', values: { lr: 2e-4 } });
+          post!({ type: 'control', action: 'step' });
+        } else if (step === pausedAt + 1) {
+          post!({ type: 'control', action: 'step' });
+        } else if (steppedTo < 0) {
+          steppedTo = step;
+          post!({ type: 'control', action: 'resume' });
+          setTimeout(() => post!({ type: 'control', action: 'stop' }), 200);
+        }
       },
-      { timeoutSeconds: 30, memoryMb: 512 },
-      {
-        onControlChannel: (send) => {
-          post = send;
-          send({ type: 'control', action: 'pause' });
-        },
-        onRecords: (_run, batch) => records.push(...batch),
-        onPaused: (_run, step) => {
-          events.push(`paused ${step}`);
-          if (pausedAt < 0) {
-            pausedAt = step;
-            post!({ type: 'setHyperparameters', values: { lr: 2e-4 } });
-            post!({ type: 'control', action: 'step' });
-          } else if (step === pausedAt + 1) {
-            post!({ type: 'control', action: 'step' });
-          } else if (steppedTo < 0) {
-            steppedTo = step;
-            post!({ type: 'control', action: 'resume' });
-            setTimeout(() => post!({ type: 'control', action: 'stop' }), 200);
-          }
-        },
-        onResumed: () => events.push('resumed'),
-        onHyperparametersChanged: (_run, step, values) => events.push(`lr ${values.lr} from ${step}`),
-      },
-    );
+      onResumed: () => events.push('resumed'),
+      onHyperparametersChanged: (_run, step, values) => events.push(`lr ${values.lr} from ${step}`),
+    });
     assert.equal(outcome.error, null);
     const [result] = outcome.results;
     assert.equal(result.stopped, 'cancelled');
@@ -63,36 +72,23 @@ describe('live optimizer runs in the sandbox', () => {
     const records: StepRecord[] = [];
     const answers: { requestId: number; rates: TensorRates | null; error: string | null }[] = [];
     const lr = 0.01;
-    await optimizeSource(
-      {
-        source: { builtin: 'rosenbrock', options: {} },
-        problem: null,
-        runs: [{ name: 'adagrad', hyperparameters: { lr, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10, maximize: false } }],
-        train: { ...DEFAULT_TRAIN_OPTIONS, steps: 1_000_000 },
+    await pausedRosenbrock('adagrad', { lr }, (send) => (post = send), {
+      onRecords: (_run, batch) => records.push(...batch),
+      onPaused: (_run, step) => {
+        // Paused before the first step: nothing recorded yet. Then one single step, and the questions.
+        if (step === 0) {
+          post!({ type: 'detail', tensor: 'x', requestId: 1 });
+          post!({ type: 'control', action: 'step' });
+        } else if (step === 1) {
+          post!({ type: 'detail', tensor: 'nothing', requestId: 2 });
+          post!({ type: 'detail', tensor: 'x', requestId: 3 });
+        }
       },
-      { timeoutSeconds: 30, memoryMb: 512 },
-      {
-        onControlChannel: (send) => {
-          post = send;
-          send({ type: 'control', action: 'pause' });
-        },
-        onRecords: (_run, batch) => records.push(...batch),
-        onPaused: (_run, step) => {
-          // Paused before the first step: nothing recorded yet. Then one single step, and the questions.
-          if (step === 0) {
-            post!({ type: 'detail', tensor: 'x', requestId: 1 });
-            post!({ type: 'control', action: 'step' });
-          } else if (step === 1) {
-            post!({ type: 'detail', tensor: 'nothing', requestId: 2 });
-            post!({ type: 'detail', tensor: 'x', requestId: 3 });
-          }
-        },
-        onRates: (requestId, rates, error) => {
-          answers.push({ requestId, rates, error });
-          if (answers.length === 3) post!({ type: 'control', action: 'stop' });
-        },
+      onRates: (requestId, rates, error) => {
+        answers.push({ requestId, rates, error });
+        if (answers.length === 3) post!({ type: 'control', action: 'stop' });
       },
-    );
+    });
     assert.deepEqual(answers.map((answer) => answer.requestId), [1, 2, 3]);
     assert.match(answers[0].error!, /^no step has been recorded yet/);
     assert.match(answers[1].error!, /^no tensor nothing \(the parameters are x\)$/);

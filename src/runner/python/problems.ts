@@ -11,6 +11,7 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { KnownFailure, type SourceLocation, UserFault, limitClause } from '../../core/errors';
 import {
   type Batch,
+  type Evaluations,
   type FlatLayer,
   type Objective,
   PerturbedFailure,
@@ -135,6 +136,11 @@ class RemoteProblem {
     return plan;
   }
 
+  /** What the objective and the layer of this problem share. */
+  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations } {
+    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations };
+  }
+
   async evaluate<T>(kind: string, arrays: Record<string, Float64Array>, extra: Record<string, unknown> = {}): Promise<T> {
     try {
       return await this.session.request<T>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
@@ -173,11 +179,8 @@ export function pythonObjective(session: PythonSession, problem: PythonProblem, 
   const remote = new RemoteProblem(session, problem, memoryMb);
   const { evaluations } = remote;
   return {
-    name: problem.name,
-    layout: remote.layout,
-    initial: remote.initial,
+    ...remote.identity,
     dataSize: problem.dataSize ?? null,
-    evaluations,
     loss: async (x, batch) => {
       evaluations.f++;
       const reply = await remote.evaluate<{ values: string }>('f', { x }, batchPlan(batch));
@@ -222,10 +225,7 @@ export function pythonLayer(session: PythonSession, problem: PythonProblem, memo
   const remote = new RemoteProblem(session, problem, memoryMb);
   const { evaluations } = remote;
   return {
-    name: problem.name,
-    layout: remote.layout,
-    initial: remote.initial,
-    evaluations,
+    ...remote.identity,
     forward: async (x) => {
       evaluations.forward++;
       const reply = await remote.evaluate<{ shape: number[]; out: string }>('forward', { x });
