@@ -18,6 +18,7 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   esbuild.build({ ...common, entryPoints: ['src/runner/worker.ts'], outfile: 'dist/worker.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/runner/worker-main.ts'], outfile: 'dist/worker-main.js' }),
   esbuild.build({ ...common, entryPoints: ['src/runner/watchdog-thread.ts'], outfile: 'dist/watchdog.js' }),
   esbuild.build({ ...common, entryPoints: ['src/api.ts'], outfile: 'dist/api.js' }),
   // The dashboard runs in a browser (the webview): dashboard.js and the dashboard.css it imports.

@@ -4,7 +4,7 @@
  *
  * A full check of bench/problems/cubic_grad.py (NumPy, n = 10,000 parameters, f = mean(w³ + 2w), a few
  * tens of µs per evaluation), three ways in the same run, each repetition rotating which goes first:
- *  - GradLens: checkPythonFile as the CLI calls it (start the interpreter, import NumPy and the file,
+ *  - GradLens: checkFile as the CLI calls it (start the runner process and its interpreter, import NumPy and the file,
  *    2n+2 evaluations of f in bulk plans, 2 of grad), the wall time the caller sees, and its two parts:
  *    start + load (until the file's problems are listed) and the check (CheckResult.seconds);
  *  - torch.autograd.gradcheck on the same function written with torch, float64, at the same point with

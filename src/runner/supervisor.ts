@@ -10,6 +10,7 @@ import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type ErrorPhase, type ErrorReport, errorReport, limitError } from '../core/errors';
 import type { ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
+import { prestartArguments, resolveInterpreter } from './python/prestart';
 import type { HangReport } from './watchdog';
 
 export interface RunnerLimits {
@@ -46,13 +47,21 @@ export interface SupervisionResult {
 const WATCHDOG_GRACE_MS = 2000;
 
 export function workerPath(): string {
-  // dist/cli.js, dist/extension.js and dist/worker.js sit side by side; tests load from out/.
+  // dist/cli.js, dist/extension.js and dist/worker.js (with worker-main.js) sit side by side; tests load from out/.
   const beside = path.join(__dirname, 'worker.js');
   return path.basename(__dirname) === 'dist' ? beside : path.resolve(__dirname, '../../../dist/worker.js');
 }
 
 function lastLines(text: string, count: number): string {
   return text.trim().split('\n').slice(-count).join('\n');
+}
+
+/** A request for a Python file starts its interpreter with the runner process (python/prestart.ts). */
+function interpreterArguments(request: ParentToWorker): string[] {
+  if (request.type === 'check') return request.file.endsWith('.py') ? prestartArguments(resolveInterpreter(request.python)) : [];
+  if (request.type !== 'optimize' && request.type !== 'analyze') return [];
+  const source = request.source;
+  return 'file' in source && source.file.endsWith('.py') ? prestartArguments(resolveInterpreter(source.python)) : [];
 }
 
 /**
@@ -70,7 +79,7 @@ export function supervise(
   const phase: ErrorPhase = request.type === 'check' ? 'check' : request.type === 'optimize' ? 'optimize' : 'analyze';
   return new Promise((resolve) => {
     const result: SupervisionResult = { interrupted: null, cancelled: false, exchanges: 0 };
-    const child: ChildProcess = fork(workerPath(), [], {
+    const child: ChildProcess = fork(workerPath(), interpreterArguments(request), {
       execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`],
       // fd 4 carries the watchdog's report of where user code hangs.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],

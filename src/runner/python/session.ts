@@ -5,27 +5,19 @@
  * runner process: a request never hangs on a dead interpreter, and at a time
  * limit the interpreter is asked where it is (faulthandler), then killed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { type Message, type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { KnownFailure, type SourceLocation } from '../../core/errors';
+import { interpreter, runnerScript } from './prestart';
+
+export { resolveInterpreter } from './prestart';
 
 /** Exit code of the runner when `import numpy` fails. */
 const NUMPY_MISSING_EXIT = 3;
 /** How long a hung interpreter gets to print its stack (SIGUSR1, faulthandler) before it is killed. */
 export const STACK_GRACE_MS = 500;
 
-export function runnerScript(): string {
-  // dist/worker.js, or out/src/runner/python/session.js in tests.
-  const fromDist = path.resolve(__dirname, '..', 'python', 'gradlens_runner.py');
-  return fs.existsSync(fromDist) ? fromDist : path.resolve(__dirname, '..', '..', '..', '..', 'python', 'gradlens_runner.py');
-}
-
-/** `--python PATH` (or the extension's choice), else $GRADLENS_PYTHON, else python3 on the PATH. */
-export function resolveInterpreter(option: string | null | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return option || env.GRADLENS_PYTHON || 'python3';
-}
 
 const CHOOSE = 'choose another interpreter';
 
@@ -77,34 +69,34 @@ export class PythonSession {
     readonly python: string,
     private readonly onOutput?: (text: string) => void,
   ) {
-    this.child = spawn(python, ['-u', runnerScript()], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    const started = interpreter(python);
+    this.child = started.child;
     this.child.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       this.stderrTail = (this.stderrTail + text).slice(-4000);
       if (this.capturing) this.captured += text;
       else this.onOutput?.(text);
     });
-    this.ended = new Promise<never>((_resolve, reject) => {
-      this.child.on('error', (error: NodeJS.ErrnoException) => {
-        this.exited = true;
-        reject(new PythonUnavailable(error.code === 'ENOENT'
+    this.ended = started.ended.then((outcome) => {
+      this.exited = true;
+      if ('error' in outcome) {
+        const { error } = outcome;
+        throw new PythonUnavailable(error.code === 'ENOENT'
           ? `Python interpreter '${python}' not found: install Python 3 with NumPy (Debian/Ubuntu: apt install python3-numpy), or ${CHOOSE}`
-          : `could not start the Python interpreter '${python}': ${error.message}`));
-      });
-      this.child.on('exit', (code, signal) => {
-        this.exited = true;
-        if (this.stopReason) return reject(new PythonUnavailable(this.stopReason));
-        if (code === NUMPY_MISSING_EXIT && /gradlens-runner: numpy missing/.test(this.stderrTail)) {
-          return reject(new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${CHOOSE}`));
-        }
-        const detail = this.stderrTail.trim().split('\n').slice(-3).join('\n');
-        // Ended before it ever answered: most likely not a Python 3 interpreter at all.
-        const advice = this.answered ? '' : `; is '${python}' a Python 3 interpreter? Otherwise ${CHOOSE}`;
-        reject(new PythonUnavailable(`the Python runner (${python}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}${advice}`));
-      });
+          : `could not start the Python interpreter '${python}': ${error.message}`);
+      }
+      const { code, signal } = outcome;
+      if (this.stopReason) throw new PythonUnavailable(this.stopReason);
+      if (code === NUMPY_MISSING_EXIT && /gradlens-runner: numpy missing/.test(this.stderrTail)) {
+        throw new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${CHOOSE}`);
+      }
+      const detail = this.stderrTail.trim().split('\n').slice(-3).join('\n');
+      // Ended before it ever answered: most likely not a Python 3 interpreter at all.
+      const advice = this.answered ? '' : `; is '${python}' a Python 3 interpreter? Otherwise ${CHOOSE}`;
+      throw new PythonUnavailable(`the Python runner (${python}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}${advice}`);
     });
     this.ended.catch(() => undefined);
-    this.spawned = new Promise<void>((resolve) => this.child.once('spawn', () => resolve()));
+    this.spawned = started.spawned;
     this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new TolerantWriter(this.child.stdin!));
     this.connection.onError(() => undefined);
     this.child.stdin!.on('error', () => undefined);
