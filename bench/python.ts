@@ -157,8 +157,8 @@ async function main(): Promise<void> {
   out.push(`Python ${versions.python}, NumPy ${versions.numpy}, torch ${versions.torch ?? 'not installed (gradcheck side skipped)'}; ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)} at the end; ${options.reps} repetitions, the order of the sides rotated.`);
   out.push('');
   out.push(table(['side', 'what is timed', 'median ms', 'min – max ms'], [
-    timeRow('GradLens', 'checkPythonFile: start, load, check (2n+2 f, 2 grad)', column((rep) => rep.gradlens.wallMs)),
-    timeRow('  start + load', 'interpreter, NumPy, the file, until its problems are listed', column((rep) => rep.gradlens.loadMs)),
+    timeRow('GradLens', 'checkFile: runner process, interpreter, load, check (2n+2 f, 2 grad)', column((rep) => rep.gradlens.wallMs)),
+    timeRow('  start + load', 'runner process, interpreter, NumPy, the file, until listed', column((rep) => rep.gradlens.loadMs)),
     timeRow('  check', 'the check itself (bulk evaluation plans over JSON-RPC)', column((rep) => rep.gradlens.checkMs)),
     ...(versions.torch ? [timeRow('torch gradcheck', 'gradcheck alone, float64, fast_mode=False (2n evaluations)', column((rep) => rep.gradcheckMs))] : []),
     timeRow('bare loop', 'a fresh interpreter: start, NumPy, 2n+1 f, 1 grad', column((rep) => rep.bare.wallMs)),
