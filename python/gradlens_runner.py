@@ -149,8 +149,10 @@ def user_traceback(error):
     return "Traceback (most recent call last):\n" + "".join(lines)
 
 
-def user_error(function, error, element=None):
-    location = user_location(error.__traceback__)
+def user_error(function, error, element=None, site=None):
+    """`site` (file, line): where to point when the traceback has no frame in the user's files (a torch
+    error about a custom Function's backward points at that backward)."""
+    location = user_location(error.__traceback__) or site
     data = {
         "function": function,
         "type": type(error).__name__,
@@ -214,6 +216,11 @@ class Problem(object):
         # The arrays last sent for this problem under each plan key (see plan_array).
         self.sent = {}
         self.functions = {}
+        if kind == "scalar" and not callable(self.get("grad")):
+            raise ValueError("%s: missing grad" % name)
+        self.second_order = kind == "scalar" and self.get("hvp") is not None
+        self.warnings = []
+        self.nondeterminism_hint = None
 
     def get(self, key):
         return self.value.get(key) if self.is_dict else getattr(self.value, key, None)
@@ -357,12 +364,18 @@ def classify(name, value):
         has = lambda key: key in value  # noqa: E731
     else:
         has = lambda key: hasattr(value, key)  # noqa: E731
+    # PyTorch: a Function (or any torch callable) with its inputs, or a module with its inputs.
+    if has("inputs") and (has("fn") or has("module")):
+        if has("fn") and has("module"):
+            raise ValueError("%s: has both fn and module; a torch problem checks one of them" % name)
+        return "function" if has("fn") else "module"
     scalar_hits = sum(1 for key in SCALAR_KEYS if has(key))
     layer_hits = sum(1 for key in LAYER_KEYS if has(key))
     if scalar_hits >= 2 and layer_hits >= 2:
         raise ValueError("%s: has both params/f/grad and inputs/forward/backward; a problem is either a scalar loss or a layer" % name)
     if scalar_hits >= 2:
-        for key in ("params", "f", "grad"):
+        # grad may be left out for torch code (autograd of f): the problem's construction decides.
+        for key in ("params", "f"):
             if not has(key):
                 raise ValueError("%s: missing %s" % (name, key))
         return "scalar"
@@ -395,6 +408,27 @@ def assignment_lines(source):
 
 
 PROBLEMS = {}
+
+
+def _torch_params(params):
+    """params holding torch tensors (a file that uses torch has imported it already)."""
+    if "torch" not in sys.modules or not isinstance(params, dict):
+        return False
+    return any(type(value).__module__.split(".")[0] == "torch" for value in params.values())
+
+
+def make_problem(name, kind, value):
+    """The problem of an export classified as `kind`: NumPy's, or PyTorch's (gradlens_torch.py, beside this file)."""
+    get = (lambda key: value.get(key)) if isinstance(value, dict) else (lambda key: getattr(value, key, None))
+    if kind in ("function", "module") or (kind == "scalar" and _torch_params(get("params"))):
+        try:
+            import gradlens_torch
+        except ImportError as error:
+            raise ValueError("%s: PyTorch is needed for this problem and cannot be imported (%s)" % (name, error))
+        problem = gradlens_torch.make(name, kind, value, get, sys.modules[__name__])
+        problem.get = get
+        return problem
+    return Problem(name, kind, value)
 
 
 def load(params):
@@ -461,15 +495,17 @@ def load(params):
             kind = classify(name, value)
             if kind is None:
                 continue
-            problem = Problem(name, kind, value)
+            problem = make_problem(name, kind, value)
         except RpcError as error:
             found.append({"name": name, "kind": "invalid", "looksLike": "scalar", "error": str(error), "line": line})
             continue
         except Exception as error:
-            looks = "layer" if any(key in value if isinstance(value, dict) else hasattr(value, key) for key in LAYER_KEYS) else "scalar"
+            keys = value if isinstance(value, dict) else dir(value)
+            looks = "layer" if "module" not in keys and any(key in keys for key in LAYER_KEYS + ("fn",)) else "scalar"
             found.append({"name": name, "kind": "invalid", "looksLike": looks, "error": str(error), "line": line})
             continue
         PROBLEMS[name] = problem
+        kind = problem.kind  # what the engine checks: a PyTorch Function is a layer, a module a scalar loss
         data = problem.get("data") if kind == "scalar" else None
         size = None
         if data is not None:
@@ -487,7 +523,9 @@ def load(params):
             "name": name,
             "kind": kind,
             "line": line,
-            "secondOrder": kind == "scalar" and problem.get("hvp") is not None,
+            "secondOrder": problem.second_order,
+            "warnings": problem.warnings,
+            "nondeterminismHint": problem.nondeterminism_hint,
             "dataSize": size,
             "description": description if isinstance(description, str) else None,
             "layout": [{"name": spec["name"], "shape": spec["shape"], "scalar": spec["scalar"]} for spec in problem.layout],
@@ -540,6 +578,9 @@ def perturbed(problem, plan):
     elif fn == "grad_dot":
         v = plan_array(problem, plan, "v")
         value = lambda point, element: problem.grad_dot(point, v, element, fresh, shared)  # noqa: E731
+    elif fn == "backward_dot":
+        v, u, shape = plan_array(problem, plan, "v"), plan_array(problem, plan, "u"), plan.get("shape")
+        value = lambda point, element: problem.backward_dot(point, v, u, shape, element, fresh, shared)  # noqa: E731
     else:
         v, shape = plan_array(problem, plan, "v"), plan.get("shape")
         value = lambda point, element: problem.forward_dot(point, v, shape, element, fresh, shared)  # noqa: E731
@@ -607,7 +648,7 @@ def evaluate(params):
     if kind == "grad_dot":
         return {"value": encode([problem.grad_dot(plan_array(problem, plan, "x"), plan_array(problem, plan, "v"))])}
     if kind == "hvp":
-        if problem.get("hvp") is None:
+        if not problem.second_order or problem.kind != "scalar":
             raise RpcError(-32602, "%s has no hvp" % problem.name)
         return {"hvp": encode(problem.hvp(plan_array(problem, plan, "x"), plan_array(problem, plan, "v")))}
     if kind == "forward":
@@ -615,6 +656,12 @@ def evaluate(params):
         return {"shape": list(out.shape), "out": encode(out.ravel())}
     if kind == "backward":
         return {"grad": encode(problem.backward(plan_array(problem, plan, "x"), plan_array(problem, plan, "v"), plan["shape"]))}
+    if kind == "backward_hvp":
+        # The second-order check of a layer's backward (PyTorch Functions): d(u . backward(x, v))/dx.
+        if not problem.second_order or problem.kind != "layer":
+            raise RpcError(-32602, "%s has no second-order check of its backward" % problem.name)
+        x, v, u = plan_array(problem, plan, "x"), plan_array(problem, plan, "v"), plan_array(problem, plan, "u")
+        return {"hvp": encode(problem.backward_hvp(x, v, u, plan["shape"]))}
     raise RpcError(-32602, "unknown plan kind %r" % kind)
 
 

@@ -61,11 +61,13 @@ function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): 
     failed: problem.failed,
     kinks: problem.kinks,
     worst: problem.worst,
+    failedElements: problem.failedElements,
     projections: problem.projections,
     batch: problem.batch,
     error: text(problem.error),
     errorDetail: errorDetail(problem.error),
     note: problem.note,
+    warnings: problem.warnings,
     seconds: problem.seconds,
   }));
   const errors = reports.filter((report) => report.loadError).map((report) => ({ file: report.file, error: text(report.loadError), errorDetail: errorDetail(report.loadError) }));

@@ -94,6 +94,8 @@ const PYTHON_ASSIGNMENT = /^([A-Za-z]\w*)\s*(?::[^=]*)?=(?!=)/;
 const PYTHON_FACTORY = /^(?:class|def)\s+([A-Za-z_]\w*)/;
 const PYTHON_SCALAR_KEYS = ['params', 'f', 'grad', 'hvp'];
 const PYTHON_LAYER_KEYS = ['inputs', 'forward', 'backward'];
+/** PyTorch: a Function (`fn`) or a module, with its inputs. */
+const PYTHON_TORCH_KEYS = ['fn', 'module'];
 
 /** Line indices of a top-level statement starting at `start`: its indented, blank and closing-bracket lines. */
 function pythonBlock(lines: string[], start: number): string {
@@ -108,6 +110,9 @@ function mentioned(block: string, keys: string[], asMethods: boolean): Set<strin
 }
 
 function classifyText(found: Set<string>): 'scalar' | 'layer' | null {
+  // As the runner decides: a Function with its inputs is checked like a layer, a module like a scalar loss.
+  if (found.has('inputs') && found.has('fn')) return 'layer';
+  if (found.has('inputs') && found.has('module')) return 'scalar';
   const scalar = PYTHON_SCALAR_KEYS.filter((key) => found.has(key)).length;
   const layer = PYTHON_LAYER_KEYS.filter((key) => found.has(key)).length;
   // As the runner decides: two of a kind's keys make a problem (a missing one is then its error).
@@ -132,17 +137,22 @@ export function pythonProblemCandidates(source: string): PythonCandidate[] {
   });
   const candidates: PythonCandidate[] = [];
   const seen = new Set<string>();
+  const torchFile = /^\s*(?:import\s+torch\b|from\s+torch\b)/m.test(source);
   lines.forEach((line, index) => {
     const match = PYTHON_ASSIGNMENT.exec(line);
     if (!match || seen.has(match[1])) return;
     const block = pythonBlock(lines, index);
-    let found = mentioned(block, [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS], false);
+    const keys = [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS, ...PYTHON_TORCH_KEYS];
+    let found = mentioned(block, keys, false);
     const call = /=\s*([A-Za-z_]\w*)\s*\(/.exec(line);
-    if (classifyText(found) === null && call && factories.has(call[1])) found = mentioned(factories.get(call[1])!, [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS], true);
+    if (classifyText(found) === null && call && factories.has(call[1])) found = mentioned(factories.get(call[1])!, keys, true);
     const kind = classifyText(found);
     if (!kind) return;
     seen.add(match[1]);
-    candidates.push({ name: match[1], line: index + 1, kind, secondOrder: kind === 'scalar' && found.has('hvp') });
+    // PyTorch problems have a second-order check by double backward; NumPy ones when they give hvp.
+    // (A scalar problem of a file that imports torch is taken for a torch one until the interpreter says.)
+    const torch = found.has('fn') || found.has('module') || torchFile;
+    candidates.push({ name: match[1], line: index + 1, kind, secondOrder: torch || (kind === 'scalar' && found.has('hvp')) });
   });
   return candidates;
 }

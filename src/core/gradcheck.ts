@@ -10,7 +10,7 @@ import { type ErrorReport, type SourceLocation, UserFault, reportFailure } from 
 import { type Evaluations, type FlatLayer, type Objective, PerturbedFailure, UserCodeError, evaluationsSince, noEvaluations } from './objective';
 import type { ProblemDefinition } from './problem';
 import { Random } from './random';
-import { type CheckTarget, layerTarget, scalarTarget, secondOrderTarget } from './targets';
+import { type CheckTarget, layerSecondOrderTarget, layerTarget, scalarTarget, secondOrderTarget } from './targets';
 import { type Layout, TensorError, describeElement, locateElement } from './tensor';
 
 export type { Evaluations } from './objective';
@@ -46,6 +46,9 @@ export interface CheckOptions {
   /** Keep every checked element's relative error (the dashboard's heatmaps), for problems of at most ELEMENT_ERRORS_LIMIT elements. */
   elementErrors: boolean;
 }
+
+/** Most failing elements listed by name (a list of more says no more than its count). */
+export const FAILED_ELEMENTS_LIMIT = 100_000;
 
 /** Largest problem whose per-element errors are kept (a heatmap of more cells says no more). */
 export const ELEMENT_ERRORS_LIMIT = 100_000;
@@ -122,6 +125,8 @@ export interface CheckResult {
   failed: number;
   kinks: number;
   worst: ElementReport[];
+  /** Every element that failed (kinks included), by name in index order; at most FAILED_ELEMENTS_LIMIT. */
+  failedElements: string[];
   /** Fast mode: the random-direction checks. */
   projections: ProjectionReport[];
   /** The mini-batch f and grad were checked on (sample indices), or null for the full batch. */
@@ -131,6 +136,8 @@ export interface CheckResult {
   elementErrors: TensorRelativeErrors[] | null;
   /** A short remark for the reader (why skipped, why a fast check failed without a single culprit). */
   note: string | null;
+  /** What the reader should know about the check itself (PyTorch: a float32 tensor checked in float64). */
+  warnings: string[];
   seconds: number;
 }
 
@@ -173,6 +180,8 @@ class Recorder {
   /** Relative error per flat element (NaN: not checked one by one), when kept. */
   private readonly errors: Float64Array | null;
   private readonly kinkElements: number[] = [];
+  /** Flat indices of the failing elements (kinks included), in the order checked. */
+  private readonly failures: number[] = [];
 
   constructor(
     private readonly layout: Layout,
@@ -211,6 +220,7 @@ class Recorder {
     let kink = false;
     if (!passed) {
       this.failed++;
+      if (this.failures.length < FAILED_ELEMENTS_LIMIT) this.failures.push(flat);
       const forward = (plus - center) / eps;
       const backward = (center - minus) / eps;
       const kinkTolerance = atol + rtol * Math.max(Math.abs(forward), Math.abs(backward));
@@ -250,6 +260,11 @@ class Recorder {
     const relError = relativeError(analytic, numeric);
     this.note(absError, relError);
     return { analytic, numeric, absError, relError, passed: allclose(analytic, numeric, this.options.atol, this.options.rtol) };
+  }
+
+  /** Every failing element by name (at most FAILED_ELEMENTS_LIMIT), in index order. */
+  failedElements(): string[] {
+    return this.failures.slice().sort((a, b) => a - b).map((flat) => describeElement(this.layout, flat));
   }
 
   worstReports(): ElementReport[] {
@@ -500,11 +515,13 @@ export function blankResult(name: string, kind: 'scalar' | 'layer', options: Pic
     failed: 0,
     kinks: 0,
     worst: [],
+    failedElements: [],
     projections: [],
     batch: null,
     error: null,
     elementErrors: null,
     note: null,
+    warnings: [],
     seconds: 0,
   };
 }
@@ -551,9 +568,11 @@ export async function checkGradients(
     result.seconds = (performance.now() - started) / 1000;
     return result;
   };
-  if (options.order === 2 && (isLayer(problem) || problem.hvp === null)) {
+  result.warnings = [...(problem.notes?.warnings ?? [])];
+  const secondOrder = isLayer(problem) ? Boolean(problem.backwardHvp) : problem.hvp !== null;
+  if (options.order === 2 && !secondOrder) {
     result.verdict = 'skipped';
-    result.note = isLayer(problem) ? 'layers have no second-order check' : 'no hvp: nothing to check at order 2';
+    result.note = isLayer(problem) ? 'no derivative of backward: this layer has no second-order check' : 'no hvp: nothing to check at order 2';
     return finish();
   }
   const random = new Random(options.seed);
@@ -561,7 +580,7 @@ export async function checkGradients(
   const before = { ...problem.evaluations };
   try {
     let target: CheckTarget;
-    if (isLayer(problem)) target = layerTarget(problem, random);
+    if (isLayer(problem)) target = options.order === 2 ? await layerSecondOrderTarget(problem, random) : layerTarget(problem, random);
     else if (options.order === 2) target = secondOrderTarget(problem, random);
     else {
       if (problem.dataSize !== null && options.batchSize !== null) result.batch = new Random(options.seed).sample(problem.dataSize, options.batchSize);
@@ -573,7 +592,9 @@ export async function checkGradients(
   } catch (error) {
     if (error instanceof CheckCancelled) throw error;
     result.verdict = error instanceof Nondeterminism ? 'nondeterministic' : 'error';
-    result.error = { ...reportFailure(error, 'check', hooks.locateError), element: engine?.failedElement ?? null };
+    const hint = error instanceof Nondeterminism ? problem.notes?.nondeterminism : null;
+    const report = reportFailure(error, 'check', hooks.locateError);
+    result.error = { ...report, message: hint ? `${report.message} (${hint})` : report.message, element: engine?.failedElement ?? null };
   }
   result.evaluations = evaluationsSince(before, problem.evaluations);
   if (engine) {
@@ -585,6 +606,7 @@ export async function checkGradients(
       failed: recorder.failed,
       kinks: recorder.kinks,
       worst: recorder.worstReports(),
+      failedElements: recorder.failedElements(),
       elementErrors: recorder.elementErrors(),
       projections: engine.projections,
       note: engine.note,

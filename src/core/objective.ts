@@ -68,6 +68,16 @@ export interface Objective {
   perturbedLosses?(x: Float64Array, indices: Int32Array, eps: number, batch: Batch): MaybePromise<PerturbedValues>;
   /** probe·gradient at x ± eps·e_i: the same for second-order checks. */
   perturbedGradientDots?(x: Float64Array, indices: Int32Array, eps: number, probe: Float64Array): MaybePromise<PerturbedValues>;
+  /** What the language knows about the problem that a check should say: see ProblemNotes. */
+  readonly notes?: ProblemNotes;
+}
+
+/** What a language knows of a problem beyond its functions (PyTorch: upcast tensors, dropout). */
+export interface ProblemNotes {
+  /** Said with every check: a tensor upcast to float64, moved to the CPU, ... */
+  warnings: readonly string[];
+  /** Why two calls at the same point may differ in this language, and the fix, added to a nondeterministic verdict. */
+  nondeterminism: string | null;
 }
 
 /** A layer's forward output: its shape and its values, row-major. */
@@ -91,6 +101,14 @@ export interface FlatLayer {
   backward(x: Float64Array, gradOutput: Float64Array, shape: readonly number[]): MaybePromise<Float64Array>;
   /** probe·forward at x ± eps·e_i; an output of another shape than `shape` is a TensorError (forwardShapeMismatch). */
   perturbedForwardDots?(x: Float64Array, indices: Int32Array, eps: number, probe: Float64Array, shape: readonly number[]): MaybePromise<PerturbedValues>;
+  /**
+   * d(u·backward(x, gradOutput))/dx: the derivative of the backward pass itself, for its
+   * second-order check (torch.autograd.gradgradcheck); null when the layer has none.
+   */
+  readonly backwardHvp?: ((x: Float64Array, gradOutput: Float64Array, shape: readonly number[], u: Float64Array) => MaybePromise<Float64Array>) | null;
+  /** u·backward(x ± eps·e_i, gradOutput): the same in bulk. */
+  perturbedBackwardDots?(x: Float64Array, indices: Int32Array, eps: number, gradOutput: Float64Array, shape: readonly number[], u: Float64Array): MaybePromise<PerturbedValues>;
+  readonly notes?: ProblemNotes;
 }
 
 /** User code threw (or rejected): keeps which function and the original error. */

@@ -104,6 +104,34 @@ export function secondOrderTarget(objective: Objective, random: Random): CheckTa
   };
 }
 
+/**
+ * The second-order check of a layer's backward (torch.autograd.gradgradcheck): u·backward(x, v)
+ * and its derivative d(u·backward(x, v))/dx, u and v seeded (v sized by a first forward call).
+ */
+export async function layerSecondOrderTarget(layer: FlatLayer, random: Random): Promise<CheckTarget> {
+  const backwardHvp = layer.backwardHvp;
+  if (!backwardHvp) throw new Error(`${layer.name}: a second-order check needs the derivative of backward`);
+  const output = await layer.forward(layer.initial);
+  const shape = output.shape;
+  const v = probeVector(output.values.length, random);
+  const u = probeVector(layer.layout.size, random);
+  const valueLabel = 'u·backward(inputs, v)';
+  const projected = finiteNumber(valueLabel);
+  const value = async (x: Float64Array) => projected(dot(u, await layer.backward(x, v, shape)));
+  return {
+    layout: layer.layout,
+    point: layer.initial,
+    valueLabel,
+    gradientLabel: 'd(u·backward(inputs, v))/d inputs',
+    value,
+    gradient: (x) => backwardHvp(x, v, shape, u),
+    perturbedValues: (x, indices, eps) =>
+      finitePerturbed(valueLabel, eps, indices, layer.perturbedBackwardDots
+        ? layer.perturbedBackwardDots(x, indices, eps, v, shape, u)
+        : perturbEach(x, indices, eps, value)),
+  };
+}
+
 /** v·forward(inputs) and backward(inputs, v), v fixed (seeded) once the first forward call gives the output's shape. */
 export function layerTarget(layer: FlatLayer, random: Random): CheckTarget {
   let shape: readonly number[] | null = null;

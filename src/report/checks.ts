@@ -74,10 +74,12 @@ export function formatProblem(report: ProblemReport, style: Style): string {
   const lines: string[] = [];
   if (report.verdict === 'error' || report.verdict === 'skipped') {
     lines.push(`  ${verdict} ${report.name}${order}: ${reasonText(report, (error) => errorText(error, style.settings, style.showPath))}`);
+    for (const warning of report.warnings) lines.push(`      warning: ${warning}`);
     return lines.join('\n');
   }
   const figures = `max abs ${reportNumber(report.maxAbsError)}, max rel ${reportNumber(report.maxRelError)}; ${evaluationSummary(report)}`;
   lines.push(`  ${verdict} ${report.name}${order}  ${figures}`);
+  for (const warning of report.warnings) lines.push(`      warning: ${warning}`);
   if (report.verdict === 'nondeterministic' && report.error) lines.push(`      ${errorText(report.error, style.settings, style.showPath)}`);
   if (report.verdict === 'fail' || report.verdict === 'kink') {
     const shown = report.worst.filter((element) => !element.passed).slice(0, 5);

@@ -6,19 +6,23 @@
  */
 import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { type ErrorReport, errorReport, limitError, reportFailure } from '../../core/errors';
+import { type ErrorReport, errorReport, limitError, reportFailure, withSetting } from '../../core/errors';
 import { UserCodeError, requireElements } from '../../core/objective';
 import { FileNotLoaded, LOADING, type LoadedFile, type LoadedProblem } from '../load';
 import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective } from './problems';
 import { type HangPlace, PythonSession, PythonTimeLimit, resolveInterpreter } from './session';
 
 /** What the runner's load error says, with its place. */
-function loadErrorReport(error: unknown, file: string, memoryMb: number): ErrorReport {
+function loadErrorReport(error: unknown, file: string, memoryMb: number, python: string): ErrorReport {
   if (!(error instanceof ResponseError) || error.code !== LOAD_ERROR) return reportFailure(error, 'load');
   const data = (error.data ?? {}) as ErrorData;
   const location = locationOf(data) ?? { file, line: 1, column: null };
   const name = path.basename(file);
   if (data.outOfMemory) return limitError('memory', memoryMb, ` while importing ${name}`, 'load', location);
+  if (data.missing === 'torch' || data.missing?.startsWith('torch.')) {
+    const advice = `PyTorch is not installed for the Python interpreter '${python}' (${name} imports it): install it (${python} -m pip install torch, or apt install python3-torch for Debian's python3), or choose another interpreter`;
+    return withSetting(errorReport(advice, 'user', 'load', { location }), 'python');
+  }
   if (data.missing) {
     return errorReport(`cannot import module '${data.missing}' (imported by ${name}; is it installed for this interpreter, or beside the file?)`, 'user', 'load', { location });
   }
@@ -60,7 +64,8 @@ export async function loadPythonFile(
   onOutput: (text: string) => void,
   onHang: (activity: string, place: HangPlace | null) => void,
 ): Promise<LoadedFile> {
-  const session = new PythonSession(resolveInterpreter(options.python), onOutput);
+  const python = resolveInterpreter(options.python);
+  const session = new PythonSession(python, onOutput);
   const limit = new PythonTimeLimit(session, onHang);
   limit.arm(LOADING, options.timeoutMs);
   let loaded: LoadReply;
@@ -68,7 +73,7 @@ export async function loadPythonFile(
     loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
   } catch (error) {
     session.stop('not loaded');
-    throw new FileNotLoaded(loadErrorReport(error, file, options.memoryMb));
+    throw new FileNotLoaded(loadErrorReport(error, file, options.memoryMb, python));
   } finally {
     limit.disarm();
   }

@@ -15,6 +15,7 @@ import {
   type FlatLayer,
   type Objective,
   PerturbedFailure,
+  type ProblemNotes,
   UserCodeError,
   type UserFunctionName,
   finiteNumber,
@@ -49,6 +50,9 @@ export interface PythonProblem {
   values?: string;
   looksLike?: 'scalar' | 'layer';
   error?: string;
+  /** PyTorch problems: tensors upcast or moved for the check. */
+  warnings?: string[];
+  nondeterminismHint?: string | null;
 }
 
 export interface LoadReply {
@@ -137,8 +141,9 @@ class RemoteProblem {
   }
 
   /** What the objective and the layer of this problem share. */
-  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations } {
-    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations };
+  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations; notes: ProblemNotes } {
+    const notes = { warnings: this.problem.warnings ?? [], nondeterminism: this.problem.nondeterminismHint ?? null };
+    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations, notes };
   }
 
   async evaluate<T>(kind: string, arrays: Record<string, Float64Array>, extra: Record<string, unknown> = {}): Promise<T> {
@@ -166,8 +171,8 @@ class RemoteProblem {
     return data.element ? new PerturbedFailure(translated, data.element.index, data.element.delta) : translated;
   }
 
-  async perturbed(fn: 'f' | 'grad_dot' | 'forward_dot', x: Float64Array, indices: Int32Array, eps: number, probe: Float64Array | null, extra: Record<string, unknown>) {
-    const reply = await this.evaluate<{ plus: string; minus: string }>('perturbed', probe ? { x, v: probe } : { x }, { fn, eps, indices: encodeIndices(indices), ...extra });
+  async perturbed(fn: 'f' | 'grad_dot' | 'forward_dot' | 'backward_dot', x: Float64Array, indices: Int32Array, eps: number, probes: Record<string, Float64Array>, extra: Record<string, unknown>) {
+    const reply = await this.evaluate<{ plus: string; minus: string }>('perturbed', { x, ...probes }, { fn, eps, indices: encodeIndices(indices), ...extra });
     return { plus: decodeFloats(reply.plus), minus: decodeFloats(reply.minus) };
   }
 }
@@ -211,11 +216,11 @@ export function pythonObjective(session: PythonSession, problem: PythonProblem, 
     },
     perturbedLosses: (x, indices, eps, batch) => {
       evaluations.f += 2 * indices.length;
-      return remote.perturbed('f', x, indices, eps, null, batchPlan(batch));
+      return remote.perturbed('f', x, indices, eps, {}, batchPlan(batch));
     },
     perturbedGradientDots: (x, indices, eps, probe) => {
       evaluations.grad += 2 * indices.length;
-      return remote.perturbed('grad_dot', x, indices, eps, probe, {});
+      return remote.perturbed('grad_dot', x, indices, eps, { v: probe }, {});
     },
   };
 }
@@ -237,7 +242,18 @@ export function pythonLayer(session: PythonSession, problem: PythonProblem, memo
     },
     perturbedForwardDots: (x, indices, eps, probe, shape) => {
       evaluations.forward += 2 * indices.length;
-      return remote.perturbed('forward_dot', x, indices, eps, probe, { shape });
+      return remote.perturbed('forward_dot', x, indices, eps, { v: probe }, { shape });
+    },
+    // PyTorch Functions: the backward's own derivative by double backward (gradgradcheck).
+    backwardHvp: problem.secondOrder
+      ? async (x, gradOutput, shape, u) => {
+        evaluations.backward++;
+        return decodeFloats((await remote.evaluate<{ hvp: string }>('backward_hvp', { x, v: gradOutput, u }, { shape })).hvp);
+      }
+      : null,
+    perturbedBackwardDots: (x, indices, eps, gradOutput, shape, u) => {
+      evaluations.backward += 2 * indices.length;
+      return remote.perturbed('backward_dot', x, indices, eps, { v: gradOutput, u }, { shape });
     },
   };
 }
