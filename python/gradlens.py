@@ -12,17 +12,21 @@ documented, so that an editor can complete and check them:
 
     quadratic = problem(params={"w": np.zeros(3)}, f=loss, grad=gradient)
 
+PyTorch code has two more kinds, `function()` (a custom autograd Function or any torch callable with
+its inputs, as torch.autograd.gradcheck takes them) and `module()` (an nn.Module's parameters under a
+loss); a scalar problem may hold torch tensors and leave grad (and hvp) to autograd.
+
 When GradLens runs a file, this module is importable as `gradlens` (the runner lives beside it). To
 run the file with plain Python too, put this folder on PYTHONPATH or copy the file next to yours.
-No dependency but NumPy; Python 3.8 or later.
+No dependency but NumPy (torch only in the files that use it); Python 3.8 or later.
 """
 from typing import Any, Callable, Dict, List, Optional, TypedDict, Union
 
 import numpy as np
 
 __all__ = [
-    "Batch", "Data", "GradFunction", "Grads", "HvpFunction", "Layer", "LossFunction", "Params",
-    "Problem", "Scalar", "Tensor", "layer", "problem",
+    "Batch", "Data", "FunctionProblem", "GradFunction", "Grads", "HvpFunction", "Layer", "LossFunction",
+    "ModuleProblem", "Params", "Problem", "Scalar", "Tensor", "function", "layer", "module", "problem",
 ]
 
 Tensor = Union[np.ndarray, float]
@@ -90,13 +94,16 @@ def problem(
     *,
     params: Params,
     f: LossFunction,
-    grad: GradFunction,
+    grad: Optional[GradFunction] = None,
     hvp: Optional[HvpFunction] = None,
     data: Optional[Data] = None,
     description: Optional[str] = None,
 ) -> Problem:
-    """A scalar-loss problem as the plain dict GradLens reads; the optional keys only when given."""
-    spec: Problem = {"params": params, "f": f, "grad": grad}
+    """A scalar-loss problem as the plain dict GradLens reads; the optional keys only when given (grad
+    may be left out only when params are torch tensors: autograd of f is then the analytic side)."""
+    spec: Problem = {"params": params, "f": f}  # type: ignore[typeddict-item]
+    if grad is not None:
+        spec["grad"] = grad
     if hvp is not None:
         spec["hvp"] = hvp
     if data is not None:
@@ -116,6 +123,52 @@ def layer(
     """A layer as the plain dict GradLens reads. forward returns a float or an array; backward gets
     the upstream gradient dy of that shape and returns the gradient of each input."""
     spec: Layer = {"inputs": inputs, "forward": forward, "backward": backward}
+    if description is not None:
+        spec["description"] = description
+    return spec
+
+
+class _FunctionKeys(TypedDict):
+    fn: Callable[..., Any]
+    inputs: Any
+
+
+class FunctionProblem(_FunctionKeys, total=False):
+    """A torch callable checked as torch.autograd.gradcheck(fn, inputs) checks it: the inputs with
+    requires_grad=True through vector-Jacobian products of what autograd computes (your backward), the
+    other inputs constants. inputs: a dict (its keys name the elements, x[1,2]; the values are passed
+    positionally in the dict's order) or a tuple (named input0, input1, ...)."""
+
+    description: str
+
+
+class _ModuleKeys(TypedDict):
+    module: Any
+    inputs: Any
+
+
+class ModuleProblem(_ModuleKeys, total=False):
+    """An nn.Module's parameters that require grad (named as named_parameters() names them, fc1.weight)
+    and its inputs that require grad, under loss(module(*inputs)), by default a fixed random projection
+    of the output. The module is checked in the mode you left it in (train() or eval())."""
+
+    loss: Callable[[Any], Any]
+    description: str
+
+
+def function(*, fn: Callable[..., Any], inputs: Any, description: Optional[str] = None) -> FunctionProblem:
+    """A custom autograd Function (MyFunction.apply) or any torch callable, with its inputs."""
+    spec: FunctionProblem = {"fn": fn, "inputs": inputs}
+    if description is not None:
+        spec["description"] = description
+    return spec
+
+
+def module(*, module: Any, inputs: Any, loss: Optional[Callable[[Any], Any]] = None, description: Optional[str] = None) -> ModuleProblem:
+    """An nn.Module with its inputs, and optionally the loss of its output."""
+    spec: ModuleProblem = {"module": module, "inputs": inputs}
+    if loss is not None:
+        spec["loss"] = loss
     if description is not None:
         spec["description"] = description
     return spec

@@ -5,7 +5,7 @@
  */
 
 export interface ProblemTemplate {
-  id: 'scalar' | 'layer' | 'minibatch' | 'python';
+  id: 'scalar' | 'layer' | 'minibatch' | 'python' | 'torch';
   label: string;
   detail: string;
   /** File name suggested in the save dialog. */
@@ -177,9 +177,56 @@ two_layer_net = problem(
 )
 `;
 
+const TORCH = `"""A custom PyTorch autograd Function with a hand-written backward, checked the way
+torch.autograd.gradcheck(fn, inputs) would check it, element by element: every input with
+requires_grad=True is checked, the others are constants.
+
+    y = x * sigmoid(w * x)        (a gated activation with a learnt slope w)
+    dy/dx = s + w * x * s * (1 - s),   dy/dw = x * x * s * (1 - s)      with s = sigmoid(w * x)
+
+The backward returns one gradient per input of forward, in order, each of that input's shape: w's is
+summed over the elements it gates. It computes s again from x and w rather than saving it in forward:
+what forward computes is a constant to autograd, so a saved s would make the backward's own
+derivative (the second-order check) wrong. Run "GradLens: Check Gradients" (Ctrl+Alt+G) or the CodeLens above
+the export; "Check Second-Order Gradients" checks the backward's own derivative (gradgradcheck).
+"""
+import torch
+
+from gradlens import function
+
+
+class GatedSigmoid(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * torch.sigmoid(w * x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        s = torch.sigmoid(w * x)
+        ds = s * (1 - s)
+        grad_x = grad_out * (s + w * x * ds)
+        grad_w = (grad_out * x * x * ds).sum().reshape(w.shape)
+        return grad_x, grad_w
+
+
+_generator = torch.Generator().manual_seed(0)
+
+gated_sigmoid = function(
+    description="y = x * sigmoid(w * x), checked through its backward",
+    fn=GatedSigmoid.apply,
+    inputs={
+        "x": torch.randn(4, 3, generator=_generator, dtype=torch.float64, requires_grad=True),
+        "w": torch.tensor([1.5], dtype=torch.float64, requires_grad=True),
+    },
+)
+`;
+
 export const PROBLEM_TEMPLATES: readonly ProblemTemplate[] = Object.freeze([
   { id: 'scalar', label: 'Scalar loss', detail: 'params, f, grad and hvp: gradcheck and gradgradcheck', fileName: 'model.grad.ts', source: SCALAR },
   { id: 'layer', label: 'Layer with backward', detail: 'inputs, forward, backward: checked through the vector-Jacobian product', fileName: 'layer.grad.ts', source: LAYER },
   { id: 'minibatch', label: 'Mini-batch loss with data', detail: 'data.size and f(p, batch): SGD and mini-batch gradient descent', fileName: 'minibatch.grad.ts', source: MINIBATCH },
   { id: 'python', label: 'Python (NumPy): two-layer network', detail: 'a CS231n-style affine–ReLU–affine–softmax net with its backward pass', fileName: 'two_layer_net_grad.py', source: PYTHON },
+  { id: 'torch', label: 'PyTorch: custom autograd Function', detail: 'a torch.autograd.Function with its own backward, checked like gradcheck and gradgradcheck', fileName: 'gated_sigmoid_grad.py', source: TORCH },
 ]);

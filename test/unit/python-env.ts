@@ -10,3 +10,8 @@ const numpy = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
 export const WITHOUT_NUMPY: string | false = numpy.status === 0
   ? false
   : `${PYTHON} cannot import numpy (scripts/install-system-deps.sh installs python3-numpy): ${(numpy.stderr || numpy.error?.message || '').trim().split('\n').pop()}`;
+
+/** The skip reason of tests that need PyTorch (false: they run). */
+export const WITHOUT_TORCH: string | false = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
+  ? false
+  : `${PYTHON} cannot import torch (scripts/install-system-deps.sh installs python3-torch)`;

@@ -5,13 +5,14 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PROBLEM_TEMPLATES } from '../../src/extension/templates';
 import { DEFAULT_LIMITS, checkFile } from '../../src/runner/runner';
-import { PYTHON, WITHOUT_NUMPY } from './python-env';
+import { PYTHON, WITHOUT_NUMPY, WITHOUT_TORCH } from './python-env';
 
 const BUGS: Record<string, [string, string, string]> = {
   scalar: ['return { W: r.map((ri) => x.map((xj) => ri * xj)), b: r };', 'return { W: r.map((ri) => x.map((xj) => ri * xj)), b: r.map((ri) => 2 * ri) };', 'b'],
   layer: ['W: d.map((di) => inputs.x.map((xj) => di * xj)),', 'W: d.map((di) => inputs.x.map((xj) => 2 * di * xj)),', 'W'],
   minibatch: ['      b += scale;', '      b += 2 * scale;', 'b'],
   python: ['"b1": dhidden.sum(axis=0),', '"b1": 2 * dhidden.sum(axis=0),', 'b1'],
+  torch: ['grad_x = grad_out * (s + w * x * ds)', 'grad_x = grad_out * (s + x * ds)', 'x'],
 };
 const check = (file: string, options = {}) => checkFile(file, options, DEFAULT_LIMITS, {}, null, PYTHON);
 
@@ -19,7 +20,7 @@ describe('New Problem File templates', () => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-templates-'));
 
   for (const template of PROBLEM_TEMPLATES) {
-    const skip = template.id === 'python' ? WITHOUT_NUMPY : false;
+    const skip = template.id === 'python' ? WITHOUT_NUMPY : template.id === 'torch' ? WITHOUT_TORCH : false;
     it(`${template.id}: compiles and passes its own checks, first and second order`, { skip }, async () => {
       const file = path.join(folder, template.fileName);
       fs.writeFileSync(file, template.source);
@@ -28,7 +29,7 @@ describe('New Problem File templates', () => {
       assert.equal(first.problems.length, 1);
       assert.equal(first.problems[0].verdict, 'pass', JSON.stringify(first.problems[0].worst[0]));
       assert.ok(first.problems[0].checked > 0);
-      if (template.id === 'scalar') {
+      if (template.id === 'scalar' || template.id === 'torch') {
         const second = await check(file, { order: 2 });
         assert.equal(second.problems[0].verdict, 'pass');
       }

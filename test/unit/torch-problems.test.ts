@@ -11,15 +11,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type FileReport, type ProblemReport, checkFile } from '../../src/runner/runner';
+import { PYTHON, WITHOUT_TORCH } from './python-env';
 import { errorOf } from './report-text';
 
-const PYTHON = '/usr/bin/python3';
 const ROOT = path.resolve(__dirname, '../../..');
 const EXAMPLES = path.join(ROOT, 'examples/torch');
 const FIXTURES = path.join(ROOT, 'test/fixtures/torch');
 const ORACLE = path.join(ROOT, 'test/oracle/torch_gradcheck.py');
 const LIMITS = { timeoutSeconds: 60, memoryMb: 4096 };
-const skip = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 ? `${PYTHON} cannot import torch (scripts/install-system-deps.sh installs python3-torch)` : false;
+const skip = WITHOUT_TORCH;
 
 function oracle(file: string, order: 1 | 2): Record<string, { passed: boolean; wrong: string[] }> {
   const result = spawnSync(PYTHON, [ORACLE, file, String(order)], { encoding: 'utf8' });
@@ -65,7 +65,7 @@ describe('PyTorch problem files', { skip }, () => {
   it('checks modules (parameters by named_parameters), scalar problems with and without their own grad, tuples of inputs', async () => {
     const report = byName(await checkFile(path.join(FIXTURES, 'kinds_grad.py'), {}, LIMITS, {}, null, PYTHON));
     const verdicts = Object.fromEntries([...report].map(([name, problem]) => [name, problem.verdict]));
-    assert.deepEqual(verdicts, { autogradOnly: 'pass', ownGrad: 'pass', ownWrongGrad: 'fail', evalNet: 'pass', dropoutNet: 'nondeterministic', float32Input: 'pass', tupleInputs: 'pass' });
+    assert.deepEqual(verdicts, { autogradOnly: 'pass', ownGrad: 'pass', ownWrongGrad: 'fail', evalNet: 'pass', dropoutNet: 'nondeterministic', float32Input: 'pass', tupleInputs: 'pass', helperFunction: 'pass', helperModule: 'pass' });
     assert.deepEqual(report.get('ownWrongGrad')!.failedElements, ['w[0]', 'w[1]', 'w[2]']);
     // grad(w) = 3w² + cos w by hand, against the analytic side the check reports.
     for (const element of report.get('autogradOnly')!.worst) {
