@@ -273,14 +273,15 @@ class FunctionProblem(TorchProblem):
             outputs = self._outputs(self._run("forward", lambda: self.fn(*self._arguments(tree)), element), element)
         if len(outputs) <= max(self.used):
             raise self.runner.tensor_error("fn(inputs) returned %d outputs, but %d at the unperturbed inputs" % (len(outputs), max(self.used) + 1), element)
-        parts = [_numpy(outputs[k]).ravel() for k in self.used]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if len(self.used) == 1:
+            return _numpy(outputs[self.used[0]])  # in its own shape: its elements are named out[i,j]
+        return np.concatenate([_numpy(outputs[k]).ravel() for k in self.used])
 
     def forward_dot(self, x, v, shape, element=None, fresh=True, tree=None):
         out = self.forward(x, element, fresh, tree)
         if out.size != int(np.prod(shape)):
             raise self.runner.tensor_error("fn(inputs) returned %d output elements, but %d at the unperturbed inputs" % (out.size, int(np.prod(shape))), element)
-        return float(np.dot(v, out))
+        return float(np.dot(v, out.ravel()))
 
     def _vjp(self, x, v, element, create_graph=False):
         """J(x)^T v by autograd through the user's code, with the leaves and the graph's outputs."""

@@ -46,8 +46,8 @@ export interface OptimizerRun {
   hyperparameters: Hyperparameters;
 }
 
-/** Training options as they travel to the worker (the callbacks stay behind). */
-export type RequestTrainOptions = Omit<TrainOptions, 'signal' | 'onRecord' | 'gate'>;
+/** Training options as they travel to the worker (the callbacks stay behind; the worker keeps no records: it streams them). */
+export type RequestTrainOptions = Omit<TrainOptions, 'signal' | 'onRecord' | 'gate' | 'keepRecords' | 'locateError'>;
 
 /** Parent → worker: step optimizers on one problem, then optionally analyze where they ended. */
 export interface OptimizeRequest {

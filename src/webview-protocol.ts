@@ -25,6 +25,7 @@ import type { CheckResult } from './core/gradcheck';
 export type { TensorRelativeErrors } from './core/gradcheck';
 import type { HyperValue, Hyperparameters } from './core/optim/optimizer';
 import type { StepRecord, TrainResult } from './core/optim/train';
+import type { NestedNumbers } from './core/tensor';
 
 export type { StepRecord } from './core/optim/train';
 
@@ -72,6 +73,8 @@ export interface RunEnded {
   diverged: TrainResult['diverged'];
   /** What stopped a failed run (user code threw), in VS Code's words. */
   failure: string | null;
+  /** The parameters at the end, named and shaped as in the problem (exports carry them). */
+  finalParams: Record<string, NestedNumbers>;
   finalLoss: number | null;
   finalStep: number;
   seconds: number;

@@ -6,9 +6,10 @@ import { type FileReport, PROBLEM_EXTENSIONS, type ProblemReport, checkFile, isP
 import { analyzeSource, describeSource, optimizeSource } from '../runner/optimize';
 import { formatFile, formatSummary } from '../report/checks';
 import { CLI_SETTINGS, displayPath, errorText } from '../report/errors';
-import { formatAnalysis, formatComparison, formatRun, runCsv, runJson } from '../report/runs';
+import { analysisJson, formatAnalysis, formatComparison, formatRun, runJson } from '../report/runs';
 import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
 import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
+import { RunStream } from './run-output';
 
 const USAGE = `Usage: gradlens <command> [options]
 
@@ -119,6 +120,9 @@ function interruptOnSigint(): AbortController {
   return controller;
 }
 
+/** Records a terminal table is drawn from (an evenly thinned sample of a longer run): it shows about twenty. */
+const TERMINAL_RECORDS = 2000;
+
 /** optimize, compare and analyze: exit 0 done, 1 a run diverged or user code failed mid-run, 2 nothing could run. */
 async function runOptimizerCommand(command: OptimizerCommand, userThinned: boolean): Promise<number> {
   if ('file' in command.source) validateFiles([command.source.file]);
@@ -127,7 +131,7 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
   if (command.command === 'analyze') {
     const outcome = await analyzeSource({ source: command.source, problem: command.problem, run: command.runs[0] ?? null, train: command.train }, command.limits, events);
     if (command.output === 'json') {
-      process.stdout.write(`${JSON.stringify({ source, at: command.at, run: outcome.run ? runJson(outcome.run, CLI_SETTINGS) : null, analysis: outcome.report, error: text(outcome.error) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ source, at: command.at, run: outcome.run ? runJson(outcome.run, CLI_SETTINGS) : null, analysis: outcome.report && analysisJson(outcome.report), error: text(outcome.error) }, null, 2)}\n`);
     } else {
       if (outcome.run) process.stdout.write(`${formatRun(outcome.run, source, userThinned, CLI_SETTINGS)}\n\n`);
       if (outcome.report) process.stdout.write(`${formatAnalysis(outcome.report, command.at === 'start' ? `${source} at its start` : `${source} after ${outcome.run?.optimizer}`)}\n`);
@@ -136,15 +140,27 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
     reportBug(outcome.error);
     return outcome.report ? 0 : outcome.nothingRan ? 2 : 1;
   }
-  const outcome = await optimizeSource({ source: command.source, problem: command.problem, runs: command.runs, train: command.train }, command.limits, events);
+  // Machine-readable output streams as the runs go (constant memory); the terminal's table keeps a sample.
+  const stream = command.output === 'text'
+    ? null
+    : new RunStream({
+      output: command.output,
+      command: command.command,
+      source,
+      tolerance: command.train.tolerance,
+      hyperparameters: (run) => command.runs.find((entry) => entry.name === run)?.hyperparameters ?? {},
+      write: (chunk) => process.stdout.write(chunk),
+    });
+  const outcome = await optimizeSource({ source: command.source, problem: command.problem, runs: command.runs, train: command.train }, command.limits, {
+    ...events,
+    keepRecords: stream ? 'none' : TERMINAL_RECORDS,
+    onRunStarted: (started) => stream?.runStarted(started.run, started.tensors),
+    onRecords: (run, records) => stream?.records(run, records),
+    onTrained: (result) => stream?.trained(result),
+  });
   const results = outcome.results;
-  if (command.output === 'json') {
-    const payload = command.command === 'optimize' && results.length === 1
-      ? { source, ...runJson(results[0], CLI_SETTINGS), error: text(outcome.error) }
-      : { source, tolerance: command.train.tolerance, runs: results.map((result) => runJson(result, CLI_SETTINGS)), error: text(outcome.error) };
-    process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
-  } else if (command.output === 'csv') {
-    if (results.length > 0) process.stdout.write(`${runCsv(results)}\n`);
+  if (stream) {
+    stream.finish(outcome.error);
   } else if (command.command === 'compare') {
     if (results.length > 0) process.stdout.write(`${formatComparison(results, source, command.train.tolerance ?? 0)}\n`);
   } else {

@@ -23,7 +23,7 @@ export interface OptimizerCommand {
   runs: OptimizerRun[];
   train: RequestTrainOptions;
   limits: RunnerLimits;
-  output: 'text' | 'json' | 'csv';
+  output: 'text' | 'json' | 'jsonl' | 'csv';
   /** analyze: at the start, or where the optimizer ends. */
   at: 'start' | 'final';
   /** optimize: where to write the checkpoint. */
@@ -60,6 +60,7 @@ const COMMON_FLAGS = {
   memory: { type: 'string' },
   python: { type: 'string' },
   json: { type: 'boolean' },
+  jsonl: { type: 'boolean' },
   csv: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -93,7 +94,8 @@ export function optimizerUsage(command: OptimizerCommandName): string {
     '  --resume FILE         optimize: continue from a checkpoint up to --steps steps in all',
     '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process (and of the Python interpreter)',
     '  --python PATH         interpreter for .py problem files; default $GRADLENS_PYTHON, else python3 on the PATH',
-    '  --json | --csv        machine-readable output',
+    '  --json | --jsonl | --csv  machine-readable output, written as the run goes (--jsonl: one JSON object a line:',
+    '                        a header per run, each record, the run\'s end)',
   ];
   return lines.join('\n');
 }
@@ -209,7 +211,7 @@ export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]
   };
   if ((text('save') !== undefined || text('resume') !== undefined) && command !== 'optimize') throw new UsageError('--save and --resume are for optimize');
   if (text('resume') !== undefined) train.resume = readCheckpoint(text('resume')!);
-  if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
+  if ([values.json, values.jsonl, values.csv].filter(Boolean).length > 1) throw new UsageError('choose one of --json, --jsonl and --csv');
   return {
     command,
     source: parseSource(parsed.positionals[0], (values.option as string[] | undefined) ?? [], text('python')),
@@ -220,7 +222,7 @@ export function parseOptimizerArgs(command: OptimizerCommandName, args: string[]
       timeoutSeconds: number('timeout', DEFAULT_LIMITS.timeoutSeconds, (value) => value > 0, 'a positive number of seconds'),
       memoryMb: number('memory', DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
     },
-    output: values.json ? 'json' : values.csv ? 'csv' : 'text',
+    output: values.json ? 'json' : values.jsonl ? 'jsonl' : values.csv ? 'csv' : 'text',
     at,
     save: text('save') ?? null,
   };

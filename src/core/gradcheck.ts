@@ -99,7 +99,26 @@ export interface ElementReport {
   passed: boolean;
   /** A non-differentiable point: one-sided differences disagree and the analytic value lies between them. */
   kink: boolean;
+  /**
+   * Layers: the output components whose Jacobian entry for this input element disagrees, worst first
+   * (explained for the worst few failing elements of outputs of at most JACOBIAN_ROWS_LIMIT components).
+   */
+  outputs?: OutputDisagreement[];
 }
+
+/** One entry of a wrong Jacobian column: d out[j] / d input[i], analytic (the backward's) and numeric. */
+export interface OutputDisagreement {
+  /** `out[1,2]`, in the output's shape. */
+  element: string;
+  analytic: number;
+  numeric: number;
+}
+
+/** Outputs this large or smaller get their wrong Jacobian entries named: one backward call per output component. */
+export const JACOBIAN_ROWS_LIMIT = 256;
+/** How many failing elements get their column explained, and how many output components each lists. */
+const COLUMNS_EXPLAINED = 3;
+const OUTPUTS_LISTED = 5;
 
 export interface ProjectionReport {
   analytic: number;
@@ -539,6 +558,50 @@ function isLayer(problem: Checkable): problem is FlatLayer {
   return 'forward' in problem;
 }
 
+/**
+ * Which output components a failing layer element's Jacobian column gets wrong: the rows of the
+ * analytic Jacobian from backward(x, e_j), one call per output component, against the column's
+ * central differences of forward. Only for the worst few failing elements of small outputs; user
+ * errors here leave the check's result as it is.
+ */
+async function explainColumns(layer: FlatLayer, worst: ElementReport[], options: CheckOptions): Promise<void> {
+  const failing = worst.filter((element) => !element.passed && !element.kink).slice(0, COLUMNS_EXPLAINED);
+  if (failing.length === 0) return;
+  try {
+    const x = layer.initial;
+    const { shape, values } = await layer.forward(x);
+    const size = values.length;
+    if (size === 0 || size > JACOBIAN_ROWS_LIMIT) return;
+    const rows: Float64Array[] = [];
+    for (let j = 0; j < size; j++) {
+      const unit = new Float64Array(size);
+      unit[j] = 1;
+      rows.push(await layer.backward(x, unit, shape));
+    }
+    const outputLayout: Layout = { tensors: [{ name: 'out', shape, size, offset: 0, form: 'nested' }], size };
+    for (const element of failing) {
+      const spec = layer.layout.tensors.find((tensor) => tensor.name === element.param)!;
+      const flat = spec.offset + element.index.reduce((position, index, d) => position * spec.shape[d] + index, 0);
+      const moved = x.slice();
+      moved[flat] = x[flat] + options.eps;
+      const plus = (await layer.forward(moved)).values;
+      moved[flat] = x[flat] - options.eps;
+      const minus = (await layer.forward(moved)).values;
+      const entries: (OutputDisagreement & { error: number })[] = [];
+      for (let j = 0; j < size; j++) {
+        const numeric = (plus[j] - minus[j]) / (2 * options.eps);
+        const analytic = rows[j][flat];
+        const error = Math.abs(analytic - numeric);
+        if (error > options.atol + options.rtol * Math.abs(numeric)) entries.push({ element: describeElement(outputLayout, j), analytic, numeric, error });
+      }
+      entries.sort((a, b) => b.error - a.error);
+      element.outputs = entries.slice(0, OUTPUTS_LISTED).map(({ element: name, analytic, numeric }) => ({ element: name, analytic, numeric }));
+    }
+  } catch (error) {
+    if (!(error instanceof UserFault)) throw error;
+  }
+}
+
 /** Checks one TypeScript problem definition (gradcheck, gradgradcheck or the layer Jacobian check). Never throws for user errors. */
 export async function checkProblem(
   definition: ProblemDefinition,
@@ -611,6 +674,10 @@ export async function checkGradients(
       projections: engine.projections,
       note: engine.note,
     });
+  }
+  if (isLayer(problem) && options.order === 1 && result.verdict === 'pass' && result.failed > result.kinks) {
+    // After the counts are taken: `evaluations` are the check's own (2n+2 and 2 in full mode), not the explanation's.
+    await explainColumns(problem, result.worst, options);
   }
   if (result.verdict === 'pass') {
     const projectionFailed = result.projections.some((projection) => !projection.passed);

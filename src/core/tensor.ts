@@ -336,3 +336,43 @@ function buildNested(spec: TensorSpec, values: Float64Array, rows: (number[] | F
 export function treeOf(layout: Layout, values: Float64Array): TensorPoint['tree'] {
   return new TensorPoint(layout, values.slice()).tree;
 }
+
+/** A tensor's name and shape, as results name the parameters they report. */
+export interface NamedShape {
+  name: string;
+  shape: number[];
+}
+
+/** What a named tensor's values are outside GradLens: a number, or nested arrays of its shape. */
+export type NestedNumbers = number | NestedNumbers[];
+
+/** The layout's names and shapes, for results. */
+export function namedShapes(layout: Layout): NamedShape[] {
+  return layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] }));
+}
+
+/** Flat values (in layout order) as the problem names and shapes them: `{ x: -1.14, W: [[...], [...]] }`. */
+export function namedValues(tensors: readonly NamedShape[], flat: ArrayLike<number>): Record<string, NestedNumbers> {
+  const named: Record<string, NestedNumbers> = {};
+  let position = 0;
+  for (const { name, shape } of tensors) {
+    const build = (depth: number): NestedNumbers => {
+      if (depth === shape.length) return flat[position++];
+      return Array.from({ length: shape[depth] }, () => build(depth + 1));
+    };
+    named[name] = build(0);
+  }
+  return named;
+}
+
+/** Named values back to flat ones in layout order; a missing, extra or misshapen tensor is a TensorError naming it. */
+export function flatValues(tensors: readonly NamedShape[], named: unknown, label: string): number[] {
+  let offset = 0;
+  const specs: TensorSpec[] = tensors.map(({ name, shape }) => {
+    const size = shapeSize(shape);
+    const spec: TensorSpec = { name, shape, size, offset, form: shape.length === 0 ? 'number' : 'nested' };
+    offset += size;
+    return spec;
+  });
+  return Array.from(readLike(named, { tensors: specs, size: offset }, label, 'params'));
+}

@@ -67,7 +67,8 @@ export function problemMessage(report: ProblemReport): string {
       const element = culprit(report);
       const count = report.checked > 0 ? `; ${report.failed} of ${report.checked} checked elements fail` : '';
       if (!element) return `${subject}: ${what(report)} is wrong along a random direction${report.note ? ` (${report.note})` : ''}`;
-      return `${subject}: ${what(report)} wrong at ${elementText(element)}${count}`;
+      const outputs = element.outputs?.length ? `; its Jacobian column is wrong at ${element.outputs.map((output) => output.element).join(', ')}` : '';
+      return `${subject}: ${what(report)} wrong at ${elementText(element)}${outputs}${count}`;
     }
     case 'kink': {
       const element = culprit(report);

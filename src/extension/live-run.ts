@@ -9,6 +9,7 @@ import type { Hyperparameters } from '../core/optim/optimizer';
 import { findOptimizer, resolveHyperparameters } from '../core/optim';
 import type { ScheduleSpec } from '../core/optim/schedules';
 import type { TensorRates, TrainResult } from '../core/optim/train';
+import { namedValues } from '../core/tensor';
 import type { OptimizerRun, RunControlMessage } from '../protocol';
 import type { OptimizeEvents } from '../runner/optimize';
 import type { EffectiveLrBody, HostToWebview, RunAction } from '../webview-protocol';
@@ -179,6 +180,7 @@ export class LiveRun {
           stopped: result.stopped,
           diverged: result.diverged,
           failure: output.describeFailure(result),
+          finalParams: namedValues(result.layout, result.final.params),
           finalLoss: result.final.loss,
           finalStep: result.final.step,
           seconds: result.seconds,

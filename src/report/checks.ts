@@ -83,7 +83,10 @@ export function formatProblem(report: ProblemReport, style: Style): string {
   if (report.verdict === 'nondeterministic' && report.error) lines.push(`      ${errorText(report.error, style.settings, style.showPath)}`);
   if (report.verdict === 'fail' || report.verdict === 'kink') {
     const shown = report.worst.filter((element) => !element.passed).slice(0, 5);
-    for (const element of shown) lines.push(`      ${elementLine(element)}`);
+    for (const element of shown) {
+      lines.push(`      ${elementLine(element)}`);
+      for (const output of element.outputs ?? []) lines.push(`        d ${output.element}: analytic ${reportNumber(output.analytic)}, numeric ${reportNumber(output.numeric)}`);
+    }
     if (report.failed > shown.length) lines.push(`      … ${report.failed - shown.length} more failing of ${report.checked} checked`);
     for (const projection of report.projections.filter((entry) => !entry.passed)) {
       lines.push(`      random direction: analytic ${reportNumber(projection.analytic)}, numeric ${reportNumber(projection.numeric)}, abs ${reportNumber(projection.absError)}`);

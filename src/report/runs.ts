@@ -1,10 +1,13 @@
 /** Optimizer runs and critical-point analyses as text, JSON and CSV. */
 import type { CriticalPointReport } from '../core/analysis';
 import type { StepRecord, TrainResult } from '../core/optim/train';
+import { type NamedShape, namedValues } from '../core/tensor';
 import { reportNumber } from './checks';
 import { type SettingWords, errorText } from './errors';
 
 const DISPLAY_ROWS = 20;
+/** About how many parameter values a terminal summary lists. */
+const PARAMS_SHOWN = 8;
 
 function hyperparameterText(result: TrainResult): string {
   return Object.entries(result.hyperparameters)
@@ -12,9 +15,28 @@ function hyperparameterText(result: TrainResult): string {
     .join(', ');
 }
 
-function paramsText(params: number[]): string {
-  const shown = params.slice(0, 8).map(reportNumber).join(', ');
-  return params.length > 8 ? `[${shown}, … ${params.length} in all]` : `[${shown}]`;
+/** The parameters as the problem names them, the first few numbers of each: `x [-1.14, 1.05]; b 0.5`. */
+function paramsText(layout: readonly NamedShape[], params: readonly number[]): string {
+  // About eight numbers in all, but at least two of every tensor so each one shows its scale.
+  const parts: string[] = [];
+  let offset = 0;
+  let room = PARAMS_SHOWN;
+  layout.forEach(({ name, shape }, index) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = params.slice(offset, offset + size);
+    offset += size;
+    if (shape.length === 0) {
+      parts.push(`${name} ${reportNumber(values[0])}`);
+      room -= 1;
+      return;
+    }
+    const reserved = 2 * (layout.length - index - 1);
+    const listed = values.slice(0, Math.max(2, room - reserved)).map(reportNumber);
+    room -= listed.length;
+    const rest = size > listed.length ? `, … ${size.toLocaleString('en-US')} in all` : '';
+    parts.push(`${name} [${listed.join(', ')}${rest}]`);
+  });
+  return parts.join('; ');
 }
 
 /** The records to show in a terminal: all when the user thinned them, else about twenty. */
@@ -44,17 +66,19 @@ export function formatRun(result: TrainResult, source: string, userThinned: bool
   if (result.diverged) lines.push(`  diverged at step ${result.diverged.step}: ${result.diverged.message}; the last finite parameters are kept`);
   if (result.failure) lines.push(`  failed at step ${result.failure.step}: ${errorText(result.failure.error, settings)}; the parameters before that step are kept`);
   const loss = result.final.loss === null ? 'not finite' : reportNumber(result.final.loss);
-  lines.push(`  final loss ${loss} after ${result.final.step} steps (${reportNumber(result.seconds)} s); params ${paramsText(result.final.params)}`);
+  lines.push(`  final loss ${loss} after ${result.final.step} steps (${reportNumber(result.seconds)} s); params ${paramsText(result.layout, result.final.params)}`);
   return lines.join('\n');
 }
 
-/** A run as `--json` prints it: errors as text in `settings`' words. */
-export function runJson(result: TrainResult, settings: SettingWords): object {
+/** A record as results show it: its parameters (when recorded) named and shaped like the problem's. */
+export function recordJson(record: StepRecord, layout: readonly NamedShape[]): StepRecord | object {
+  return record.params ? { ...record, params: namedValues(layout, record.params) } : record;
+}
+
+/** What `--json` prints of a run after its records (its end), errors as text in `settings`' words. */
+export function runEndJson(result: TrainResult, settings: SettingWords): object {
   return {
-    optimizer: result.optimizer,
-    hyperparameters: result.hyperparameters,
-    steps: result.steps,
-    final: result.final,
+    final: { ...result.final, params: namedValues(result.layout, result.final.params) },
     stopped: result.stopped,
     diverged: result.diverged,
     failure: result.failure ? { step: result.failure.step, error: errorText(result.failure.error, settings) } : null,
@@ -63,31 +87,38 @@ export function runJson(result: TrainResult, settings: SettingWords): object {
   };
 }
 
+/** A run as `--json` prints it. */
+export function runJson(result: TrainResult, settings: SettingWords): object {
+  return {
+    optimizer: result.optimizer,
+    hyperparameters: result.hyperparameters,
+    steps: result.steps.map((record) => recordJson(record, result.layout)),
+    ...runEndJson(result, settings),
+  };
+}
+
 const CSV_COLUMNS = ['step', 'epoch', 'lr', 'loss', 'fullLoss', 'gradNorm', 'updateNorm', 'updateRatio', 'velocityNorm', 'effectiveLrMin', 'effectiveLrMedian', 'effectiveLrMax', 'stepSize'] as const;
 
-export function runCsv(results: TrainResult[]): string {
-  const lines = [['optimizer', ...CSV_COLUMNS].join(',')];
-  for (const result of results) {
-    for (const record of result.steps) {
-      const cells: Record<(typeof CSV_COLUMNS)[number], number | null> = {
-        step: record.step,
-        epoch: record.epoch,
-        lr: record.lr,
-        loss: record.loss,
-        fullLoss: record.fullLoss,
-        gradNorm: record.gradNorm,
-        updateNorm: record.updateNorm,
-        updateRatio: record.updateRatio,
-        velocityNorm: record.velocityNorm,
-        effectiveLrMin: record.effectiveLr?.min ?? null,
-        effectiveLrMedian: record.effectiveLr?.median ?? null,
-        effectiveLrMax: record.effectiveLr?.max ?? null,
-        stepSize: record.stepSize,
-      };
-      lines.push([result.optimizer, ...CSV_COLUMNS.map((column) => (cells[column] === null ? '' : String(cells[column])))].join(','));
-    }
-  }
-  return lines.join('\n');
+export const CSV_HEADER = ['optimizer', ...CSV_COLUMNS].join(',');
+
+/** One record as a CSV row under CSV_HEADER. */
+export function csvRow(optimizer: string, record: StepRecord): string {
+  const cells: Record<(typeof CSV_COLUMNS)[number], number | null> = {
+    step: record.step,
+    epoch: record.epoch,
+    lr: record.lr,
+    loss: record.loss,
+    fullLoss: record.fullLoss,
+    gradNorm: record.gradNorm,
+    updateNorm: record.updateNorm,
+    updateRatio: record.updateRatio,
+    velocityNorm: record.velocityNorm,
+    effectiveLrMin: record.effectiveLr?.min ?? null,
+    effectiveLrMedian: record.effectiveLr?.median ?? null,
+    effectiveLrMax: record.effectiveLr?.max ?? null,
+    stepSize: record.stepSize,
+  };
+  return [optimizer, ...CSV_COLUMNS.map((column) => (cells[column] === null ? '' : String(cells[column])))].join(',');
 }
 
 export function formatComparison(results: TrainResult[], source: string, tolerance: number): string {
@@ -101,6 +132,12 @@ export function formatComparison(results: TrainResult[], source: string, toleran
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`;
   return [`${source}: same start, same batches`, line(header), ...rows.map(line)].join('\n');
+}
+
+/** An analysis as `--json` prints it: the escape direction named and shaped like the parameters. */
+export function analysisJson(report: CriticalPointReport): object {
+  const escape = report.escape && { ...report.escape, direction: namedValues(report.layout, report.escape.direction) };
+  return { ...report, escape };
 }
 
 export function formatAnalysis(report: CriticalPointReport, where: string): string {

@@ -58,11 +58,19 @@ export class FileNotLoaded extends Error {
   }
 }
 
+/**
+ * The problem file's module, compiled from its bundle. Kept for the life of the process: Node keeps a
+ * CommonJS module's source map only while the module object lives (a weak map), and without it the
+ * stacks of user errors would show the bundle's lines instead of the file's.
+ */
+const loadedModules: Module[] = [];
+
 function loadModule(code: string, file: string): unknown {
   const module = new Module(file);
   module.filename = file;
   module.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
   (module as unknown as { _compile(code: string, file: string): void })._compile(code, file);
+  loadedModules.push(module);
   return module.exports;
 }
 

@@ -1,6 +1,7 @@
 /** Optimizer runs and critical-point analysis in the sandbox (the parent side). */
 import type { CriticalPointReport } from '../core/analysis';
 import type { ErrorReport } from '../core/errors';
+import { ThinnedHistory } from '../core/history';
 import type { StepRecord, TensorRates, TrainResult } from '../core/optim/train';
 import type { Hyperparameters } from '../core/optim/optimizer';
 import type { AnalyzeRequest, OptimizeRequest, ProblemSource, WorkerToParent } from '../protocol';
@@ -17,6 +18,11 @@ export interface OptimizeEvents extends SupervisionEvents {
   onHyperparametersChanged?: (run: string, step: number, values: Hyperparameters) => void;
   onSurface?: (surface: SurfaceMessage) => void;
   onRates?: (requestId: number, rates: TensorRates | null, error: string | null) => void;
+  /**
+   * Which records the results' `steps` keep: all (the default), none (the caller took them from
+   * onRecords: a long run then holds no history), or an evenly thinned sample of at most this many.
+   */
+  keepRecords?: 'all' | 'none' | number;
 }
 
 export interface SandboxOutcome {
@@ -25,6 +31,11 @@ export interface SandboxOutcome {
   /** The error was in loading or naming the problem: nothing ran. */
   nothingRan: boolean;
   cancelled: boolean;
+}
+
+function listOf<T>(): { add(item: T): void; items(): T[] } {
+  const items: T[] = [];
+  return { add: (item) => items.push(item), items: () => items };
 }
 
 export function describeSource(source: ProblemSource): string {
@@ -39,6 +50,19 @@ async function request(
 ): Promise<SandboxOutcome> {
   let refusal: ErrorReport | null = null;
   let loaded = 'builtin' in message.source;
+  /** A step was taken: something ran, whatever stopped it. */
+  let stepped = false;
+  const keep = events.keepRecords ?? 'all';
+  // The worker streams records and keeps none; what the results keep of them is gathered here.
+  const kept = new Map<string, { add(record: StepRecord): void; items(): StepRecord[] }>();
+  const keeper = (run: string) => {
+    let records = kept.get(run);
+    if (!records) {
+      records = typeof keep === 'number' ? new ThinnedHistory<StepRecord>(keep) : listOf<StepRecord>();
+      kept.set(run, records);
+    }
+    return records;
+  };
   const outcome = await supervise(message, describeSource(message.source), limits, events, (reply) => {
     switch (reply.type) {
       case 'loaded':
@@ -49,12 +73,17 @@ async function request(
         refusal = reply.error;
         break;
       case 'records':
+        stepped = true;
         events.onRecords?.(reply.run, reply.records);
+        if (keep !== 'none') for (const record of reply.records) keeper(reply.run).add(record);
         break;
-      case 'trained':
-        collect.trained.push(reply.result);
-        events.onTrained?.(reply.result);
+      case 'trained': {
+        const result = { ...reply.result, steps: keep === 'none' ? [] : keeper(reply.result.optimizer).items() };
+        kept.delete(reply.result.optimizer);
+        collect.trained.push(result);
+        events.onTrained?.(result);
         break;
+      }
       case 'runStarted':
         events.onRunStarted?.(reply);
         break;
@@ -79,7 +108,7 @@ async function request(
     }
   });
   const error = refusal ?? outcome.interrupted?.reason ?? null;
-  return { error, nothingRan: error !== null && (!loaded || collect.trained.length === 0), cancelled: outcome.cancelled };
+  return { error, nothingRan: error !== null && (!loaded || (!stepped && collect.trained.length === 0)), cancelled: outcome.cancelled };
 }
 
 export async function optimizeSource(

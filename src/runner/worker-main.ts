@@ -28,9 +28,18 @@ import { HANG_REPORT_FD, type HangReport, Watchdog } from './watchdog';
 
 const API_MODULE = path.join(__dirname, 'api.js');
 const PROGRESS_INTERVAL_MS = 100;
+/** Record batches a run may have on their way to the parent before it waits for them, and their largest size. */
+const UNSENT_BATCHES = 2;
+const BATCH_RECORDS = 1000;
+
+/** Set once this process has said 'fatal': from then on nothing else reaches the parent. */
+let ending = false;
 
 function send(message: WorkerToParent): Promise<void> {
   return new Promise((resolve) => {
+    // A user timer can throw (fatal) while a check is finishing: its result must not follow the fatal report,
+    // and the work waiting on this send stays parked until the parent ends the process.
+    if (ending && message.type !== 'fatal') return;
     if (!process.send) return resolve();
     process.send(message, undefined, undefined, () => resolve());
   });
@@ -42,6 +51,8 @@ function send(message: WorkerToParent): Promise<void> {
  * nothing it does after the report can reach the parent.
  */
 async function endWith(error: ErrorReport): Promise<never> {
+  if (ending) return new Promise<never>(() => undefined);
+  ending = true;
   await send({ type: 'fatal', error });
   return new Promise<never>(() => undefined);
 }
@@ -188,18 +199,30 @@ async function runOptimizer(objective: Objective, run: OptimizerRun, request: Op
   if (!choice) throw new InputError(`unknown optimizer ${run.name}`);
   const timeoutMs = request.timeoutMs;
   return activity(run.name, `running ${run.name} on ${objective.name}`, timeoutMs, async () => {
+    // Records go in batches of what PROGRESS_INTERVAL_MS gathers (BATCH_RECORDS at most). A run that outpaces the channel to the
+    // parent waits for it (at most UNSENT_BATCHES batches on their way), so no process piles records up.
     let pending: StepRecord[] = [];
     let lastFlush = Date.now();
-    const flush = async () => {
-      if (pending.length > 0) await send({ type: 'records', run: run.name, records: pending });
+    let unsent = 0;
+    let drained: (() => void) | null = null;
+    const flush = () => {
+      if (pending.length === 0) return;
+      const records = pending;
       pending = [];
       lastFlush = Date.now();
+      unsent++;
+      void send({ type: 'records', run: run.name, records }).then(() => {
+        unsent--;
+        if (unsent < UNSENT_BATCHES) drained?.();
+      });
     };
+    const caughtUp = () => new Promise<void>((resolve) => (drained = resolve));
     // No time limit while paused: the limit is disarmed, and the parent holds its own timer.
     const control = new RunControl({
       paused: (step) => {
         limit().disarm();
-        void flush().then(() => send({ type: 'paused', run: run.name, step }));
+        flush();
+        void send({ type: 'paused', run: run.name, step });
       },
       resumed: () => {
         limit().arm(run.name, timeoutMs);
@@ -214,6 +237,7 @@ async function runOptimizer(objective: Objective, run: OptimizerRun, request: Op
     const gate: StepGate = {
       attach: (inspect) => control.attach(inspect),
       async beforeStep(step: number) {
+        if (unsent >= UNSENT_BATCHES) await caughtUp();
         // Steps of synchronous user code settle in microtasks: give the parent's messages (stop, pause) a turn now and then.
         if (Date.now() - lastYield >= PROGRESS_INTERVAL_MS) {
           await new Promise((resolve) => setImmediate(resolve));
@@ -228,6 +252,8 @@ async function runOptimizer(objective: Objective, run: OptimizerRun, request: Op
     await send({ type: 'runStarted', run: run.name, tensors: objective.layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] })), start: Array.from(initial) });
     const result = await train(objective, run.name, choice.optimizer, run.hyperparameters, {
       ...request.train,
+      // Streamed as they come ('records'): kept in neither process unless the parent asks (optimize.ts).
+      keepRecords: false,
       start: initial,
       recordParams: request.train.recordParams && (!trajectoriesOnly || objective.layout.size === 2),
       signal: control.stopper.signal,
@@ -235,15 +261,11 @@ async function runOptimizer(objective: Objective, run: OptimizerRun, request: Op
       locateError: (error) => loaded?.locate(error) ?? null,
       onRecord: (record) => {
         pending.push(record);
-        if (Date.now() - lastFlush >= PROGRESS_INTERVAL_MS) {
-          void send({ type: 'records', run: run.name, records: pending });
-          pending = [];
-          lastFlush = Date.now();
-        }
+        if (pending.length >= BATCH_RECORDS || Date.now() - lastFlush >= PROGRESS_INTERVAL_MS) flush();
       },
     });
     liveRun = null;
-    await flush();
+    flush();
     return result;
   });
 }

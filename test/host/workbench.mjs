@@ -211,15 +211,16 @@ export async function waitForWorkbench(page, timeout = 60000) {
   await page.waitForSelector('.explorer-folders-view', { timeout });
 }
 
-/** Opens the quick input with `key`, types `text` and waits for a row containing `row`; retries while the list is not ready. */
+/** Opens the quick input with `key`, types `text` and waits for a row containing `row`; retries while the input or the list is not ready. */
 export async function quickPick(page, key, text, row) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   const match = page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first();
   for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press(key);
-    await input.waitFor({ state: 'visible', timeout: 10000 });
-    await page.keyboard.type(text);
     try {
+      // A busy workbench can swallow the first key press (focus still moving), so the input opening is retried too.
+      await page.keyboard.press(key);
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await page.keyboard.type(text);
       await match.waitFor({ timeout: 2000 });
       return attempt;
     } catch (error) {

@@ -22,10 +22,10 @@ describe('gradlens optimize | compare | analyze', () => {
     assert.equal(report.optimizer, 'sgd');
     assert.deepEqual(report.hyperparameters, { lr: 0.1, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, lookahead: false });
     assert.equal(report.steps.length, 5);
-    report.steps.forEach((record: { step: number; params: number[] }, k: number) => {
+    report.steps.forEach((record: { step: number; params: { x: number[] } }, k: number) => {
       assert.equal(record.step, k + 1);
-      assert.ok(Math.abs(record.params[0] - 0.6 ** (k + 1)) < 1e-15);
-      assert.ok(Math.abs(record.params[1] + 0.8 ** (k + 1)) < 1e-15);
+      assert.ok(Math.abs(record.params.x[0] - 0.6 ** (k + 1)) < 1e-15);
+      assert.ok(Math.abs(record.params.x[1] + 0.8 ** (k + 1)) < 1e-15);
     });
     assert.ok(Math.abs(report.final.loss - (2 * 0.6 ** 10 + 0.8 ** 10)) < 1e-15);
   });
@@ -39,13 +39,71 @@ describe('gradlens optimize | compare | analyze', () => {
     assert.match(csv[0], /^optimizer,step,epoch,lr,loss,/);
   });
 
+  it('--jsonl: a line per run start, record and end, then done; each a JSON object', () => {
+    const lines = gradlens('compare', 'builtin:rosenbrock', '--optimizers', 'sgd,adam', '--steps', '4', '--jsonl').stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(lines.map((line) => `${line.type}${line.run ? ` ${line.run}` : ''}`), [
+      'run sgd', 'record sgd', 'record sgd', 'record sgd', 'record sgd', 'end sgd',
+      'run adam', 'record adam', 'record adam', 'record adam', 'record adam', 'end adam',
+      'done',
+    ]);
+    assert.deepEqual(lines[0].layout, [{ name: 'x', shape: [2] }]);
+    assert.deepEqual(lines[4].step, 4);
+    assert.equal(lines[5].final.step, 4);
+    assert.equal(lines.at(-1).error, null);
+  });
+
+  it('--json of a run stopped in the middle is still one JSON document, with the records it made and the error', () => {
+    const { stdout } = gradlens('optimize', fixture, '--problem', 'stallsLater', '--optimizer', 'sgd', '--steps', '1000', '--timeout', '1', '--json');
+    const report = JSON.parse(stdout);
+    // f ran ten times: at most nine steps' records (those of the last 100 ms before a hang may not have left).
+    assert.ok(Array.isArray(report.steps) && report.steps.length <= 9);
+    assert.equal(report.final, null);
+    assert.match(report.error, /^timed out after 1 s \(--timeout\) while running sgd on stallsLater, in f \(at .*optimize\.grad\.ts:\d+:\d+\)$/);
+  });
+
   it('sets booleans with --flag and clears them with --no-flag', () => {
     const run = (...flags: string[]) => JSON.parse(gradlens('optimize', fixture, '--problem', 'bowl', '--optimizer', 'adam', '--steps', '1', ...flags, '--json').stdout);
     assert.equal(run().hyperparameters.bias_correction, true);
     const raw = run('--no-bias-correction', '--amsgrad', '--lr', '0.1');
     assert.deepEqual([raw.hyperparameters.bias_correction, raw.hyperparameters.amsgrad], [false, true]);
     // Without bias correction the first step is γ·(1 − β1)g/(√(1 − β2)·|g| + ε), not γ·sign(g).
-    assert.ok(Math.abs(raw.final.params[0] - (1 - (0.1 * 0.1 * 4) / (Math.sqrt(0.001) * 4 + 1e-8))) < 1e-12);
+    assert.ok(Math.abs(raw.final.params.x[0] - (1 - (0.1 * 0.1 * 4) / (Math.sqrt(0.001) * 4 + 1e-8))) < 1e-12);
+  });
+
+  it('names and shapes the parameters as the problem does, in JSON, in the terminal and in checkpoints', () => {
+    // builtin:linear-regression has w [5] and b (a number); builtin:mlp matrices.
+    const run = JSON.parse(gradlens('optimize', 'builtin:linear-regression', '--optimizer', 'sgd', '--steps', '2', '--json').stdout);
+    assert.deepEqual(Object.keys(run.final.params), ['w', 'b']);
+    assert.equal(run.final.params.w.length, 5);
+    assert.equal(typeof run.final.params.b, 'number');
+    const mlp = JSON.parse(gradlens('optimize', 'builtin:mlp', '--optimizer', 'adam', '--steps', '1', '--json').stdout);
+    const first = Object.values(mlp.final.params)[0] as number[][];
+    assert.ok(Array.isArray(first) && Array.isArray(first[0]), 'a weight matrix stays a matrix');
+    const text = gradlens('optimize', 'builtin:linear-regression', '--optimizer', 'sgd', '--steps', '2').stdout;
+    assert.match(text, /params w \[(\S+, ){4}\S+\]; b \S+$/m);
+    // Many tensors: each shows its first two numbers and its size, in the problem's order.
+    const mlpText = gradlens('optimize', 'builtin:mlp', '--optimizer', 'adam', '--steps', '1').stdout;
+    const names = Object.keys(mlp.final.params);
+    const sizes = Object.values(mlp.final.params).map((value) => [value].flat(2).length);
+    const expected = names.map((name, index) => `${name} \\[\\S+, \\S+, … ${sizes[index]} in all\\]`).join('; ');
+    assert.match(mlpText, new RegExp(`params ${expected}$`, 'm'));
+    const checkpoint = path.join(os.tmpdir(), `gradlens-named-${process.pid}.json`);
+    assert.equal(gradlens('optimize', 'builtin:linear-regression', '--optimizer', 'sgd', '--steps', '2', '--save', checkpoint).code, 0);
+    const saved = JSON.parse(fs.readFileSync(checkpoint, 'utf8'));
+    assert.deepEqual(saved.params, run.final.params);
+    fs.rmSync(checkpoint);
+  });
+
+  it('a checkpoint written with flat parameters (before they were named) still resumes', () => {
+    const checkpoint = path.join(os.tmpdir(), `gradlens-flat-${process.pid}.json`);
+    const final = (...flags: string[]) => JSON.parse(gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'sgd', '--lr', '0.001', ...flags, '--json').stdout).final;
+    const straight = final('--steps', '8');
+    assert.equal(gradlens('optimize', 'builtin:rosenbrock', '--optimizer', 'sgd', '--lr', '0.001', '--steps', '3', '--save', checkpoint).code, 0);
+    const saved = JSON.parse(fs.readFileSync(checkpoint, 'utf8'));
+    const old = { step: saved.step, params: Object.values(saved.params as Record<string, number[]>).flat(), optimizerState: saved.optimizerState, scheduleState: saved.scheduleState, batcher: saved.batcher, epochLoss: saved.epochLoss };
+    fs.writeFileSync(checkpoint, JSON.stringify(old));
+    assert.deepEqual(final('--steps', '8', '--resume', checkpoint), straight);
+    fs.rmSync(checkpoint);
   });
 
   it('--save and --resume continue a run exactly', () => {
@@ -80,6 +138,9 @@ describe('gradlens optimize | compare | analyze', () => {
     const saddle = JSON.parse(gradlens('analyze', 'builtin:saddle', '--option', 'start=[0,0]', '--json').stdout);
     assert.equal(saddle.analysis.classification, 'saddle');
     assert.deepEqual(saddle.analysis.spectrum.eigenvalues, [-2, 2]);
+    // Leave x² − y² along y, the eigenvector of −2, named and shaped as the problem's params.
+    assert.deepEqual(saddle.analysis.escape.direction, { x: [0, 1] });
+    assert.deepEqual(saddle.analysis.layout, [{ name: 'x', shape: [2] }]);
     const bowl = JSON.parse(gradlens('analyze', fixture, '--problem', 'bowl', '--optimizer', 'lbfgs', '--line-search-fn', 'strong_wolfe', '--steps', '3', '--json').stdout);
     assert.equal(bowl.at, 'final');
     assert.equal(bowl.analysis.classification, 'minimum');
@@ -94,7 +155,7 @@ describe('gradlens optimize | compare | analyze', () => {
       [['optimize', 'builtin:rosenbrock', '--optimizer', 'adam', '--betas', '0.9,1'], /--betas must be two numbers in \[0, 1\)/],
       [['optimize', 'builtin:rosenbrock', '--optimizer', 'adam', '--momentum', '0.9'], /adam has no hyper-parameter momentum/],
       [['optimize', 'builtin:nowhere', '--optimizer', 'adam'], /no built-in problem 'nowhere'/],
-      [['optimize', fixture, '--optimizer', 'adam'], /has 2 scalar problems \(bowl, loud\): choose one with --problem/],
+      [['optimize', fixture, '--optimizer', 'adam'], /has 3 scalar problems \(bowl, loud, stallsLater\): choose one with --problem/],
       [['optimize', fixture, '--problem', 'sigmoidLayer', '--optimizer', 'adam'], /sigmoidLayer is a layer/],
       [['optimize', 'builtin:rosenbrock', '--optimizer', 'sgd', '--schedule', 'step:gama=1'], /--schedule: schedule step has no gama/],
       [['optimize', 'builtin:linear-regression', '--optimizer', 'lbfgs', '--batch-size', '8'], /lbfgs needs the full batch/],
@@ -111,6 +172,6 @@ describe('gradlens optimize | compare | analyze', () => {
     assert.equal(code, 1);
     const report = JSON.parse(stdout);
     assert.equal(report.stopped, 'diverged');
-    assert.ok(report.final.params.every((value: number) => Number.isFinite(value)));
+    assert.ok(report.final.params.x.every((value: number) => Number.isFinite(value)));
   });
 });

@@ -224,6 +224,25 @@ describe('layers', () => {
     assert.deepEqual(result.worst.filter((e) => !e.passed).map((e) => e.element), ['x[1,2]']);
   });
 
+  it('says which output components of a wrong Jacobian column disagree, from rows of backward', async () => {
+    // out = (x0 x1, x1²): column 0 is (x1, 0) and column 1 is (x0, 2 x1); backward gets d out0/dx1 wrong (2 x0 instead of x0).
+    const result = await checkProblem(define('product', {
+      inputs: { x: [3, 2] },
+      forward: (inputs: { x: number[] }) => [inputs.x[0] * inputs.x[1], inputs.x[1] ** 2],
+      backward: (inputs: { x: number[] }, g: number[]) => ({ x: [g[0] * inputs.x[1], g[0] * 2 * inputs.x[0] + g[1] * 2 * inputs.x[1]] }),
+    }));
+    assert.equal(result.verdict, 'fail');
+    const [wrong] = result.worst.filter((element) => !element.passed);
+    assert.equal(wrong.element, 'x[1]');
+    assert.equal(wrong.outputs?.length, 1);
+    const [output] = wrong.outputs!;
+    assert.equal(output.element, 'out[0]');
+    assert.equal(output.analytic, 6);
+    assert.ok(Math.abs(output.numeric - 3) < 1e-8, String(output.numeric));
+    // The counts are the check's own: the explanation's backward rows and forward calls come after.
+    assert.deepEqual(result.evaluations, { f: 0, grad: 0, hvp: 0, forward: 2 * 2 + 2, backward: 2 });
+  });
+
   it('rejects a forward whose output shape changes', async () => {
     const result = await checkProblem(define('shifty', {
       inputs: { x: [1, 2] },

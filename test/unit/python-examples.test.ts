@@ -67,10 +67,16 @@ function assertSameCheck(python: ProblemReport, ts: ProblemReport): void {
     [ts.kind, ts.verdict, ts.passed, ts.size, ts.checked, ts.failed, ts.kinks, ts.evaluations, ts.batch],
     label,
   );
+  // The failing elements are the same set; which passing ones make the worst few may differ by rounding
+  // (NumPy's SIMD math against V8's), so those are compared where both report them.
+  assert.deepEqual([...python.failedElements].sort(), [...ts.failedElements].sort(), `${label}: the same failing elements`);
   const byElement = new Map(ts.worst.map((entry) => [entry.element, entry]));
-  assert.deepEqual(python.worst.map((entry) => entry.element).sort(), [...byElement.keys()].sort(), `${label}: the same elements reported`);
   for (const entry of python.worst) {
-    const twin = byElement.get(entry.element)!;
+    const twin = byElement.get(entry.element);
+    if (!twin) {
+      assert.ok(entry.passed, `${label}: ${entry.element} fails in Python only`);
+      continue;
+    }
     const where = `${label} ${entry.element}`;
     assert.deepEqual([entry.passed, entry.kink], [twin.passed, twin.kink], where);
     assert.ok(close(entry.analytic, twin.analytic, ANALYTIC_TOLERANCE), `${where}: analytic ${entry.analytic} vs ${twin.analytic}`);

@@ -82,6 +82,13 @@ describe('sandboxed runner', () => {
     assert.match(errorOf(problem.error), /^ran out of memory at 96 MB \(--memory\) while checking outOfMemory, in f \(at .*failures\.grad\.ts:65:\d+\)$/);
   });
 
+  it('locates a throw in user code after full garbage collections, in the file and not its bundle', async () => {
+    const report = await checkFile(fixture('gc-then-throws.grad.ts'), {}, { timeoutSeconds: 30, memoryMb: 64 });
+    const [problem] = report.problems;
+    assert.match(problem.error!.message, /^f threw RangeError: thrown after 40000000 elements of garbage/);
+    assert.deepEqual([problem.error!.location?.line, problem.error!.location?.column], [10, 11]);
+  });
+
   it('forwards what user code prints instead of mixing it into results', async () => {
     const { output } = await runGallery();
     assert.match(output, /user output from f/);

@@ -105,7 +105,7 @@ describe('Outbox', () => {
     const outbox = new Outbox();
     const records = (step: number): RecordsBatch => ({ type: 'records', runId: 'a', records: [{ step } as StepRecord], seconds: [step] });
     outbox.add(records(1));
-    outbox.add({ type: 'runEnded', runId: 'a', stopped: 'steps', diverged: null, failure: null, finalLoss: 0, finalStep: 1, seconds: 1 });
+    outbox.add({ type: 'runEnded', runId: 'a', stopped: 'steps', diverged: null, failure: null, finalParams: {}, finalLoss: 0, finalStep: 1, seconds: 1 });
     outbox.add(records(2));
     assert.deepEqual(outbox.take().map((message) => message.type), ['records', 'runEnded', 'records']);
   });
@@ -240,7 +240,7 @@ describe('RetainedState', () => {
     retained.remember(started('a'));
     retained.remember({ type: 'checkReport', file: 'f.ts', loadError: null, problems: [] });
     assert.deepEqual(retained.replay().map((message) => message.type), ['runStarted', 'checkReport']);
-    retained.remember({ type: 'runEnded', runId: 'a', stopped: 'steps', diverged: null, failure: null, finalLoss: 1, finalStep: 1, seconds: 0 });
+    retained.remember({ type: 'runEnded', runId: 'a', stopped: 'steps', diverged: null, failure: null, finalParams: {}, finalLoss: 1, finalStep: 1, seconds: 0 });
     assert.deepEqual(retained.replay().map((message) => message.type), ['checkReport', 'runStarted', 'runEnded']);
     retained.remember(started('b'));
     assert.equal(retained.hasRun('a'), false, 'the compact view keeps one run');

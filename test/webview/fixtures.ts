@@ -10,6 +10,7 @@ import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import type { Hyperparameters } from '../../src/core/optim/optimizer';
 import { type Checkpoint, type TrainOptions, train } from '../../src/core/optim/train';
 import { scalarObjective } from '../../src/core/definitions';
+import { namedValues } from '../../src/core/tensor';
 import { type ScalarDefinition, classifyExport } from '../../src/core/problem';
 import { findBuiltin } from '../../src/core/problems';
 import type {
@@ -110,6 +111,7 @@ export async function recordRun(spec: RunSpec): Promise<RecordedRun> {
     stopped: result!.stopped,
     diverged: result!.diverged,
     failure: null,
+    finalParams: namedValues(result!.layout, result!.final.params),
     finalLoss: result!.final.loss,
     finalStep: result!.final.step,
     seconds: (performance.now() - clock) / 1000,

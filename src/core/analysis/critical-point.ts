@@ -28,7 +28,7 @@ import {
 import { formatNumber } from '../format';
 import { asObjective } from '../definitions';
 import { type Evaluations, type Objective, at, evaluationsSince, startingPoint } from '../objective';
-import { describeElement } from '../tensor';
+import { type NamedShape, describeElement, namedShapes } from '../tensor';
 
 export type Classification = 'minimum' | 'maximum' | 'saddle' | 'degenerate';
 
@@ -115,6 +115,8 @@ export interface CriticalPointReport {
   name: string;
   /** Number of parameters. */
   size: number;
+  /** The problem's tensors: the escape direction is flat in this order. */
+  layout: NamedShape[];
   loss: number;
   gradientNorm: number;
   /** The gradient element of largest magnitude. */
@@ -383,6 +385,7 @@ export async function analyzeCriticalPoint(
     : null;
   const report: Omit<CriticalPointReport, 'summary'> = {
     name: objective.name,
+    layout: namedShapes(objective.layout),
     size: n,
     loss,
     gradientNorm,

@@ -9,7 +9,7 @@ import { hessianVectorProduct } from '../analysis';
 import { type ErrorReport, InputError, type SourceLocation, reportFailure } from '../errors';
 import { type Batch, type Objective, at, lossAndGradient, startingPoint } from '../objective';
 import { Random } from '../random';
-import { NonFiniteError, type Layout, type TensorSpec, formatShape } from '../tensor';
+import { type Layout, type NamedShape, type NestedNumbers, NonFiniteError, type TensorSpec, flatValues, formatShape, namedShapes, namedValues } from '../tensor';
 import { fromPlain, toPlain } from './checkpoint';
 import type { AnyOptimizer } from './index';
 import type { Hyperparameters, StepResult } from './optimizer';
@@ -28,6 +28,11 @@ export interface TrainOptions {
   fullLossEvery: number;
   /** Include the parameters in each record (trajectories; sensible for small problems). */
   recordParams: boolean;
+  /**
+   * Keep the records in the result's `steps` (false: only hand them to onRecord, so that a long run
+   * holds no history: what streams its records elsewhere keeps its memory flat).
+   */
+  keepRecords: boolean;
   /** Stop once the full loss is at or below this value (null: run all steps). */
   tolerance: number | null;
   /** A tensor whose full per-dimension effective learning rates go into each record (summaries only otherwise). */
@@ -80,6 +85,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   every: 1,
   fullLossEvery: 0,
   recordParams: false,
+  keepRecords: true,
   tolerance: null,
   detailTensor: null,
 });
@@ -124,9 +130,10 @@ export interface Checkpoint {
   optimizer: string;
   hyperparameters: Hyperparameters;
   /** The problem's tensors, in layout order. */
-  layout: { name: string; shape: number[] }[];
+  layout: NamedShape[];
   step: number;
-  params: number[];
+  /** As the problem names them; a checkpoint written before the names were kept has them flat, in layout order. */
+  params: Record<string, NestedNumbers> | number[];
   optimizerState: unknown;
   scheduleState: unknown;
   batcher: unknown;
@@ -136,7 +143,10 @@ export interface Checkpoint {
 
 export interface TrainResult {
   optimizer: string;
+  /** The problem's tensors: `final.params` and records' params are flat in this order. */
+  layout: NamedShape[];
   hyperparameters: Hyperparameters;
+  /** The records (all of them, unless TrainOptions.keepRecords was false: then none). */
   steps: StepRecord[];
   /** After the last step; when diverged, the last finite parameters (loss null if even that is not finite). */
   final: { params: number[]; loss: number | null; step: number };
@@ -270,11 +280,6 @@ function allFinite(vector: Float64Array): boolean {
   return true;
 }
 
-/** The layout as a checkpoint records it. */
-function layoutOf(layout: Layout): Checkpoint['layout'] {
-  return layout.tensors.map((spec) => ({ name: spec.name, shape: [...spec.shape] }));
-}
-
 function describeLayout(tensors: Checkpoint['layout']): string {
   return tensors.map((tensor) => `${tensor.name} ${formatShape(tensor.shape)}`).join(', ') || 'none';
 }
@@ -292,6 +297,16 @@ function sameStructure(saved: unknown, fresh: unknown): boolean {
   return saved === null || fresh === null || typeof saved === typeof fresh;
 }
 
+/** A checkpoint's parameters, flat in layout order (named ones are read by the checkpoint's own layout). */
+function savedParams(saved: Checkpoint, layout: Layout): number[] {
+  if (Array.isArray(saved.params)) return saved.params;
+  try {
+    return flatValues(saved.layout ?? namedShapes(layout), saved.params, 'the checkpoint\'s params');
+  } catch (error) {
+    throw new InputError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** Refuses a checkpoint of another optimizer or another problem, before any step. */
 function checkResumable(saved: Checkpoint, problem: string, optimizerName: string, layout: Layout, freshState: object): object {
   const where = 'the checkpoint';
@@ -300,12 +315,13 @@ function checkResumable(saved: Checkpoint, problem: string, optimizerName: strin
     throw new InputError(`${where} was saved by a ${saved.optimizer} run; resume it with ${saved.optimizer}, not ${optimizerName}`);
   }
   if (saved.layout !== undefined) {
-    const mine = layoutOf(layout);
+    const mine = namedShapes(layout);
     if (describeLayout(saved.layout) !== describeLayout(mine)) {
       throw new InputError(`${where} is of a problem with parameters ${describeLayout(saved.layout)}; this one has ${describeLayout(mine)}`);
     }
   }
-  if (saved.params.length !== layout.size) throw new InputError(`${where} has ${saved.params.length} parameters, the problem ${layout.size}`);
+  const flat = savedParams(saved, layout);
+  if (flat.length !== layout.size) throw new InputError(`${where} has ${flat.length} parameters, the problem ${layout.size}`);
   const state: unknown = fromPlain(saved.optimizerState as never);
   if (!sameStructure(state, freshState)) {
     throw new InputError(`${where}'s optimizer state does not fit ${optimizerName} on this problem (saved by another optimizer, or with other boolean options such as amsgrad?)`);
@@ -352,7 +368,7 @@ export async function train(
   if (options.resume) {
     const saved = options.resume;
     state = checkResumable(saved, objective.name, optimizerName, layout, state) as typeof state;
-    params.set(saved.params);
+    params.set(savedParams(saved, layout));
     scheduleState = fromPlain(saved.scheduleState as never) as typeof scheduleState;
     batcher.restore(saved.batcher as never);
     [epochLossSum, epochBatches] = saved.epochLoss;
@@ -435,7 +451,7 @@ export async function train(
       recordedStep = step;
       recordedGrad = grad;
       const record = makeRecord(layout, statistics, { step, epoch, lr, loss, fullLoss, stepResult }, effective, detail, optimizer.accumulator?.(state) ?? null, grad, options.recordParams ? params : null);
-      records.push(record);
+      if (options.keepRecords) records.push(record);
       options.onRecord?.(record);
     }
     if (options.tolerance !== null && fullLoss !== null && fullLoss <= options.tolerance && stepsToTolerance === null) {
@@ -469,13 +485,14 @@ export async function train(
     diverged,
     failure,
     seconds: (performance.now() - started) / 1000,
+    layout: namedShapes(layout),
     checkpoint: {
       problem: objective.name,
       optimizer: optimizerName,
       hyperparameters: hyper,
-      layout: layoutOf(layout),
+      layout: namedShapes(layout),
       step,
-      params: Array.from(params),
+      params: namedValues(namedShapes(layout), params),
       optimizerState: toPlain(state),
       scheduleState: toPlain(scheduleState),
       batcher: batcher.save(),

@@ -7,6 +7,7 @@
  * state ignores what it already has (records at or before its last step);
  * a fresh one gets a coarse history and the recent records in full.
  */
+import { ThinnedHistory } from '../../core/history';
 import type { Summary } from '../../core/optim/telemetry';
 import type {
   CheckReport,
@@ -80,9 +81,7 @@ class RetainedRun {
   ended: RunEnded | null = null;
   status: RunStatus | null = null;
   readonly changes: HyperparametersChanged[] = [];
-  private history: KeptRecord[] = [];
-  private stride = 1;
-  private seen = 0;
+  private readonly history: ThinnedHistory<KeptRecord>;
   private recent: KeptRecord[] = [];
   private newest: KeptRecord | null = null;
 
@@ -91,19 +90,15 @@ class RetainedRun {
     private readonly limits: RetentionLimits,
     /** Order of the run's latest start or end among everything retained. */
     public sequence: number,
-  ) {}
+  ) {
+    this.history = new ThinnedHistory(limits.historyRecords);
+  }
 
   add(batch: RecordsBatch): void {
     batch.records.forEach((record, k) => {
       const kept = { record: slim(record), seconds: batch.seconds[k] };
       this.newest = { record, seconds: batch.seconds[k] };
-      if (this.seen++ % this.stride === 0) {
-        this.history.push(kept);
-        if (this.history.length > this.limits.historyRecords) {
-          this.history = this.history.filter((_, i) => i % 2 === 0);
-          this.stride *= 2;
-        }
-      }
+      this.history.add(kept);
       this.recent.push(kept);
     });
     if (this.recent.length > this.limits.recentRecords) this.recent.splice(0, this.recent.length - this.limits.recentRecords);
@@ -111,7 +106,7 @@ class RetainedRun {
 
   replay(): HostToWebview[] {
     const byStep = new Map<number, KeptRecord>();
-    for (const kept of [...this.history, ...this.recent]) byStep.set(kept.record.step, kept);
+    for (const kept of [...this.history.items(), ...this.recent]) byStep.set(kept.record.step, kept);
     if (this.newest) byStep.set(this.newest.record.step, this.newest);
     const kept = [...byStep.values()].sort((a, b) => a.record.step - b.record.step);
     const messages: HostToWebview[] = [this.started];

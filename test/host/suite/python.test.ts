@@ -1,5 +1,6 @@
 // Python problem files in the real host: Test Explorer, Check Gradients, diagnostics, CodeLens, optimizers, the interpreter setting.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { TrainResult } from '../../../src/core/optim/train';
@@ -91,5 +92,40 @@ describe('Python problem files', function () {
     assert.match(report.loadError?.message ?? '', /^Python interpreter '\/nonexistent\/python3' not found: /);
     const [diagnostic] = vscode.languages.getDiagnostics(uri);
     assert.match(diagnostic?.message ?? '', /not found: .*or choose another interpreter \(the Python extension's interpreter or the gradlens\.pythonPath setting\)$/);
+  });
+});
+
+describe('PyTorch problem files', function () {
+  this.timeout(180_000);
+
+  before(function () {
+    if (!vscode.workspace.isTrusted) this.skip();
+    // Debian's python3-torch (scripts/install-system-deps.sh); without it there is nothing to run.
+    if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) this.skip();
+  });
+
+  it('Check Gradients names the wrong element of a custom autograd Function in Problems and in the Test Explorer', async () => {
+    const api = await gradlens();
+    const uri = fixture('torch_linear_grad.py');
+    await api.testing!.tests.discoverWorkspace();
+    const file = api.testing!.tests.controller.items.get(uri.toString());
+    assert.ok(file, 'torch_linear_grad.py is not in the Test Explorer');
+    const listed: string[] = [];
+    file.children.forEach((child) => listed.push(`${child.label} ${child.description ?? ''}`.trim()));
+    assert.deepEqual(listed, ['linear layer (VJP)', 'linearTransposedGradWeight layer (VJP)']);
+
+    const reports = await withSetting('pythonPath', PYTHON, () => vscode.commands.executeCommand<FileReport[]>('gradlens.checkGradients', uri));
+    const problems = new Map(reports[0].problems.map((problem) => [problem.name, problem]));
+    assert.equal(problems.get('linear')?.verdict, 'pass');
+    const transposed = problems.get('linearTransposedGradWeight')!;
+    assert.equal(transposed.verdict, 'fail');
+    assert.deepEqual(transposed.failedElements, ['weight[0,1]', 'weight[0,2]', 'weight[1,0]', 'weight[1,2]', 'weight[2,0]', 'weight[2,1]']);
+
+    const text = (await vscode.workspace.openTextDocument(uri)).getText();
+    const diagnostic = vscode.languages.getDiagnostics(uri).find((entry) => entry.message.startsWith('linearTransposedGradWeight: backward wrong at weight['));
+    assert.ok(diagnostic, vscode.languages.getDiagnostics(uri).map((entry) => entry.message).join('\n'));
+    assert.equal(diagnostic.range.start.line, lineOf(text, 'linearTransposedGradWeight = {'));
+    const item = file.children.get(`${uri.toString()}#linearTransposedGradWeight`)!;
+    assert.equal(api.testing!.outcomes.get(item.id), 'failed');
   });
 });
