@@ -19,7 +19,7 @@ export interface DiscoveredProblem {
 
 /** A problem file, or a built-in problem (`builtin:rosenbrock`) with its options. */
 export type ProblemSource =
-  /** `python`: the interpreter for a .py file (else $GRADLENS_PYTHON, else python3). */
+  /** `python`: the interpreter for a .py file (else $GRADLENS_PYTHON, else the default of runner/python/prestart.ts). */
   | { file: string; python?: string }
   | { builtin: string; options: Record<string, unknown> };
 
@@ -36,7 +36,7 @@ export interface CheckRequest {
   timeoutMs: number;
   /** The memory limit of a Python interpreter the request starts (the runner's own heap limit is set when it is started). */
   memoryMb: number;
-  /** The interpreter of a .py file (else $GRADLENS_PYTHON, else python3). */
+  /** The interpreter of a .py file (else $GRADLENS_PYTHON, else the default of runner/python/prestart.ts). */
   python: string | null;
 }
 

@@ -60,6 +60,7 @@ Options:
   --timeout SECONDS   time limit per problem; default ${DEFAULT_LIMITS.timeoutSeconds}
   --memory MB         memory limit of the runner process; default ${DEFAULT_LIMITS.memoryMb}
   --python PATH       interpreter for .py problem files; default $GRADLENS_PYTHON, else python3 on the PATH
+                      (or a later python3 with NumPy, and PyTorch for files that import torch)
   --strict            kinks (non-differentiable points) count as failures
   --json              print one JSON object on stdout
 

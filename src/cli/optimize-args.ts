@@ -94,6 +94,7 @@ export function optimizerUsage(command: OptimizerCommandName): string {
     '  --resume FILE         optimize: continue from a checkpoint up to --steps steps in all',
     '  --timeout SECONDS     per optimizer run; --memory MB: heap of the runner process (and of the Python interpreter)',
     '  --python PATH         interpreter for .py problem files; default $GRADLENS_PYTHON, else python3 on the PATH',
+    '                        (or a later python3 with NumPy, and PyTorch for files that import torch)',
     '  --json | --jsonl | --csv  machine-readable output, written as the run goes (--jsonl: one JSON object a line:',
     '                        a header per run, each record, the run\'s end)',
   ];

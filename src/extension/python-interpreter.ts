@@ -1,7 +1,8 @@
 /**
  * The interpreter for Python problem files: the one selected in the Python
  * extension when it is installed, else the gradlens.pythonPath setting, else
- * python3 on the PATH (as the issue and the CLI's --python order it).
+ * the runner's default: python3 on the PATH, or another python3 where that one lacks
+ * NumPy, or PyTorch for a file that imports torch (runner/python/prestart.ts), as the CLI does.
  */
 import * as vscode from 'vscode';
 import { PythonExtension } from '@vscode/python-extension';
@@ -9,9 +10,10 @@ import { PythonExtension } from '@vscode/python-extension';
 const PYTHON_EXTENSION_ID = 'ms-python.python';
 
 export interface Interpreter {
-  path: string;
+  /** null: the runner's default. */
+  path: string | null;
   /** Where the choice came from, for the log. */
-  from: 'the Python extension' | 'gradlens.pythonPath' | 'the default (python3 on the PATH)';
+  from: 'the Python extension' | 'gradlens.pythonPath' | 'the default';
 }
 
 async function selectedInPythonExtension(scope: vscode.Uri): Promise<string | null> {
@@ -30,5 +32,5 @@ export async function pythonInterpreter(scope: vscode.Uri, configured: string | 
   const selected = await selectedInPythonExtension(scope);
   if (selected) return { path: selected, from: 'the Python extension' };
   if (configured) return { path: configured, from: 'gradlens.pythonPath' };
-  return { path: 'python3', from: 'the default (python3 on the PATH)' };
+  return { path: null, from: 'the default' };
 }

@@ -44,7 +44,9 @@ export class Services implements vscode.Disposable {
   async interpreterFor(file: vscode.Uri): Promise<string | null> {
     if (!isPythonFile(file.fsPath)) return null;
     const interpreter = await pythonInterpreter(file, this.settings(file).pythonPath);
-    const line = `Python problem files run with ${interpreter.path} (from ${interpreter.from})`;
+    const line = interpreter.path
+      ? `Python problem files run with ${interpreter.path} (from ${interpreter.from})`
+      : 'Python problem files run with python3 on the PATH (or another python3 where it lacks NumPy, or PyTorch for a file that imports torch)';
     if (line !== this.loggedInterpreter) {
       this.loggedInterpreter = line;
       this.output.info(line);

@@ -10,7 +10,7 @@ import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type ErrorPhase, type ErrorReport, errorReport, limitError } from '../core/errors';
 import type { ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
-import { prestartArguments, resolveInterpreter } from './python/prestart';
+import { chosenInterpreter, defaultInterpreter, prestartArguments } from './python/prestart';
 import type { HangReport } from './watchdog';
 
 export interface RunnerLimits {
@@ -56,12 +56,31 @@ function lastLines(text: string, count: number): string {
   return text.trim().split('\n').slice(-count).join('\n');
 }
 
+/**
+ * A request for a Python file names the interpreter the user chose, or the one chosen here for a torch
+ * file (python/prestart.ts); null leaves python3 to the runner, which may replace one without NumPy.
+ */
+function withInterpreter(request: ParentToWorker): ParentToWorker {
+  const choose = (python: string | null, file: string) => {
+    const chosen = chosenInterpreter(python);
+    if (chosen) return chosen;
+    const fallback = defaultInterpreter(file);
+    return fallback === 'python3' ? null : fallback;
+  };
+  if (request.type === 'check') return request.file.endsWith('.py') ? { ...request, python: choose(request.python, request.file) } : request;
+  if (request.type !== 'optimize' && request.type !== 'analyze') return request;
+  const source = request.source;
+  if (!('file' in source) || !source.file.endsWith('.py')) return request;
+  const python = choose(source.python ?? null, source.file);
+  return { ...request, source: python ? { ...source, python } : { file: source.file } };
+}
+
 /** A request for a Python file starts its interpreter with the runner process (python/prestart.ts). */
 function interpreterArguments(request: ParentToWorker): string[] {
-  if (request.type === 'check') return request.file.endsWith('.py') ? prestartArguments(resolveInterpreter(request.python)) : [];
+  if (request.type === 'check') return request.file.endsWith('.py') ? prestartArguments(request.python ?? 'python3') : [];
   if (request.type !== 'optimize' && request.type !== 'analyze') return [];
   const source = request.source;
-  return 'file' in source && source.file.endsWith('.py') ? prestartArguments(resolveInterpreter(source.python)) : [];
+  return 'file' in source && source.file.endsWith('.py') ? prestartArguments(source.python ?? 'python3') : [];
 }
 
 /**
@@ -70,12 +89,13 @@ function interpreterArguments(request: ParentToWorker): string[] {
  * `source` names the file (or built-in) for messages about loading.
  */
 export function supervise(
-  request: ParentToWorker,
+  asked: ParentToWorker,
   source: string,
   limits: RunnerLimits,
   events: SupervisionEvents,
   onMessage: (message: WorkerToParent) => void,
 ): Promise<SupervisionResult> {
+  const request = withInterpreter(asked);
   const phase: ErrorPhase = request.type === 'check' ? 'check' : request.type === 'optimize' ? 'optimize' : 'analyze';
   return new Promise((resolve) => {
     const result: SupervisionResult = { interrupted: null, cancelled: false, exchanges: 0 };

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkProblem } from '../../src/core/gradcheck';
@@ -144,6 +146,22 @@ describe('python problem files', { skip }, () => {
     assert.match(errorOf(report.loadError), /Python interpreter '\/nonexistent\/python3' not found: .*or choose another interpreter \(--python PATH or the environment variable GRADLENS_PYTHON\)$/);
   });
 
+  it('without a chosen interpreter, replaces a python3 without NumPy by a later one on the PATH that has it', { skip: WITHOUT_NUMPY || process.platform === 'win32' }, () => {
+    // A python3 first on the PATH that answers as the runner does when `import numpy` fails; Debian's python3 after it.
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-bare-python-'));
+    fs.writeFileSync(path.join(directory, 'python3'), '#!/bin/sh\necho "gradlens-runner: numpy missing: No module named numpy" >&2\nexit 3\n', { mode: 0o755 });
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: [directory, path.dirname(PYTHON), process.env.PATH].join(path.delimiter) };
+    delete env.GRADLENS_PYTHON;
+    const check = (...flags: string[]) => spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), 'check', 'test/fixtures/python/buggy_grad.py', ...flags, '--json'], { cwd: root, encoding: 'utf8', env });
+    const report = JSON.parse(check().stdout) as { problems: { verdict: string; worst: { element: string }[] }[] };
+    assert.deepEqual(report.problems.map((problem) => [problem.verdict, problem.worst[0].element]), [['fail', 'W[2,3]']]);
+    // A chosen interpreter is never replaced: its missing NumPy is the answer.
+    const chosen = check('--python', path.join(directory, 'python3'));
+    assert.equal(chosen.status, 2);
+    assert.match(JSON.parse(chosen.stdout).errors[0].error, /^NumPy is not installed for the Python interpreter '.*gradlens-bare-python-.*python3'/);
+    fs.rmSync(directory, { recursive: true });
+  });
+
   it('the CLI checks .py files with the same JSON as TS files', () => {
     const result = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), 'check', 'test/fixtures/python/buggy_grad.py', '--python', PYTHON, '--json'], { cwd: root, encoding: 'utf8' });
     assert.equal(result.status, 1, result.stderr);
@@ -159,8 +177,28 @@ describe('python transport', () => {
   });
 
   it('chooses --python, else GRADLENS_PYTHON, else python3', () => {
-    assert.equal(resolveInterpreter('/a/python', { GRADLENS_PYTHON: '/b/python' }), '/a/python');
-    assert.equal(resolveInterpreter(null, { GRADLENS_PYTHON: '/b/python' }), '/b/python');
-    assert.equal(resolveInterpreter(null, {}), 'python3');
+    const numpyFile = fixture('correct_grad.py');
+    assert.equal(resolveInterpreter('/a/python', numpyFile, { GRADLENS_PYTHON: '/b/python' }), '/a/python');
+    assert.equal(resolveInterpreter(null, numpyFile, { GRADLENS_PYTHON: '/b/python' }), '/b/python');
+    assert.equal(resolveInterpreter(null, numpyFile, {}), 'python3');
+  });
+
+  it('for a file that imports torch, passes over a python3 on the PATH without torch for one with it', { skip: process.platform === 'win32' }, () => {
+    // Two fake interpreters answer the probe: the first on the PATH lacks the modules (exit 3), the second has them.
+    const temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-pythons-'));
+    const [without, withTorch] = ['without', 'with'].map((name, index) => {
+      const directory = path.join(temporary, name);
+      fs.mkdirSync(directory);
+      fs.writeFileSync(path.join(directory, 'python3'), `#!/bin/sh\nexit ${index === 0 ? 3 : 0}\n`, { mode: 0o755 });
+      return directory;
+    });
+    const torchFile = path.join(temporary, 'net_grad.py');
+    fs.writeFileSync(torchFile, 'import math\nfrom torch.autograd import Function\n');
+    const env = { PATH: [without, withTorch, process.env.PATH].join(path.delimiter) };
+    assert.equal(resolveInterpreter(null, torchFile, env), path.join(withTorch, 'python3'));
+    // The user's choice always wins, and files without torch keep python3 without asking.
+    assert.equal(resolveInterpreter('/a/python', torchFile, env), '/a/python');
+    assert.equal(resolveInterpreter(null, fixture('correct_grad.py'), env), 'python3');
+    fs.rmSync(temporary, { recursive: true });
   });
 });

@@ -10,7 +10,8 @@ import { type ErrorReport, errorReport, limitError, reportFailure, withSetting }
 import { UserCodeError, requireElements } from '../../core/objective';
 import { FileNotLoaded, LOADING, type LoadedFile, type LoadedProblem } from '../load';
 import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective } from './problems';
-import { type HangPlace, PythonSession, PythonTimeLimit, resolveInterpreter } from './session';
+import { chosenInterpreter, otherInterpreterWith } from './prestart';
+import { type HangPlace, PythonSession, PythonTimeLimit, PythonUnavailable, resolveInterpreter } from './session';
 
 /** What the runner's load error says, with its place. */
 function loadErrorReport(error: unknown, file: string, memoryMb: number, python: string): ErrorReport {
@@ -64,13 +65,25 @@ export async function loadPythonFile(
   onOutput: (text: string) => void,
   onHang: (activity: string, place: HangPlace | null) => void,
 ): Promise<LoadedFile> {
-  const python = resolveInterpreter(options.python);
-  const session = new PythonSession(python, onOutput);
-  const limit = new PythonTimeLimit(session, onHang);
+  let python = resolveInterpreter(options.python, file);
+  let session = new PythonSession(python, onOutput);
+  let limit = new PythonTimeLimit(session, onHang);
   limit.arm(LOADING, options.timeoutMs);
   let loaded: LoadReply;
   try {
-    loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
+    try {
+      loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
+    } catch (error) {
+      // The default python3 has no NumPy (a bare pyenv or venv before the system's): another python3 may.
+      const other = error instanceof PythonUnavailable && error.withoutNumpy && chosenInterpreter(options.python) === null ? otherInterpreterWith(['numpy']) : null;
+      if (other === null) throw error;
+      limit.disarm();
+      python = other;
+      session = new PythonSession(python, onOutput);
+      limit = new PythonTimeLimit(session, onHang);
+      limit.arm(LOADING, options.timeoutMs);
+      loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
+    }
   } catch (error) {
     session.stop('not loaded');
     throw new FileNotLoaded(loadErrorReport(error, file, options.memoryMb, python));

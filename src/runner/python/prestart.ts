@@ -4,7 +4,7 @@
  * Python and NumPy start while the rest of the runner loads instead of after.
  * Kept free of dependencies: the worker bundle evaluates it before anything else.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -17,9 +17,74 @@ export function runnerScript(): string {
   return fs.existsSync(fromDist) ? fromDist : path.resolve(__dirname, '..', '..', '..', '..', 'python', 'gradlens_runner.py');
 }
 
-/** `--python PATH` (or the extension's choice), else $GRADLENS_PYTHON, else python3 on the PATH. */
-export function resolveInterpreter(option: string | null | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return option || env.GRADLENS_PYTHON || 'python3';
+/** The interpreter of `file`: `--python PATH` (or the extension's choice), else $GRADLENS_PYTHON, else the default. */
+export function resolveInterpreter(option: string | null | undefined, file: string, env: NodeJS.ProcessEnv = process.env): string {
+  return chosenInterpreter(option, env) ?? defaultInterpreter(file, env);
+}
+
+/** The interpreter the user chose (`--python`, the extension's setting, $GRADLENS_PYTHON), or null. */
+export function chosenInterpreter(option: string | null | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  return option || env.GRADLENS_PYTHON || null;
+}
+
+/** Imports of torch at the start of a line: `import torch`, `from torch.autograd import Function`. */
+const IMPORTS_TORCH = /^\s*(?:import|from)\s+torch\b/m;
+/** The interpreter chosen for torch files, by PATH. */
+const chosen = new Map<string, string>();
+
+/**
+ * The interpreter for `file` when the user chose none: python3 on the PATH, unless the file imports
+ * torch and that interpreter lacks it (a pyenv or venv python3 before the system's, say) while another
+ * python3 on the PATH, or /usr/bin/python3, has torch and NumPy. Asked once per process; files that do
+ * not import torch cost nothing here (a python3 without NumPy is replaced when it says so).
+ */
+export function defaultInterpreter(file: string, env: NodeJS.ProcessEnv = process.env): string {
+  let source = '';
+  try {
+    source = fs.readFileSync(file, 'utf8');
+  } catch {
+    // Unreadable: the load reports it.
+  }
+  if (!IMPORTS_TORCH.test(source)) return 'python3';
+  const key = env.PATH ?? '';
+  let found = chosen.get(key);
+  if (found === undefined) {
+    found = hasModules('python3', ['numpy', 'torch'], env) ? 'python3' : (otherInterpreterWith(['numpy', 'torch'], env) ?? 'python3');
+    chosen.set(key, found);
+  }
+  return found;
+}
+
+/** Another python3 than the PATH's first (a later one on the PATH, else /usr/bin/python3) that has `modules`. */
+export function otherInterpreterWith(modules: string[], env: NodeJS.ProcessEnv = process.env): string | null {
+  return laterInterpreters(env).find((candidate) => hasModules(candidate, modules, env)) ?? null;
+}
+
+/** Every python3 on the PATH after the first, in PATH order, then /usr/bin/python3; each interpreter once. */
+function laterInterpreters(env: NodeJS.ProcessEnv): string[] {
+  const name = process.platform === 'win32' ? 'python.exe' : 'python3';
+  const real = (candidate: string): string | null => {
+    try {
+      return fs.realpathSync(candidate);
+    } catch {
+      return null;
+    }
+  };
+  const onPath = (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((directory) => path.join(directory, name)).filter((candidate) => real(candidate) !== null);
+  // The PATH's first python3 is the one already asked.
+  const seen = new Set(onPath.slice(0, 1).map(real));
+  return [...onPath.slice(1), '/usr/bin/python3'].filter((candidate) => {
+    const target = real(candidate);
+    if (target === null || seen.has(target)) return false;
+    seen.add(target);
+    return true;
+  });
+}
+
+function hasModules(python: string, modules: string[], env: NodeJS.ProcessEnv): boolean {
+  // find_spec locates a module without importing it (torch takes seconds to import).
+  const probe = 'import importlib.util, sys; sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 3)';
+  return spawnSync(python, ['-c', probe, ...modules], { stdio: 'ignore', timeout: 10_000, env }).status === 0;
 }
 
 /** An interpreter process and how it started and ended, caught from its first moment (it may end before anyone asks). */

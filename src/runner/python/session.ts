@@ -26,7 +26,11 @@ export class PythonUnavailable extends KnownFailure {
   override name = 'PythonUnavailable';
 
   /** A message that ends in "choose another interpreter" names the interpreter setting right there. */
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The interpreter runs, but cannot import NumPy. */
+    readonly withoutNumpy = false,
+  ) {
     super(message, 'runner', message.endsWith(CHOOSE) ? { name: 'python', at: message.length } : null);
   }
 }
@@ -88,7 +92,7 @@ export class PythonSession {
       const { code, signal } = outcome;
       if (this.stopReason) throw new PythonUnavailable(this.stopReason);
       if (code === NUMPY_MISSING_EXIT && /gradlens-runner: numpy missing/.test(this.stderrTail)) {
-        throw new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${CHOOSE}`);
+        throw new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${CHOOSE}`, true);
       }
       const detail = this.stderrTail.trim().split('\n').slice(-3).join('\n');
       // Ended before it ever answered: most likely not a Python 3 interpreter at all.
