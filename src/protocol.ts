@@ -4,7 +4,7 @@
  */
 import type { CriticalPointReport } from './core/analysis';
 import type { ErrorReport } from './core/errors';
-import type { CheckOptions, CheckResult } from './core/gradcheck';
+import type { CheckOptions, CheckResult, Evaluations } from './core/gradcheck';
 import type { Hyperparameters } from './core/optim/optimizer';
 import type { StepRecord, TensorRates, TrainOptions, TrainResult } from './core/optim/train';
 
@@ -38,6 +38,8 @@ export interface CheckRequest {
   memoryMb: number;
   /** The interpreter of a .py file (else $GRADLENS_PYTHON, else the default of runner/python/prestart.ts). */
   python: string | null;
+  /** Processes a costly full or sparse check may use in all (this one and its helpers); 1: this one only. */
+  jobs: number;
 }
 
 export interface OptimizerRun {
@@ -96,7 +98,38 @@ export interface AnalyzeRequest {
   memoryMb: number;
 }
 
-export type ParentToWorker = CheckRequest | OptimizeRequest | AnalyzeRequest | RunControlMessage;
+/**
+ * Parent → a helper runner process of a check (--jobs): open problem `name` of `file` as the check
+ * does (the same options), answer 'helperReady' with its value at the point, then 'evaluate' requests.
+ */
+export interface HelpRequest {
+  type: 'help';
+  file: string;
+  name: string;
+  options: Partial<CheckOptions>;
+  /** The time limit for loading the file (the check's). */
+  timeoutMs: number;
+  /** When the check's time is up (ms since the epoch): the helper's limit ends there too. */
+  deadline: number;
+  memoryMb: number;
+  python: string | null;
+}
+
+/** Messages of a check shared with helpers; `helper` numbers them within the check. */
+export type HelperMessage =
+  /** Parent → helper: the perturbed values of these elements (bulk.ts). */
+  | { type: 'evaluate'; id: number; indices: number[] }
+  /** Parent → check: helper `helper` is ready (its value at the point). */
+  | { type: 'helperReady'; helper: number; center: number }
+  /** Parent → check: the answer to request `id`. */
+  | { type: 'helperValues'; helper: number; id: number; plus: number[]; minus: number[]; evaluations: Evaluations }
+  /** Parent → check: request `id` failed, or (id null) the helper ended or never started; its other requests fail with it. */
+  | { type: 'helperFailed'; helper: number; id: number | null; error: ErrorReport };
+
+export type ParentToWorker = CheckRequest | OptimizeRequest | AnalyzeRequest | HelpRequest | RunControlMessage | HelperMessage;
+
+/** What a running request receives besides its request: live-run controls, and a shared check's helper messages. */
+export type LiveMessage = RunControlMessage | HelperMessage;
 
 export type WorkerToParent =
   | { type: 'loaded'; file: string; problems: DiscoveredProblem[] }
@@ -126,4 +159,14 @@ export type WorkerToParent =
   /** `exchanges`: round trips with an interpreter (Python problem files). */
   | { type: 'finished'; exchanges: number }
   /** User code failed outside any check (an uncaught exception from a timer, say); the worker exits next. */
-  | { type: 'fatal'; error: ErrorReport };
+  | { type: 'fatal'; error: ErrorReport }
+  /** A check asks for `count` helper processes for problem `name` (a costly full or sparse check). */
+  | { type: 'helpersWanted'; name: string; count: number }
+  /** A check asks helper `helper` for perturbed values (the parent passes it on as 'evaluate'). */
+  | { type: 'helperEvaluate'; helper: number; id: number; indices: number[] }
+  /** A check is done with its helpers: they are ended. */
+  | { type: 'helpersDone'; name: string }
+  /** A helper's answers to its parent: ready, values, or a failed evaluation (an ErrorReport described as the check would). */
+  | { type: 'ready'; center: number }
+  | { type: 'values'; id: number; plus: number[]; minus: number[]; evaluations: Evaluations }
+  | { type: 'evaluationFailed'; id: number; error: ErrorReport };

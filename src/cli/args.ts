@@ -1,7 +1,7 @@
 /** Parsing and validation of `gradlens check` arguments: every bad flag gets a message naming it. */
 import { parseArgs } from 'node:util';
 import { type CheckOptions, DEFAULT_CHECK_OPTIONS } from '../core/gradcheck';
-import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/runner';
+import { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits } from '../runner/runner';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -32,6 +32,7 @@ const CHECK_FLAGS = {
   'batch-size': { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
+  jobs: { type: 'string' },
   python: { type: 'string' },
   strict: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -59,6 +60,8 @@ Options:
                       (default: the full batch, called without batch)
   --timeout SECONDS   time limit per problem; default ${DEFAULT_LIMITS.timeoutSeconds}
   --memory MB         memory limit of the runner process; default ${DEFAULT_LIMITS.memoryMb}
+  --jobs N            runner processes a costly full or sparse check may share, each with these
+                      limits; default: the cores, at most 4 (here ${DEFAULT_LIMITS.jobs}); results do not depend on it
   --python PATH       interpreter for .py problem files; default $GRADLENS_PYTHON, else python3 on the PATH
                       (or a later python3 with NumPy, and PyTorch for files that import torch)
   --strict            kinks (non-differentiable points) count as failures
@@ -127,6 +130,7 @@ export function parseCheckArgs(args: string[]): CheckCommand | null {
   const limits: RunnerLimits = {
     timeoutSeconds: parseNumberFlag('timeout', values.timeout, DEFAULT_LIMITS.timeoutSeconds, positive, 'a positive number of seconds'),
     memoryMb: parseNumberFlag('memory', values.memory, DEFAULT_LIMITS.memoryMb, (value) => Number.isInteger(value) && value >= 64, 'a whole number of MB >= 64'),
+    jobs: parseNumberFlag('jobs', values.jobs, DEFAULT_LIMITS.jobs ?? 1, (value) => Number.isInteger(value) && value >= 1 && value <= MAX_JOBS, `a whole number from 1 to ${MAX_JOBS}`),
   };
   return { files: positionals, problems: values.problem ?? null, options, limits, json: values.json ?? false, ...(values.python ? { python: values.python } : {}) };
 }

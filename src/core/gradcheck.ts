@@ -5,9 +5,10 @@
  * |a-n| / max(|a|,|n|). Modes: full (every element), sparse (k seeded random
  * elements) and fast (random projections, then group bisection to localize).
  */
+import { type CheckHelpers, type Helper, HelperFailure, evaluateInOrder } from './bulk';
 import { flatLayer, scalarObjective } from './definitions';
 import { type ErrorReport, type SourceLocation, UserFault, reportFailure } from './errors';
-import { type Evaluations, type FlatLayer, type Objective, PerturbedFailure, UserCodeError, evaluationsSince, noEvaluations } from './objective';
+import { type Evaluations, type FlatLayer, type Objective, PerturbedFailure, type PerturbedValues, UserCodeError, evaluationsSince, noEvaluations } from './objective';
 import type { ProblemDefinition } from './problem';
 import { Random } from './random';
 import { type CheckTarget, layerSecondOrderTarget, layerTarget, scalarTarget, secondOrderTarget } from './targets';
@@ -85,6 +86,8 @@ export interface CheckHooks {
   signal?: AbortSignal;
   /** Where in the user's files an error of user code happened; the runner maps stacks to them. */
   locateError?: (error: unknown) => SourceLocation | null;
+  /** Other processes that can share a costly full or sparse check (the runner's --jobs). */
+  helpers?: CheckHelpers;
 }
 
 export interface ElementReport {
@@ -168,10 +171,6 @@ export function relativeError(analytic: number, numeric: number): number {
 export function allclose(analytic: number, numeric: number, atol: number, rtol: number): boolean {
   return Math.abs(analytic - numeric) <= atol + rtol * Math.abs(numeric);
 }
-
-/** Full and sparse mode through bulk evaluations: at most this many exchanges, of at least BULK_MIN_CHUNK elements each. */
-const BULK_CHUNKS = 16;
-const BULK_MIN_CHUNK = 256;
 
 /** A direction is suspicious when its error exceeds this many times the difference's own error estimate. */
 const SCREEN_FACTOR = 10;
@@ -298,6 +297,10 @@ class Engine {
   note: string | null = null;
   /** The element that was moved when an evaluation failed (`x[1]`), for the error report. */
   failedElement: string | null = null;
+  /** Evaluations made by helper processes. */
+  readonly helperEvaluations: Evaluations = noEvaluations();
+  /** A helper's value at the point, when it differed from this process's. */
+  private elsewhere: number | null = null;
   /** The point being evaluated, for error messages: a phrase, or an element moved by ±eps (formatted only on error). */
   private where = 'at the unperturbed point';
   private readonly base: Float64Array;
@@ -347,9 +350,9 @@ class Engine {
   }
 
   /** f(x ± eps·e_i) for each i of `indices`, in one call of the target. */
-  private async perturbed(indices: Int32Array, pending?: Promise<{ plus: Float64Array; minus: Float64Array }>) {
+  private async perturbed(indices: Int32Array): Promise<PerturbedValues> {
     try {
-      return await (pending ?? this.target.perturbedValues(this.base, indices, this.options.eps));
+      return await this.target.perturbedValues(this.base, indices, this.options.eps);
     } catch (error) {
       if (error instanceof PerturbedFailure) this.fail(error.error, error.flat, error.delta);
       this.fail(error);
@@ -371,34 +374,46 @@ class Engine {
     const centerAgain = await this.value(this.base);
     const analyticAgain = await this.gradient();
     this.checkDeterminism(center, centerAgain, analytic, analyticAgain);
+    if (this.elsewhere !== null) {
+      throw new Nondeterminism(`${this.target.valueLabel} returned ${center} in this process and ${this.elsewhere} in another runner process at the same point`);
+    }
+  }
+
+  /** The value at the point: a helper's first evaluation (helperSide). */
+  pointValue(): Promise<number> {
+    return this.value(this.base);
+  }
+
+  /** Perturbed values, failures described as a check describes them: a helper's part (helperSide). */
+  perturbedValues(indices: Int32Array): Promise<PerturbedValues> {
+    return this.perturbed(indices);
   }
 
   /**
-   * Full and sparse mode: the central differences of every chosen element,
-   * in at most BULK_CHUNKS calls of the target's bulk evaluation (so
-   * progress and cancellation still happen between them), one ahead.
+   * Full and sparse mode: the central differences of every chosen element, through bulk
+   * evaluations of the target (bulk.ts: chunks, shared with helper processes when that pays),
+   * recorded in order, with progress and cancellation between chunks.
    */
   private async bulk(indices: number[] | null, analytic: Float64Array, center: number): Promise<void> {
     const all = Int32Array.from(indices ?? { length: this.size }, (value, k) => (indices ? value : k));
     const total = all.length;
-    const chunk = Math.max(BULK_MIN_CHUNK, Math.ceil(total / BULK_CHUNKS));
-    const request = (start: number) => {
-      const pending = Promise.resolve().then(() => this.target.perturbedValues(this.base, all.subarray(start, Math.min(total, start + chunk)), this.options.eps));
-      // Awaited in turn below; a request left behind by an earlier failure must not be an unhandled rejection.
-      pending.catch(() => undefined);
-      return pending;
-    };
-    let next = total > 0 ? request(0) : null;
-    for (let start = 0; start < total; start += chunk) {
-      const part = all.subarray(start, Math.min(total, start + chunk));
-      const current = next!;
-      // The next exchange is asked for before this one is answered: an evaluator in another process
-      // never waits for this side to read a reply and send the next plan.
-      next = start + chunk < total ? request(start + chunk) : null;
-      const values = await this.perturbed(part, current);
-      for (let k = 0; k < part.length; k++) this.recorder.element(part[k], analytic[part[k]], values.plus[k], values.minus[k], center);
-      this.tick(start + part.length, total);
-    }
+    await evaluateInOrder({
+      indices: all,
+      evaluate: (part) => this.perturbed(part),
+      record: (part, values, done) => {
+        for (let k = 0; k < part.length; k++) this.recorder.element(part[k], analytic[part[k]], values.plus[k], values.minus[k], center);
+        this.tick(done, total);
+      },
+      helpers: this.hooks.helpers,
+      admit: (helper) => {
+        if (Math.abs(helper.center - center) <= this.options.nondetTolerance) return true;
+        this.elsewhere ??= helper.center;
+        return false;
+      },
+      helped: (evaluations) => {
+        for (const key of Object.keys(evaluations) as (keyof Evaluations)[]) this.helperEvaluations[key] += evaluations[key];
+      },
+    });
     if (total === 0) this.tick(0, 0);
   }
 
@@ -602,6 +617,46 @@ async function explainColumns(layer: FlatLayer, worst: ElementReport[], options:
   }
 }
 
+/** The target a check of `problem` evaluates (the same in every process that opens it), and its mini-batch. */
+async function openTarget(problem: Checkable, options: CheckOptions): Promise<{ target: CheckTarget; batch: number[] | null }> {
+  const random = new Random(options.seed);
+  if (isLayer(problem)) return { target: options.order === 2 ? await layerSecondOrderTarget(problem, random) : layerTarget(problem, random), batch: null };
+  if (options.order === 2) return { target: secondOrderTarget(problem, random), batch: null };
+  const batch = problem.dataSize !== null && options.batchSize !== null ? new Random(options.seed).sample(problem.dataSize, options.batchSize) : null;
+  return { target: scalarTarget(problem, batch), batch };
+}
+
+/**
+ * A helper process's side of a check shared with it (bulk.ts): the same target as the check's, its
+ * value at the point, then perturbed values on request. Failures are HelperFailures, described and
+ * located as the check itself would describe them.
+ */
+export async function helperSide(problem: Checkable, partialOptions: Partial<CheckOptions>, hooks: Pick<CheckHooks, 'locateError'> = {}): Promise<Helper> {
+  const options: CheckOptions = { ...DEFAULT_CHECK_OPTIONS, ...partialOptions };
+  let engine: Engine | null = null;
+  const failure = (error: unknown) => new HelperFailure({ ...reportFailure(error, 'check', hooks.locateError), element: engine?.failedElement ?? null });
+  let center: number;
+  try {
+    engine = new Engine((await openTarget(problem, options)).target, options, hooks);
+    center = await engine.pointValue();
+  } catch (error) {
+    throw failure(error);
+  }
+  const opened = engine;
+  return {
+    center,
+    perturbed: async (indices) => {
+      const before = { ...problem.evaluations };
+      try {
+        const values = await opened.perturbedValues(indices);
+        return { ...values, evaluations: evaluationsSince(before, problem.evaluations) };
+      } catch (error) {
+        throw failure(error);
+      }
+    },
+  };
+}
+
 /** Checks one TypeScript problem definition (gradcheck, gradgradcheck or the layer Jacobian check). Never throws for user errors. */
 export async function checkProblem(
   definition: ProblemDefinition,
@@ -638,17 +693,11 @@ export async function checkGradients(
     result.note = isLayer(problem) ? 'no derivative of backward: this layer has no second-order check' : 'no hvp: nothing to check at order 2';
     return finish();
   }
-  const random = new Random(options.seed);
   let engine: Engine | null = null;
   const before = { ...problem.evaluations };
   try {
-    let target: CheckTarget;
-    if (isLayer(problem)) target = options.order === 2 ? await layerSecondOrderTarget(problem, random) : layerTarget(problem, random);
-    else if (options.order === 2) target = secondOrderTarget(problem, random);
-    else {
-      if (problem.dataSize !== null && options.batchSize !== null) result.batch = new Random(options.seed).sample(problem.dataSize, options.batchSize);
-      target = scalarTarget(problem, result.batch);
-    }
+    const { target, batch } = await openTarget(problem, options);
+    result.batch = batch;
     result.size = target.layout.size;
     engine = new Engine(target, options, hooks);
     await engine.run();
@@ -656,10 +705,14 @@ export async function checkGradients(
     if (error instanceof CheckCancelled) throw error;
     result.verdict = error instanceof Nondeterminism ? 'nondeterministic' : 'error';
     const hint = error instanceof Nondeterminism ? problem.notes?.nondeterminism : null;
-    const report = reportFailure(error, 'check', hooks.locateError);
-    result.error = { ...report, message: hint ? `${report.message} (${hint})` : report.message, element: engine?.failedElement ?? null };
+    // A helper's failure was described (and located) where it happened.
+    const report = error instanceof HelperFailure ? error.report : { ...reportFailure(error, 'check', hooks.locateError), element: engine?.failedElement ?? null };
+    result.error = { ...report, message: hint ? `${report.message} (${hint})` : report.message };
   }
   result.evaluations = evaluationsSince(before, problem.evaluations);
+  if (engine) {
+    for (const key of Object.keys(result.evaluations) as (keyof Evaluations)[]) result.evaluations[key] += engine.helperEvaluations[key];
+  }
   if (engine) {
     const recorder = engine.recorder;
     Object.assign(result, {

@@ -6,7 +6,7 @@
 import { type CheckMode, type CheckOptions, DEFAULT_CHECK_OPTIONS } from '../core/gradcheck';
 import { findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
 import type { Hyperparameters } from '../core/optim/optimizer';
-import { DEFAULT_LIMITS, type RunnerLimits } from '../runner/supervisor';
+import { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits, defaultJobs } from '../runner/supervisor';
 
 /** One level of braces: VS Code's file search (ripgrep) rejects nested alternate groups. */
 export const DEFAULT_PROBLEM_GLOB = '**/{*.grad.ts,*.grad.mts,*.grad.js,*.grad.mjs,*_grad.py,*.grad.py}';
@@ -43,6 +43,8 @@ const isNumber = (value: unknown): value is number => typeof value === 'number' 
 const positiveNumber = accept<number>((value) => isNumber(value) && value > 0, 'must be a positive number');
 const nonNegativeNumber = accept<number>((value) => isNumber(value) && value >= 0, 'must be a number ≥ 0');
 const integerAtLeast = (minimum: number) => accept<number>((value) => isNumber(value) && Number.isInteger(value) && value >= minimum, `must be an integer ≥ ${minimum}`);
+/** gradlens.jobs: 0 for the default (the cores, capped), else 1..MAX_JOBS. */
+const jobsCheck = accept<number>((value) => isNumber(value) && Number.isInteger(value) && value >= 0 && value <= MAX_JOBS, `must be an integer from 0 (automatic) to ${MAX_JOBS}`);
 const modeCheck = accept<CheckMode>((value) => value === 'full' || value === 'fast' || value === 'sparse', 'must be "full", "fast" or "sparse"');
 const pathCheck = accept<string>((value) => typeof value === 'string', 'must be a path to a Python interpreter');
 const globCheck = accept<string>((value) => typeof value === 'string' && value.trim() !== '', 'must be a non-empty glob pattern');
@@ -79,6 +81,7 @@ export function readSettings(get: SettingGetter): SettingsReading {
     limits: {
       timeoutSeconds: read('timeoutSeconds', positiveNumber, DEFAULT_LIMITS.timeoutSeconds),
       memoryMb: read('memoryLimitMb', integerAtLeast(64), DEFAULT_LIMITS.memoryMb),
+      jobs: read('jobs', jobsCheck, 0) || defaultJobs(),
     },
     optimizer: read('optimizer.default', optimizerCheck, 'adam'),
     hyperparameters: {},

@@ -7,12 +7,13 @@
 import * as path from 'node:path';
 import { type ErrorReport, extendMessage } from '../core/errors';
 import { type CheckOptions, errorResult } from '../core/gradcheck';
-import type { DiscoveredProblem } from '../protocol';
+import type { DiscoveredProblem, LiveMessage } from '../protocol';
 import { PROBLEM_FILE_EXTENSIONS } from './bundle';
+import { CheckHelperProcesses } from './helpers';
 import { type FileReport, type ProblemReport, type RunnerEvents, atExport } from './reports';
 import { DEFAULT_LIMITS, type RunnerLimits, supervise } from './supervisor';
 
-export { DEFAULT_LIMITS, type RunnerLimits, workerPath } from './supervisor';
+export { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits, defaultJobs, workerPath } from './supervisor';
 export type { FileReport, ProblemReport, RunnerEvents } from './reports';
 
 /** Python problem files; everything else is TypeScript or JavaScript. */
@@ -47,13 +48,31 @@ export async function checkFile(
     const results: ProblemReport[] = [];
     // Filled by the message handler (an object, so the assignments are visible after the await).
     const seen: { discovered: DiscoveredProblem[] | null; loadError: ErrorReport | null } = { discovered: null, loadError: null };
+    let toCheck: ((message: LiveMessage) => void) | null = null;
+    const helpers = new CheckHelperProcesses(file, options, python, limits, events.signal, (message) => toCheck?.(message));
+    let problemStarted = Date.now();
     const outcome = await supervise(
-      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python },
+      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python, jobs: limits.jobs ?? 1 },
       file,
       limits,
-      events,
+      {
+        ...events,
+        onControlChannel: (post) => {
+          toCheck = post;
+          events.onControlChannel?.(post);
+        },
+      },
       (message) => {
         switch (message.type) {
+          case 'helpersWanted':
+            helpers.start(message.name, message.count, problemStarted + limits.timeoutSeconds * 1000);
+            break;
+          case 'helperEvaluate':
+            helpers.evaluate(message.helper, message.id, message.indices);
+            break;
+          case 'helpersDone':
+            helpers.end();
+            break;
           case 'loaded':
             seen.discovered = message.problems;
             if (report.discovered === null) events.onLoaded?.(file, message.problems);
@@ -64,6 +83,7 @@ export async function checkFile(
             seen.loadError = message.error;
             break;
           case 'started':
+            problemStarted = Date.now();
             events.onProblemStarted?.(file, message.name);
             break;
           case 'progress':
@@ -78,6 +98,7 @@ export async function checkFile(
         }
       },
     );
+    helpers.end();
     report.exchanges += outcome.exchanges;
     report.problems.push(...results);
     done.push(...results.map((result) => result.name));

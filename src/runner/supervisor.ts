@@ -5,12 +5,14 @@
  * was running and, when the watchdog could tell, where in user code.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type ErrorPhase, type ErrorReport, errorReport, limitError } from '../core/errors';
-import type { ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
+import type { LiveMessage, ParentToWorker, WorkerToParent } from '../protocol';
 import { chosenInterpreter, defaultInterpreter, prestartArguments } from './python/prestart';
+import { LOCAL_GRACE_MS } from './shared-check';
 import type { HangReport } from './watchdog';
 
 export interface RunnerLimits {
@@ -18,16 +20,29 @@ export interface RunnerLimits {
   timeoutSeconds: number;
   /** V8 heap limit of the runner process, in MB. */
   memoryMb: number;
+  /** Runner processes a costly full or sparse check may use in all, each with these limits (1 when absent). */
+  jobs?: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<RunnerLimits> = Object.freeze({ timeoutSeconds: 60, memoryMb: 4096 });
+/** The most runner processes one check may use, whatever is asked. */
+export const MAX_JOBS = 32;
+
+/** Helper processes are capped here by default: beyond it, start-up and memory outweigh what more cores give. */
+const DEFAULT_JOBS_CAP = 4;
+
+/** The number of available cores, at most DEFAULT_JOBS_CAP. */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(DEFAULT_JOBS_CAP, os.availableParallelism()));
+}
+
+export const DEFAULT_LIMITS: Readonly<RunnerLimits> = Object.freeze({ timeoutSeconds: 60, memoryMb: 4096, jobs: defaultJobs() });
 
 export interface SupervisionEvents {
   /** What user code printed (console.log goes to 'stdout'). Never mixed into the caller's own output. */
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   signal?: AbortSignal;
-  /** Called once the runner process exists, with a way to send it live-run controls. */
-  onControlChannel?: (post: (message: RunControlMessage) => void) => void;
+  /** Called once the runner process exists, with a way to send it live-run controls and helper messages. */
+  onControlChannel?: (post: (message: LiveMessage) => void) => void;
 }
 
 export interface Interruption {
@@ -67,7 +82,7 @@ function withInterpreter(request: ParentToWorker): ParentToWorker {
     const fallback = defaultInterpreter(file);
     return fallback === 'python3' ? null : fallback;
   };
-  if (request.type === 'check') return request.file.endsWith('.py') ? { ...request, python: choose(request.python, request.file) } : request;
+  if (request.type === 'check' || request.type === 'help') return request.file.endsWith('.py') ? { ...request, python: choose(request.python, request.file) } : request;
   if (request.type !== 'optimize' && request.type !== 'analyze') return request;
   const source = request.source;
   if (!('file' in source) || !source.file.endsWith('.py')) return request;
@@ -77,7 +92,7 @@ function withInterpreter(request: ParentToWorker): ParentToWorker {
 
 /** A request for a Python file starts its interpreter with the runner process (python/prestart.ts). */
 function interpreterArguments(request: ParentToWorker): string[] {
-  if (request.type === 'check') return request.file.endsWith('.py') ? prestartArguments(request.python ?? 'python3') : [];
+  if (request.type === 'check' || request.type === 'help') return request.file.endsWith('.py') ? prestartArguments(request.python ?? 'python3') : [];
   if (request.type !== 'optimize' && request.type !== 'analyze') return [];
   const source = request.source;
   return 'file' in source && source.file.endsWith('.py') ? prestartArguments(source.python ?? 'python3') : [];
@@ -96,7 +111,7 @@ export function supervise(
   onMessage: (message: WorkerToParent) => void,
 ): Promise<SupervisionResult> {
   const request = withInterpreter(asked);
-  const phase: ErrorPhase = request.type === 'check' ? 'check' : request.type === 'optimize' ? 'optimize' : 'analyze';
+  const phase: ErrorPhase = request.type === 'check' || request.type === 'help' ? 'check' : request.type === 'optimize' ? 'optimize' : 'analyze';
   return new Promise((resolve) => {
     const result: SupervisionResult = { interrupted: null, cancelled: false, exchanges: 0 };
     const child: ChildProcess = fork(workerPath(), interpreterArguments(request), {
@@ -130,9 +145,11 @@ export function supervise(
     };
     // The watchdog reports a hang with its place in user code at the limit; this
     // timer is the backstop for when it cannot (stuck outside JavaScript, say).
-    const armTimer = (): void => {
+    let armedAt = Date.now();
+    const armTimer = (extraMs = 0): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => interrupt(limitHit('timeout', null)), limits.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
+      armedAt = Date.now();
+      timer = setTimeout(() => interrupt(limitHit('timeout', null)), limits.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS + extraMs);
     };
     readline.createInterface({ input: child.stdio[4] as Readable }).on('line', (line) => {
       const hang = JSON.parse(line) as HangReport;
@@ -168,6 +185,13 @@ export function supervise(
         case 'resumed':
           armTimer();
           break;
+        case 'helpersWanted': {
+          // A shared check keeps its own time limit a little longer than its helpers' (shared-check.ts).
+          const started = armedAt;
+          armTimer(LOCAL_GRACE_MS - (Date.now() - started));
+          armedAt = started;
+          break;
+        }
         case 'fatal':
           interrupt(message.error);
           return;

@@ -12,17 +12,19 @@ import * as path from 'node:path';
 import { analyzeCriticalPoint } from '../core/analysis';
 import { asObjective } from '../core/definitions';
 import { type ErrorPhase, type ErrorReport, InputError, errorReport, reportFailure } from '../core/errors';
-import { checkGradients, errorResult } from '../core/gradcheck';
+import { HelperFailure } from '../core/bulk';
+import { checkGradients, errorResult, helperSide } from '../core/gradcheck';
 import { type Objective, lossesOrNaN, startingPoint } from '../core/objective';
 import { findOptimizer } from '../core/optim';
 import { type StepGate, type StepRecord, type TrainResult, train } from '../core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../core/problem';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
-import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, OptimizeRequest, OptimizerRun, ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
+import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, HelpRequest, HelperMessage, OptimizeRequest, OptimizerRun, ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
 import { FileNotLoaded, type LoadedFile, type LoadedProblem, type TimeLimit, loadScriptFile } from './load';
 import { loadPythonFile } from './python/load';
 import type { HangPlace } from './python/session';
 import { RunControl } from './run-control';
+import { SharedCheck, serveHelp } from './shared-check';
 import { atExport } from './reports';
 import { HANG_REPORT_FD, type HangReport, Watchdog } from './watchdog';
 
@@ -83,9 +85,13 @@ function reportHang(activity: string, place: HangPlace | null): void {
   fs.writeSync(HANG_REPORT_FD, `${JSON.stringify(hang)}\n`);
 }
 
+/** How long loading the file took (with its interpreter's start): about what a helper process needs to start. */
+let loadSeconds = 0;
+
 /** Loads the request's file in its language; reports 'loaded' or 'loadError' (then null). */
 async function loadFile(requested: string, request: { timeoutMs: number; memoryMb: number; python: string | null }): Promise<LoadedFile | null> {
   const file = path.resolve(requested);
+  const started = performance.now();
   try {
     loaded = path.extname(file) === '.py'
       ? await loadPythonFile(file, request, (text) => process.stderr.write(text), reportHang)
@@ -95,6 +101,7 @@ async function loadFile(requested: string, request: { timeoutMs: number; memoryM
     await send({ type: 'loadError', file: requested, error: report });
     return null;
   }
+  loadSeconds = (performance.now() - started) / 1000;
   const problems: DiscoveredProblem[] = loaded.problems.map(({ name, kind, line, secondOrder }) => ({ name, kind, line, secondOrder }));
   await send({ type: 'loaded', file: requested, problems });
   return loaded;
@@ -123,9 +130,11 @@ async function checkOne(file: LoadedFile, problem: LoadedProblem, request: Check
   limit().arm(problem.name, request.timeoutMs);
   let lastProgress = 0;
   let result;
+  shared = request.jobs > 1 ? new SharedCheck(problem.name, request.jobs, loadSeconds, request.timeoutMs, (message) => void send(message), limit()) : null;
   try {
     result = await checkGradients(problem.checkable(), request.options, {
       locateError: (error) => file.locate(error),
+      helpers: shared ?? undefined,
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
@@ -137,6 +146,7 @@ async function checkOne(file: LoadedFile, problem: LoadedProblem, request: Check
     // Opening the problem failed (malformed params or inputs).
     result = errorResult(problem.name, problem.looksLike, request.options, reportFailure(error, 'check', (cause) => file.locate(cause)));
   }
+  shared = null;
   // Let zero-delay timers the check left behind run now, so their failures count against this problem.
   await new Promise((resolve) => setTimeout(resolve, 0));
   limit().disarm();
@@ -147,6 +157,34 @@ async function checkOne(file: LoadedFile, problem: LoadedProblem, request: Check
   if (result.error) result.error = located(result.error);
   await send({ type: 'result', result });
   await send({ type: 'done', name: problem.name });
+}
+
+/** The check in progress that may share its evaluations with helpers (the parent passes their messages). */
+let shared: SharedCheck | null = null;
+/** In a helper process: the answers to the check's requests. */
+let helping: ((message: HelperMessage) => void) | null = null;
+
+/** A helper process of a shared check: opens the problem as the check did, then answers until the parent ends it. */
+async function help(request: HelpRequest): Promise<void> {
+  const file = await loadFile(request.file, request);
+  if (!file) return;
+  const problem = file.problems.find((candidate) => candidate.name === request.name);
+  if (!problem || problem.invalid !== null) {
+    await send({ type: 'refused', error: errorReport(`no problem ${request.name} to help with in ${request.file}`, 'internal', 'check') });
+    return;
+  }
+  await send({ type: 'started', name: problem.name, activity: `checking ${problem.name}` });
+  limit().arm(problem.name, Math.max(1, request.deadline - Date.now()));
+  try {
+    const side = await helperSide(problem.checkable(), request.options, { locateError: (error) => file.locate(error) });
+    helping = serveHelp(side, send);
+    await send({ type: 'ready', center: side.center });
+  } catch (error) {
+    await send({ type: 'refused', error: error instanceof HelperFailure ? error.report : reportFailure(error, 'check') });
+    return;
+  }
+  // Serves until the parent ends this process with the check.
+  await new Promise<never>(() => undefined);
 }
 
 async function check(request: CheckRequest): Promise<void> {
@@ -314,10 +352,11 @@ async function analyze(request: AnalyzeRequest): Promise<void> {
 }
 
 /** Errors of a request outside a check (user code, bad input, a GradLens bug) end it with a report. */
-async function serve(request: Exclude<ParentToWorker, RunControlMessage>): Promise<void> {
-  phase = request.type === 'check' ? 'check' : request.type;
+async function serve(request: CheckRequest | OptimizeRequest | AnalyzeRequest | HelpRequest): Promise<void> {
+  phase = request.type === 'check' || request.type === 'help' ? 'check' : request.type;
   try {
     if (request.type === 'check') await check(request);
+    else if (request.type === 'help') await help(request);
     else if (request.type === 'optimize') await optimize(request);
     else await analyze(request);
   } catch (error) {
@@ -347,6 +386,14 @@ process.on('message', (request: ParentToWorker) => {
   if (request.type === 'control' || request.type === 'setHyperparameters' || request.type === 'detail') {
     if (liveRun) liveRun.handle(request);
     else earlyControls.push(request);
+    return;
+  }
+  if (request.type === 'evaluate') {
+    helping?.(request);
+    return;
+  }
+  if (request.type === 'helperReady' || request.type === 'helperValues' || request.type === 'helperFailed') {
+    shared?.handle(request);
     return;
   }
   if (started) return;
