@@ -579,19 +579,20 @@ class CourseProblem(Problem):
 
     def __init__(self, name, kind, value, tensors_label, functions):
         self._begin(name, kind, value, tensors_label)
-        self.functions = functions
-        self.function_names = {key: _function_name(function, key) for key, function in functions.items()}
         for key, function in functions.items():
             if not callable(function):
                 raise ValueError("%s: %s is %s, expected a function" % (name, key, _described(function)))
+        self.functions = functions
+        self.function_names = {key: _function_name(function, key) for key, function in functions.items()}
         # (name, value, how it is passed: "array", "same" or "copy"; see _constant), in the order of the inputs.
         self.constants = []
         # Set once user code wrote into a constant array: from then on constants are fresh copies.
         self.copy_constant_arrays = False
         # Checked inputs the user gave as torch tensors: their functions get torch tensors.
         self.torch_names = []
-        # How a count of gradients is told wrong: which inputs are checked, and how to name others.
+        # What a wrong count of gradients is told: which inputs are checked, and how to check others.
         self.checked_text = ""
+        self.count_advice = ""
 
     def _lay_out_arrays(self, entries, label):
         """Lays out the floating-point arrays of (name, value) entries as the point; the names of the others."""
@@ -617,8 +618,9 @@ class CourseProblem(Problem):
         inputs = self._inputs_dict(inputs, key)
         if wrt is None:
             self._lay_out_arrays(inputs.items(), "inputs")
-            names = ", ".join(spec["name"] for spec in self.layout)
-            self.checked_text = "%s has %s, %s" % (self.function_names[key], _count(len(self.layout), "float array input"), names)
+            names = [spec["name"] for spec in self.layout]
+            self.checked_text = "%s has %s, %s" % (self.function_names[key], _count(len(names), "float array input"), ", ".join(names))
+            self.count_advice = ": one for each, in this order (or name those it returns gradients for in \"wrt\")"
         else:
             names = [wrt] if isinstance(wrt, str) else list(wrt) if isinstance(wrt, (list, tuple)) else None
             if not names or not all(isinstance(entry, str) for entry in names):
@@ -691,8 +693,7 @@ class CourseProblem(Problem):
         else:
             given = list(returned) if isinstance(returned, (tuple, list)) else [returned]
             if len(given) != len(names):
-                advice = "" if "wrt" in self.checked_text else ": one for each, in this order (or name those it returns gradients for in \"wrt\")"
-                raise self.returned_wrong(key, "%s returned %s, but %s%s" % (label, _count(len(given), "gradient"), self.checked_text, advice), element)
+                raise self.returned_wrong(key, "%s returned %s, but %s%s" % (label, _count(len(given), "gradient"), self.checked_text, self.count_advice), element)
             for k, (name, gradient) in enumerate(zip(names, given)):
                 if gradient is None:
                     shape = _shape_text(self.layout[k]["shape"])
@@ -713,9 +714,9 @@ class LayerPairProblem(CourseProblem):
     def __init__(self, name, value, get):
         CourseProblem.__init__(self, name, "layer", value, "inputs", {"forward": get("forward"), "backward": get("backward")})
         self._take_inputs(get("inputs"), get("wrt"), "forward")
-        # How many outputs forward returns before its cache, and how backward's call reads: known after the first call.
-        self.outputs = None
-        self.backward_label = "%s(dout, cache)" % self.function_names["backward"]
+        # How many outputs forward returns before its cache, and how messages show backward's call: set by the first call.
+        self.output_count = None
+        self.backward_label = None
         dicts = [entry for entry, value, _passing in self.constants if isinstance(value, dict)]
         fix = "give %s a 'seed' (CS231n's dropout_forward seeds np.random with it)" % dicts[0] if dicts else "seed np.random inside it"
         self.nondeterminism_hint = "randomness in %s differs between calls (dropout without a seed?): %s for the check" % (self.function_names["forward"], fix)
@@ -734,7 +735,7 @@ class LayerPairProblem(CourseProblem):
             names = ["dout"] if count == 1 else ["dout%d" % (k + 1) for k in range(count)]
             names.append("cache")
         self.backward_label = "%s(%s)" % (self.function_names["backward"], ", ".join(names))
-        self.outputs = count
+        self.output_count = count
 
     def run_forward(self, tree, element):
         """forward at the point of `tree`: its outputs as float64 arrays, as returned, and its cache."""
@@ -742,10 +743,10 @@ class LayerPairProblem(CourseProblem):
         if not isinstance(result, (tuple, list)) or len(result) < 2:
             raise self.returned_wrong("forward", "%s returned %s, expected (out, cache): its output and what backward needs" % (self.call_label, _described(result)), element)
         outputs, cache = list(result[:-1]), result[-1]
-        if self.outputs is None:
+        if self.output_count is None:
             self._learn_outputs(len(outputs))
-        elif len(outputs) != self.outputs:
-            raise self.returned_wrong("forward", "%s returned %s and a cache, but %s at the unperturbed inputs" % (self.call_label, _count(len(outputs), "output"), _count(self.outputs, "output")), element)
+        elif len(outputs) != self.output_count:
+            raise self.returned_wrong("forward", "%s returned %s and a cache, but %s at the unperturbed inputs" % (self.call_label, _count(len(outputs), "output"), _count(self.output_count, "output")), element)
         arrays = []
         for k, output in enumerate(outputs):
             try:
@@ -763,8 +764,9 @@ class LayerPairProblem(CourseProblem):
 
     def backward(self, x, v, shape):
         arrays, outputs, cache = self.run_forward(self.tree(x), None)
-        if sum(array.size for array in arrays) != v.size:
-            raise self.returned_wrong("forward", "%s returned %d output elements, but %d at the unperturbed inputs" % (self.call_label, sum(array.size for array in arrays), v.size), None)
+        size = sum(array.size for array in arrays)
+        if size != v.size:
+            raise self.returned_wrong("forward", "%s returned %d output elements, but %d at the unperturbed inputs" % (self.call_label, size, v.size), None)
         douts, start = [], 0
         for array, output in zip(arrays, outputs):
             # Each output's part of this request's own probe: course backwards may write into dout (dx = dout; dx[x < 0] = 0).
@@ -780,6 +782,7 @@ class LossProblem(CourseProblem):
     def __init__(self, name, value, get):
         CourseProblem.__init__(self, name, "scalar", value, "inputs", {"loss": get("loss")})
         self._take_inputs(get("inputs"), get("wrt"), "loss")
+        self.gradients_label = self.call_label
         self._set_hint("seed np.random inside it")
 
     def _set_hint(self, fix):
@@ -808,7 +811,7 @@ class LossProblem(CourseProblem):
 
     def value_and_grad(self, x, batch, element=None):
         value, gradients = self.run_loss(self.tree(x), element)
-        return value, self.read_gradients(gradients, "loss", self.call_label, element)
+        return value, self.read_gradients(gradients, "loss", self.gradients_label, element)
 
 
 class ModelProblem(LossProblem):
@@ -828,15 +831,12 @@ class ModelProblem(LossProblem):
             raise ValueError("%s: %s.params has no float array (%s): nothing to check" % (name, type(model).__name__, ", ".join(map(str, self.params)) or "it is empty"))
         self.own_params = {spec["name"]: self.params[spec["name"]] for spec in self.layout}
         self._take_constants(self._inputs_dict(get("inputs"), "loss").items())
+        self.gradients_label = "%s[1]" % self.call_label  # the grads dict
         self.checked_text = "%s.params has %s, %s" % (type(model).__name__, _count(len(self.layout), "float array"), ", ".join(self.own_params))
         self._set_hint("seed it (CS231n's FullyConnectedNet takes seed=0)")
 
     def arguments(self, tree):
         return CourseProblem.arguments(self, {})  # the point goes into model.params, not into the call
-
-    def value_and_grad(self, x, batch, element=None):
-        value, grads = self.run_loss(self.tree(x), element)
-        return value, self.read_gradients(grads, "loss", "%s[1]" % self.call_label, element)
 
     def call_with_inputs(self, key, tree, element):
         self.params.update(tree)
