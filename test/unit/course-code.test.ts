@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type FileReport, type ProblemReport, checkFile } from '../../src/runner/runner';
@@ -43,17 +44,21 @@ function byName(report: FileReport): Map<string, ProblemReport> {
   return new Map(report.problems.map((problem) => [problem.name, problem]));
 }
 
-/** What user code printed as call:NAME lines (the fixture's functions announce themselves), counted by name. */
-function calls(output: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const [, name] of output.matchAll(/^call:(\S+)$/gm)) counts[name] = (counts[name] ?? 0) + 1;
-  return counts;
-}
-
-async function checkWithOutput(file: string, only: string[] | null = null): Promise<{ report: FileReport; output: string }> {
-  let output = '';
-  const report = await checkFile(file, {}, LIMITS, { onOutput: (text) => (output += text) }, only, PYTHON);
-  return { report, output };
+/**
+ * `run`, and the calls of the fixture's counted functions during it, by name: they append their names to the file
+ * named by $GRADLENS_TEST_CALLS, which the runner process and its interpreter inherit.
+ */
+async function countingCalls<T>(run: () => T | Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
+  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-calls-')), 'calls.txt');
+  process.env.GRADLENS_TEST_CALLS = log;
+  try {
+    const result = await run();
+    const calls: Record<string, number> = {};
+    for (const name of fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) calls[name] = (calls[name] ?? 0) + 1;
+    return { result, calls };
+  } finally {
+    delete process.env.GRADLENS_TEST_CALLS;
+  }
 }
 
 describe('course code agrees with torch autograd', { skip: WITHOUT_TORCH }, () => {
@@ -117,26 +122,26 @@ describe('course code: the conventions', { skip: WITHOUT_NUMPY }, () => {
 
   it('runs forward once per evaluation, in a few round trips whatever the size', async () => {
     const file = fixture('python/course_conventions_grad.py');
-    const layer = await checkWithOutput(file, ['counted']);
-    const [counted] = layer.report.problems;
+    const layer = await countingCalls(() => checkFile(file, {}, LIMITS, {}, ['counted'], PYTHON));
+    const [counted] = layer.result.problems;
     const n = 3 * 4 + 4 * 2 + 2;
     assert.equal(counted.verdict, 'pass');
     assert.deepEqual(counted.evaluations, { f: 0, grad: 0, hvp: 0, forward: 2 * n + 2, backward: 2 });
     // Each backward evaluation makes its own forward call for the cache; nothing else calls forward.
-    assert.deepEqual(calls(layer.output), { affine_forward: 2 * n + 2 + 2, affine_backward: 2 });
+    assert.deepEqual(layer.calls, { affine_forward: 2 * n + 2 + 2, affine_backward: 2 });
     // load, forward, backward, one bulk plan of the 2n perturbed forwards, forward and backward again.
-    assert.equal(layer.report.exchanges, 6);
-    const loss = await checkWithOutput(file, ['counted_loss']);
-    assert.deepEqual(loss.report.problems[0].evaluations, { f: 12, grad: 2, hvp: 0, forward: 0, backward: 0 });
-    assert.deepEqual(calls(loss.output), { square_loss: 14 });
+    assert.equal(layer.result.exchanges, 6);
+    const loss = await countingCalls(() => checkFile(file, {}, LIMITS, {}, ['counted_loss'], PYTHON));
+    assert.deepEqual(loss.result.problems[0].evaluations, { f: 12, grad: 2, hvp: 0, forward: 0, backward: 0 });
+    assert.deepEqual(loss.calls, { square_loss: 14 });
     // An optimizer step is one call of the loss (its value and its gradient together), and the final loss one more.
-    const optimized = gradlens('optimize', file, '--problem', 'counted_loss', '--optimizer', 'sgd', '--lr', '0.1', '--steps', '5');
-    assert.equal(optimized.status, 0, optimized.stderr);
-    assert.deepEqual(calls(optimized.stderr), { square_loss: 6 });
+    const optimized = await countingCalls(() => gradlens('optimize', file, '--problem', 'counted_loss', '--optimizer', 'sgd', '--lr', '0.1', '--steps', '5'));
+    assert.equal(optimized.result.status, 0, optimized.result.stderr);
+    assert.deepEqual(optimized.calls, { square_loss: 6 });
   });
 
   it('takes course code as it is: writes into inputs and constants, param dicts, float32 parameters, params written and restored', async () => {
-    const { report, output } = await checkWithOutput(fixture('python/course_conventions_grad.py'));
+    const { result: report, calls } = await countingCalls(() => checkFile(fixture('python/course_conventions_grad.py'), {}, LIMITS, {}, null, PYTHON));
     const problems = byName(report);
     const verdicts = Object.fromEntries([...problems].map(([name, problem]) => [name, problem.verdict]));
     assert.deepEqual(verdicts, {
@@ -155,7 +160,7 @@ describe('course code: the conventions', { skip: WITHOUT_NUMPY }, () => {
     ]);
     // W (2×3) and b (3); params['steps'], an int, is left alone.
     assert.equal(problems.get('quadratic')!.size, 9);
-    assert.equal(calls(output)['Quadratic.loss'], problems.get('quadratic')!.evaluations.f + problems.get('quadratic')!.evaluations.grad);
+    assert.equal(calls['Quadratic.loss'], problems.get('quadratic')!.evaluations.f + problems.get('quadratic')!.evaluations.grad);
   });
 
   it('names what unmodified course code gets wrong, at the line that returned it', async () => {
