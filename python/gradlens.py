@@ -16,6 +16,12 @@ PyTorch code has two more kinds, `function()` (a custom autograd Function or any
 its inputs, as torch.autograd.gradcheck takes them) and `module()` (an nn.Module's parameters under a
 loss); a scalar problem may hold torch tensors and leave grad (and hvp) to autograd.
 
+Course code (CS231n, EECS498) is checked as it is written, in three more kinds: `layer_pair()` (a
+forward returning (out, cache) and its backward), `loss_with_gradient()` (a loss returning (loss, dW))
+and `model_with_params()` (an object with params and loss(X, y) -> (loss, grads)):
+
+    affine = layer_pair(forward=affine_forward, backward=affine_backward, inputs={"x": x, "w": w, "b": b})
+
 When GradLens runs a file, this module is importable as `gradlens` (the runner lives beside it). To
 run the file with plain Python too, put this folder on PYTHONPATH or copy the file next to yours.
 No dependency but NumPy (torch only in the files that use it); Python 3.8 or later.
@@ -25,8 +31,9 @@ from typing import Any, Callable, Dict, List, Optional, TypedDict, Union
 import numpy as np
 
 __all__ = [
-    "Batch", "Data", "FunctionProblem", "GradFunction", "Grads", "HvpFunction", "Layer", "LossFunction",
-    "ModuleProblem", "Params", "Problem", "Scalar", "Tensor", "function", "layer", "module", "problem",
+    "Batch", "Data", "FunctionProblem", "GradFunction", "Grads", "HvpFunction", "Layer", "LayerPair", "LossFunction",
+    "LossWithGradient", "ModelWithParams", "ModuleProblem", "Params", "Problem", "Scalar", "Tensor", "function", "layer",
+    "layer_pair", "loss_with_gradient", "model_with_params", "module", "problem",
 ]
 
 Tensor = Union[np.ndarray, float]
@@ -169,6 +176,91 @@ def module(*, module: Any, inputs: Any, loss: Optional[Callable[[Any], Any]] = N
     spec: ModuleProblem = {"module": module, "inputs": inputs}
     if loss is not None:
         spec["loss"] = loss
+    if description is not None:
+        spec["description"] = description
+    return spec
+
+
+class _LayerPairKeys(TypedDict):
+    forward: Callable[..., Any]
+    backward: Callable[..., Any]
+    inputs: Dict[str, Any]
+
+
+class LayerPair(_LayerPairKeys, total=False):
+    """A course layer as it is written: forward(**inputs) returns (out, cache), or (out1, ..., outK, cache) for
+    several outputs (lstm_step_forward: next_h, next_c, cache); backward(dout1, ..., doutK, cache) returns the
+    gradients of the float array inputs in their order (dx, dw, db), one array when there is one. Every other
+    input is a constant (conv_param, bn_param, integer word indices). wrt names the inputs backward returns
+    gradients for, when not all float arrays."""
+
+    wrt: List[str]
+    description: str
+
+
+class _LossWithGradientKeys(TypedDict):
+    loss: Callable[..., Any]
+    inputs: Dict[str, Any]
+
+
+class LossWithGradient(_LossWithGradientKeys, total=False):
+    """A loss that returns its gradient: loss(**inputs) returns (loss, dW), or (loss, (dW, db)) for several names in
+    wrt (which defaults to the float array inputs). Every input not in wrt is a constant: the data X, the labels y,
+    reg."""
+
+    wrt: List[str]
+    description: str
+
+
+class _ModelWithParamsKeys(TypedDict):
+    model: Any
+    inputs: Dict[str, Any]
+
+
+class ModelWithParams(_ModelWithParamsKeys, total=False):
+    """A model with its weights in model.params (a dict of arrays) and model.loss(**inputs) returning (loss,
+    grads), grads keyed like params: CS231n's TwoLayerNet, FullyConnectedNet, CaptioningRNN. The elements are
+    named by the keys of params (W1[2,3])."""
+
+    description: str
+
+
+def layer_pair(
+    *,
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    inputs: Dict[str, Any],
+    wrt: Optional[List[str]] = None,
+    description: Optional[str] = None,
+) -> LayerPair:
+    """A course layer pair as the plain dict GradLens reads (affine_forward, affine_backward and their inputs)."""
+    spec: LayerPair = {"forward": forward, "backward": backward, "inputs": inputs}
+    if wrt is not None:
+        spec["wrt"] = wrt
+    if description is not None:
+        spec["description"] = description
+    return spec
+
+
+def loss_with_gradient(
+    *,
+    loss: Callable[..., Any],
+    inputs: Dict[str, Any],
+    wrt: Optional[List[str]] = None,
+    description: Optional[str] = None,
+) -> LossWithGradient:
+    """A loss that returns (loss, gradient), as the plain dict GradLens reads (svm_loss_naive with wrt=["W"])."""
+    spec: LossWithGradient = {"loss": loss, "inputs": inputs}
+    if wrt is not None:
+        spec["wrt"] = wrt
+    if description is not None:
+        spec["description"] = description
+    return spec
+
+
+def model_with_params(*, model: Any, inputs: Dict[str, Any], description: Optional[str] = None) -> ModelWithParams:
+    """A model with a params dict and loss(**inputs) -> (loss, grads), as the plain dict GradLens reads."""
+    spec: ModelWithParams = {"model": model, "inputs": inputs}
     if description is not None:
         spec["description"] = description
     return spec

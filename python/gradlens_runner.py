@@ -12,11 +12,14 @@ No dependencies but NumPy. Whatever user code prints goes to stderr, never into 
 """
 import ast
 import base64
+import copy
+import inspect
 import json
 import math
 import numbers
 import os
 import sys
+import textwrap
 import traceback
 
 NUMPY_MISSING_EXIT = 3
@@ -182,18 +185,14 @@ def _shape_text(shape):
 
 
 class Problem(object):
+    """A problem in GradLens's own convention: params/f/grad[/hvp] or inputs/forward(inputs)/backward(inputs, dy)."""
+
     def __init__(self, name, kind, value):
-        self.name = name
-        self.kind = kind
-        self.value = value
-        self.is_dict = isinstance(value, dict)
-        tensors = self.get("params" if kind == "scalar" else "inputs")
-        self.tensors_label = "params" if kind == "scalar" else "inputs"
+        self._begin(name, kind, value, "params" if kind == "scalar" else "inputs")
+        tensors = self.get(self.tensors_label)
         if not isinstance(tensors, dict):
             raise ValueError("%s: %s is %s, expected a dict of NumPy arrays or floats" % (name, self.tensors_label, type(tensors).__name__))
-        self.layout = []
-        flat = []
-        offset = 0
+        entries = []
         for key, tensor in tensors.items():
             if not isinstance(key, str):
                 raise ValueError("%s: %s has the key %r, expected names (str)" % (name, self.tensors_label, key))
@@ -202,8 +201,38 @@ class Problem(object):
                 array = np.asarray(tensor, dtype=np.float64)
             except (TypeError, ValueError):
                 raise ValueError("%s: %s[%r] is %s, expected a NumPy array or a float" % (name, self.tensors_label, key, type(tensor).__name__))
+            entries.append((key, array, scalar))
+        self._lay_out(entries)
+        if kind == "scalar" and not callable(self.get("grad")):
+            raise ValueError("%s: missing grad" % name)
+        self.second_order = kind == "scalar" and self.get("hvp") is not None
+
+    def _begin(self, name, kind, value, tensors_label):
+        """What every problem of the runner has before its tensors are laid out."""
+        self.name = name
+        self.kind = kind
+        self.value = value
+        self.is_dict = isinstance(value, dict)
+        self.tensors_label = tensors_label
+        # Set once a function was caught writing into its arguments: from then on perturbed() hands out copies too.
+        self.writes_arguments = False
+        # The arrays last sent for this problem under each plan key (see plan_array).
+        self.sent = {}
+        self.functions = {}
+        # How errors name the user's functions (course code: by their own names, affine_forward).
+        self.function_names = {}
+        self.second_order = False
+        self.warnings = []
+        self.nondeterminism_hint = None
+
+    def _lay_out(self, entries):
+        """The flat point of (name, float64 array, is a float) entries, in their order."""
+        self.layout = []
+        flat = []
+        offset = 0
+        for key, array, scalar in entries:
             if not np.all(np.isfinite(array)):
-                raise ValueError("%s: %s[%r] has non-finite values" % (name, self.tensors_label, key))
+                raise ValueError("%s: %s[%r] has non-finite values" % (self.name, self.tensors_label, key))
             self.layout.append({"name": key, "shape": list(array.shape), "size": int(array.size), "offset": offset, "scalar": scalar})
             flat.append(array.ravel())
             offset += int(array.size)
@@ -211,16 +240,6 @@ class Problem(object):
         self.values = np.concatenate(flat) if flat else np.zeros(0)
         # What tree() cuts out of a flat point, without dict lookups: (name, start, end, shape or None for a float).
         self.slices = [(spec["name"], spec["offset"], spec["offset"] + spec["size"], None if spec["scalar"] else tuple(spec["shape"])) for spec in self.layout]
-        # Set once a function was caught writing into its arguments: from then on perturbed() hands out copies too.
-        self.writes_arguments = False
-        # The arrays last sent for this problem under each plan key (see plan_array).
-        self.sent = {}
-        self.functions = {}
-        if kind == "scalar" and not callable(self.get("grad")):
-            raise ValueError("%s: missing grad" % name)
-        self.second_order = kind == "scalar" and self.get("hvp") is not None
-        self.warnings = []
-        self.nondeterminism_hint = None
 
     def get(self, key):
         return self.value.get(key) if self.is_dict else getattr(self.value, key, None)
@@ -288,14 +307,14 @@ class Problem(object):
 
     # -- evaluations; `element` (flat index, delta) names the perturbed element for error messages
 
-    def call(self, key, args, element=None):
+    def call(self, key, args, element=None, keywords=None):
         fn = self.function(key)
         try:
-            return fn(*args)
+            return fn(*args) if keywords is None else fn(*args, **keywords)
         except MemoryError:
             raise
         except (Exception, SystemExit) as error:  # sys.exit() in user code is its error, not the runner's end
-            raise user_error(key, error, element)
+            raise user_error(self.function_names.get(key, key), error, element)
 
     # `tree`, in f, grad_dot, forward and forward_dot: the point as views made already (perturbed() makes
     # them once per plan), else a dict made from x.
@@ -310,6 +329,10 @@ class Problem(object):
     def grad(self, x, batch, element=None):
         args = [self.tree(x)] + ([list(batch)] if batch is not None else [])
         return self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)")
+
+    def value_and_grad(self, x, batch):
+        """f then grad at one point: an optimizer step (course code computes both in one call)."""
+        return self.f(x, batch), self.grad(x, batch)
 
     def grad_dot(self, x, v, element=None, fresh=True, tree=None):
         return sequential_dot(v, self.read_like(self.call("grad", (self.tree(x, fresh) if tree is None else tree,), element), "grad(p)", element))
@@ -359,6 +382,492 @@ def sequential_dot(a, b):
     return total
 
 
+# ---------------------------------------------------------------- course code as it is
+
+# Course code (CS231n, EECS498) checked without wrappers. Three conventions:
+#   layer pairs   {"forward": affine_forward, "backward": affine_backward, "inputs": {...}}: forward(**inputs)
+#                 returns (out, cache) or (out1, ..., outK, cache), backward(dout1, ..., doutK, cache) the
+#                 gradients of the checked inputs in their order (dx, dw, db). To the engine a layer.
+#   losses        {"loss": svm_loss_naive, "inputs": {...}, "wrt": ["W"]}: loss(**inputs) returns (loss, dW),
+#                 or (loss, (dW, db)) for several names in wrt. To the engine a scalar problem.
+#   models        {"model": net, "inputs": {"X": X, "y": y}}: net.loss(**inputs) returns (loss, grads), grads
+#                 keyed like net.params. To the engine a scalar problem over net.params.
+# Float arrays are checked (wrt chooses among them), everything else is a constant, as torch treats
+# non-differentiable inputs: ints, floats, dicts (conv_param, bn_param), integer and boolean arrays.
+
+# The resolution near 1 of the floating-point types that are checked in float64, for the warning that says why.
+_RESOLUTION_NEAR_ONE = {"float16": 9.8e-4, "bfloat16": 7.8e-3, "float32": 1.2e-7}
+_IMMUTABLE = (numbers.Number, str, bytes, type(None))
+
+
+def low_precision_warning(names, dtype, checker):
+    """Why arrays of `dtype` are checked in float64: in their own precision, differences at eps 1e-6 are rounding noise."""
+    one = len(names) == 1
+    return ("%s %s %s: checked in float64. At eps 1e-6 the differences of %s values are rounding noise (its resolution near 1 is %g), "
+            "so %s would fail on %s even for a right gradient"
+            % (", ".join(names), "is" if one else "are", dtype, dtype, _RESOLUTION_NEAR_ONE[dtype], checker, "it" if one else "them"))
+
+
+def _count(number, noun):
+    return "%d %s%s" % (number, noun, "" if number == 1 else "s")
+
+
+def _described(value):
+    """What a value is, for messages: `an array of shape [4,5] (float64)`, `a dict`, `None`."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return "an array of shape %s (%s)" % (_shape_text(value.shape), value.dtype)
+    if isinstance(value, (tuple, list)):
+        return "a %s of %d" % (type(value).__name__, len(value))
+    name = type(value).__name__
+    return "%s %s" % ("an" if name[0] in "aeiouAEIOU" else "a", name)
+
+
+def _from_torch(value):
+    """A torch tensor, told without importing torch (a file that made one has imported it)."""
+    return type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach")
+
+
+def _numeric(value):
+    """A torch tensor as a NumPy array (EECS498's code is in torch), anything else as it is."""
+    return value.detach().cpu().numpy() if _from_torch(value) else value
+
+
+def _like(values, template):
+    """A float64 array handed to user code in the form of `template`: a torch tensor for torch code."""
+    if _from_torch(template):
+        import torch
+
+        return torch.from_numpy(values)
+    return values
+
+
+def _floating_array(label, value):
+    """(float64 copy, dtype name, given as a torch tensor) when value is a floating-point array, NumPy's or torch's;
+    None for everything else (a constant). Complex arrays are refused."""
+    if isinstance(value, np.ndarray):
+        kind, dtype = value.dtype.kind, value.dtype.name
+    elif _from_torch(value):
+        kind = "c" if value.is_complex() else "f" if value.is_floating_point() else "i"
+        dtype = str(value.dtype).replace("torch.", "")
+    else:
+        return None
+    if kind == "c":
+        raise ValueError("%s is %s: complex arrays are not supported (GradLens checks real ones)" % (label, dtype))
+    if kind != "f":
+        return None
+    if isinstance(value, np.ndarray):
+        return np.array(value, dtype=np.float64), dtype, False
+    return value.detach().cpu().double().numpy().copy(), dtype, True
+
+
+def _constant(value):
+    """How a constant reaches each call: an array as a read-only view (a write into it raises, and the problem then
+    hands out copies), an immutable value as it is, anything else (conv_param, bn_param, into which course code writes
+    its running averages) as a fresh deep copy, so that every call sees the same constants."""
+    if isinstance(value, np.ndarray):
+        view = value.view()
+        view.flags.writeable = False
+        return view, "array"
+    if isinstance(value, _IMMUTABLE) or (isinstance(value, tuple) and all(isinstance(item, _IMMUTABLE) for item in value)):
+        return value, "same"
+    try:
+        copy.deepcopy(value)
+    except Exception:  # a file, a lock, a generator: shared, as the user's own code shares it
+        return value, "same"
+    return value, "copy"
+
+
+def _squeezed_like(value, shape):
+    """A gradient that has the input's elements in a shape that differs only by axes of length 1 (dgamma of shape
+    (1, D) from a sum with keepdims=True, for gamma of shape (D,)) in the input's shape, as NumPy's broadcasting in
+    the course's own gradient check reads it; anything else as it is, for read_like to judge."""
+    if shape is None or not isinstance(value, np.ndarray) or value.shape == shape or value.size != int(np.prod(shape)):
+        return value
+    if tuple(extent for extent in value.shape if extent != 1) != tuple(extent for extent in shape if extent != 1):
+        return value
+    return value.reshape(shape)
+
+
+def _wrote_into_read_only(error):
+    data = error.data or {}
+    return error.code == USER_ERROR and data.get("type") == "ValueError" and "read-only" in data.get("message", "")
+
+
+def _signature(function):
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+
+
+def _binding_error(signature, args, keywords):
+    """Why a call with these arguments cannot bind to `signature`; None when it can, or the signature is unknown."""
+    if signature is None:
+        return None
+    try:
+        signature.bind(*args, **keywords)
+    except TypeError as error:
+        return str(error)
+    return None
+
+
+def _positional(signature):
+    """(names of the positional parameters, fewest a call must pass, whether *args takes more)."""
+    names, fewest, variadic = [], 0, False
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            names.append(parameter.name)
+            fewest += parameter.default is parameter.empty
+        elif parameter.kind == parameter.VAR_POSITIONAL:
+            variadic = True
+    return names, fewest, variadic
+
+
+def _function_name(function, fallback):
+    """How messages name a user's function: affine_forward, TwoLayerNet.loss, Linear.forward (a lambda by its key)."""
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    if not name or "<lambda>" in name:
+        return fallback
+    return name.rpartition("<locals>.")[2]
+
+
+def _own_returns(function_node):
+    """The return statements of a function, not of the functions and classes defined inside it."""
+    found, stack = [], list(ast.iter_child_nodes(function_node))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _site(function, at_return):
+    """(file, line) in the user's files of a function's return statement (when it has one) or of its def; None when
+    the function is not the user's. What a malformed return value is reported at."""
+    function = inspect.unwrap(getattr(function, "__func__", function))
+    code = getattr(function, "__code__", None)
+    if code is None or not _is_user_file(code.co_filename):
+        return None
+    line = code.co_firstlineno
+    if at_return:
+        try:
+            source, start = inspect.getsourcelines(function)
+            returns = _own_returns(ast.parse(textwrap.dedent("".join(source))).body[0])
+            if len(returns) == 1:
+                line = start + returns[0].lineno - 1
+        except (OSError, TypeError, SyntaxError, IndexError):
+            pass  # a lambda inside a larger expression, source not at hand: its first line
+    return os.path.abspath(code.co_filename), line
+
+
+def _located(error, site):
+    """The error at `site` unless it has a place already (an exception in user code has its own)."""
+    if site is not None and error.data is not None and not error.data.get("file"):
+        error.data["file"], error.data["line"] = site
+    return error
+
+
+class CourseProblem(Problem):
+    """What the course conventions share: inputs passed as keyword arguments, with the checked ones from the point and
+    the constants as _constant passes them; gradients as course code returns them (a tuple in the order of the
+    checked inputs, one array, or a dict by name); float32 and float16 arrays upcast with a warning; torch tensors
+    (EECS498) given as torch tensors; malformed return values reported at the function's return statement."""
+
+    def __init__(self, name, kind, value, tensors_label, functions):
+        self._begin(name, kind, value, tensors_label)
+        for key, function in functions.items():
+            if not callable(function):
+                raise ValueError("%s: %s is %s, expected a function" % (name, key, _described(function)))
+        self.functions = functions
+        self.function_names = {key: _function_name(function, key) for key, function in functions.items()}
+        # (name, value, how it is passed: "array", "same" or "copy"; see _constant), in the order of the inputs.
+        self.constants = []
+        # Set once user code wrote into a constant array: from then on constants are fresh copies.
+        self.copy_constant_arrays = False
+        # Checked inputs the user gave as torch tensors: their functions get torch tensors.
+        self.torch_names = []
+        # What a wrong count of gradients is told: which inputs are checked, and how to check others.
+        self.checked_text = ""
+        self.count_advice = ""
+
+    def _lay_out_arrays(self, entries, label):
+        """Lays out the floating-point arrays of (name, value) entries as the point; the names of the others."""
+        checked, others, low = [], [], {}
+        for key, value in entries:
+            array = _floating_array("%s: %s[%r]" % (self.name, label, key), value)
+            if array is None:
+                others.append(key)
+                continue
+            values, dtype, given_as_torch = array
+            if dtype in _RESOLUTION_NEAR_ONE:
+                low.setdefault(dtype, []).append(key)
+            if given_as_torch:
+                self.torch_names.append(key)
+            checked.append((key, values, False))
+        self._lay_out(checked)
+        for dtype, names in low.items():
+            self.warnings.append(low_precision_warning(names, dtype, "a check in %s" % dtype))
+        return others
+
+    def _take_inputs(self, inputs, wrt, key):
+        """The checked inputs (those named in wrt, else every float array) and the constants (the rest)."""
+        inputs = self._inputs_dict(inputs, key)
+        if wrt is None:
+            self._lay_out_arrays(inputs.items(), "inputs")
+            names = [spec["name"] for spec in self.layout]
+            self.checked_text = "%s has %s, %s" % (self.function_names[key], _count(len(names), "float array input"), ", ".join(names))
+            self.count_advice = ": one for each, in this order (or name those it returns gradients for in \"wrt\")"
+        else:
+            names = [wrt] if isinstance(wrt, str) else list(wrt) if isinstance(wrt, (list, tuple)) else None
+            if not names or not all(isinstance(entry, str) for entry in names):
+                raise ValueError("%s: wrt is %s, expected the names of the inputs to check, e.g. [\"W\"]" % (self.name, _described(wrt)))
+            for entry in names:
+                if entry not in inputs:
+                    raise ValueError("%s: wrt names %s, which inputs does not have (it has %s)" % (self.name, entry, ", ".join(inputs)))
+            others = self._lay_out_arrays([(entry, inputs[entry]) for entry in names], "inputs")
+            if others:
+                raise ValueError("%s: wrt names %s, but inputs[%r] is %s: only float arrays have gradients to check" % (self.name, others[0], others[0], _described(inputs[others[0]])))
+            self.checked_text = "wrt names %s, %s" % (_count(len(names), "input"), ", ".join(names))
+        if not self.layout:
+            raise ValueError("%s: no input of %s is a float array (%s): nothing to check" % (self.name, self.function_names[key], ", ".join(inputs) or "no inputs"))
+        checked = {spec["name"] for spec in self.layout}
+        self._take_constants([(entry, value) for entry, value in inputs.items() if entry not in checked])
+
+    def _inputs_dict(self, inputs, key):
+        """The inputs, which key's function must take as keyword arguments; its call as messages show it."""
+        if not isinstance(inputs, dict) or not all(isinstance(entry, str) for entry in inputs):
+            raise ValueError("%s: inputs is %s, expected a dict of the arguments of %s by name" % (self.name, _described(inputs), self.function_names[key]))
+        why = _binding_error(_signature(self.functions[key]), (), inputs)
+        if why is not None:
+            raise ValueError("%s: %s%s cannot take the inputs %s as keyword arguments: %s" % (self.name, self.function_names[key], _signature(self.functions[key]), ", ".join(inputs), why))
+        self.call_label = "%s(%s)" % (self.function_names[key], ", ".join(inputs))
+        return inputs
+
+    def _take_constants(self, entries):
+        self.constants = [(entry,) + _constant(value) for entry, value in entries]
+
+    def tree(self, x, fresh=True):
+        tree = Problem.tree(self, x, fresh)
+        if self.torch_names:
+            import torch  # the file gave torch tensors, so torch is imported already
+
+            for name in self.torch_names:
+                tree[name] = torch.from_numpy(tree[name])
+        return tree
+
+    def arguments(self, tree):
+        """The keyword arguments of one call: the checked inputs from `tree`, the constants as _constant passes them."""
+        arguments = dict(tree)
+        for name, value, passing in self.constants:
+            if passing == "copy":
+                value = copy.deepcopy(value)
+            elif passing == "array" and self.copy_constant_arrays:
+                value = value.copy()
+            arguments[name] = value
+        return arguments
+
+    def call_with_inputs(self, key, tree, element):
+        """key's function of the inputs; after a write into a constant array, again on copies (and copies from then on)."""
+        try:
+            return self.call(key, (), element, self.arguments(tree))
+        except RpcError as error:
+            if self.copy_constant_arrays or not _wrote_into_read_only(error):
+                raise
+            self.copy_constant_arrays = True
+            return self.call(key, (), element, self.arguments(tree))
+
+    def returned_wrong(self, key, message, element, non_finite=False):
+        """A malformed return value of key's function, at its return statement."""
+        return _located(tensor_error(message, element, non_finite), _site(self.functions[key], True))
+
+    def read_gradients(self, returned, key, label, element):
+        """The gradients key's function returned, matched to the checked inputs: a tuple or list in their order (dx, dw,
+        db), one array when one input is checked, or a dict by name; flattened as read_like flattens a dict."""
+        names = [spec["name"] for spec in self.layout]
+        if isinstance(returned, dict):
+            grads = returned
+        else:
+            given = list(returned) if isinstance(returned, (tuple, list)) else [returned]
+            if len(given) != len(names):
+                raise self.returned_wrong(key, "%s returned %s, but %s%s" % (label, _count(len(given), "gradient"), self.checked_text, self.count_advice), element)
+            for k, (name, gradient) in enumerate(zip(names, given)):
+                if gradient is None:
+                    shape = _shape_text(self.layout[k]["shape"])
+                    raise self.returned_wrong(key, "%s returned None as the gradient of %s (%d of %d), expected an array of shape %s like %s.%s" % (label, name, k + 1, len(names), shape, self.tensors_label, name), element)
+            grads = dict(zip(names, given))
+        shapes = {spec["name"]: tuple(spec["shape"]) for spec in self.layout}
+        try:
+            return self.read_like({name: _squeezed_like(_numeric(value), shapes.get(name)) for name, value in grads.items()}, label, element)
+        except RpcError as error:
+            raise _located(error, _site(self.functions[key], True))
+
+
+class LayerPairProblem(CourseProblem):
+    """A course layer pair. v . forward(x) is the sum over the outputs of v_k . out_k (one probe per output, cut from the
+    engine's one probe), its gradient backward(v_1, ..., v_K, cache) with the cache of a forward call at the same point:
+    one forward call per evaluation of either."""
+
+    def __init__(self, name, value, get):
+        CourseProblem.__init__(self, name, "layer", value, "inputs", {"forward": get("forward"), "backward": get("backward")})
+        self._take_inputs(get("inputs"), get("wrt"), "forward")
+        # How many outputs forward returns before its cache, and how messages show backward's call: set by the first call.
+        self.output_count = None
+        self.backward_label = None
+        dicts = [entry for entry, value, _passing in self.constants if isinstance(value, dict)]
+        fix = "give %s a 'seed' (CS231n's dropout_forward seeds np.random with it)" % dicts[0] if dicts else "seed np.random inside it"
+        self.nondeterminism_hint = "randomness in %s differs between calls (dropout without a seed?): %s for the check" % (self.function_names["forward"], fix)
+
+    def _learn_outputs(self, count):
+        """At the first call: backward must take one upstream gradient per output, then the cache."""
+        signature = _signature(self.functions["backward"])
+        names = []
+        if signature is not None:
+            names, fewest, variadic = _positional(signature)
+            if count + 1 < fewest or (count + 1 > len(names) and not variadic):
+                raise _located(tensor_error(
+                    "%s%s takes %s, but %s returned %s and a cache: a backward takes one upstream gradient per output, then the cache"
+                    % (self.function_names["backward"], signature, _count(len(names), "argument"), self.call_label, _count(count, "output"))), _site(self.functions["backward"], False))
+        if len(names) != count + 1:
+            names = ["dout"] if count == 1 else ["dout%d" % (k + 1) for k in range(count)]
+            names.append("cache")
+        self.backward_label = "%s(%s)" % (self.function_names["backward"], ", ".join(names))
+        self.output_count = count
+
+    def run_forward(self, tree, element):
+        """forward at the point of `tree`: its outputs as float64 arrays, as returned, and its cache."""
+        result = self.call_with_inputs("forward", tree, element)
+        if not isinstance(result, (tuple, list)) or len(result) < 2:
+            raise self.returned_wrong("forward", "%s returned %s, expected (out, cache): its output and what backward needs" % (self.call_label, _described(result)), element)
+        outputs, cache = list(result[:-1]), result[-1]
+        if self.output_count is None:
+            self._learn_outputs(len(outputs))
+        elif len(outputs) != self.output_count:
+            raise self.returned_wrong("forward", "%s returned %s and a cache, but %s at the unperturbed inputs" % (self.call_label, _count(len(outputs), "output"), _count(self.output_count, "output")), element)
+        arrays = []
+        for k, output in enumerate(outputs):
+            try:
+                if output is None or isinstance(output, (str, bytes, dict)):
+                    raise TypeError()
+                arrays.append(np.asarray(_numeric(output), dtype=np.float64))
+            except (TypeError, ValueError):
+                which = "its output" if len(outputs) == 1 else "output %d of %d" % (k + 1, len(outputs))
+                raise self.returned_wrong("forward", "%s returned %s as %s, expected an array" % (self.call_label, _described(output), which), element)
+        return arrays, outputs, cache
+
+    def forward(self, x, element=None, fresh=True, tree=None):
+        arrays, _outputs, _cache = self.run_forward(self.tree(x, fresh) if tree is None else tree, element)
+        return arrays[0] if len(arrays) == 1 else np.concatenate([array.ravel() for array in arrays])
+
+    def backward(self, x, v, shape):
+        arrays, outputs, cache = self.run_forward(self.tree(x), None)
+        size = sum(array.size for array in arrays)
+        if size != v.size:
+            raise self.returned_wrong("forward", "%s returned %d output elements, but %d at the unperturbed inputs" % (self.call_label, size, v.size), None)
+        douts, start = [], 0
+        for array, output in zip(arrays, outputs):
+            # Each output's part of this request's own probe: course backwards may write into dout (dx = dout; dx[x < 0] = 0).
+            douts.append(_like(v[start:start + array.size].reshape(array.shape), output))
+            start += array.size
+        return self.read_gradients(self.call("backward", douts + [cache]), "backward", self.backward_label, None)
+
+
+class LossProblem(CourseProblem):
+    """A loss that returns its gradient: loss(**inputs) returns (loss, dW), or (loss, (dW, db)) for several names in wrt.
+    f and grad are the two parts of one call; an optimizer step makes one call."""
+
+    def __init__(self, name, value, get):
+        CourseProblem.__init__(self, name, "scalar", value, "inputs", {"loss": get("loss")})
+        self._take_inputs(get("inputs"), get("wrt"), "loss")
+        self.gradients_label = self.call_label
+        self._set_hint("seed np.random inside it")
+
+    def _set_hint(self, fix):
+        self.nondeterminism_hint = "randomness in %s differs between calls (dropout without a seed?): %s for the check" % (self.function_names["loss"], fix)
+
+    def run_loss(self, tree, element):
+        """The loss at the point of `tree`, and its gradients as returned."""
+        result = self.call_with_inputs("loss", tree, element)
+        if not isinstance(result, (tuple, list)) or len(result) < 2:
+            gradients = ["d" + spec["name"] for spec in self.layout]
+            expected = gradients[0] if len(gradients) == 1 else "(%s)" % ", ".join(gradients)
+            raise self.returned_wrong("loss", "%s returned %s, expected (loss, %s)" % (self.call_label, _described(result), expected), element)
+        try:
+            value = scalar_value(_numeric(result[0]), "%s[0]" % self.call_label, element)
+        except RpcError as error:
+            raise _located(error, _site(self.functions["loss"], True))
+        if not math.isfinite(value):
+            raise self.returned_wrong("loss", "%s returned a loss of %s, expected a finite number" % (self.call_label, value), element, non_finite=True)
+        return value, result[1] if len(result) == 2 else result[1:]
+
+    def f(self, x, batch, element=None, fresh=True, tree=None):
+        return self.run_loss(self.tree(x, fresh) if tree is None else tree, element)[0]
+
+    def grad(self, x, batch, element=None):
+        return self.value_and_grad(x, batch, element)[1]
+
+    def value_and_grad(self, x, batch, element=None):
+        value, gradients = self.run_loss(self.tree(x), element)
+        return value, self.read_gradients(gradients, "loss", self.gradients_label, element)
+
+
+class ModelProblem(LossProblem):
+    """A model with a params dict (CS231n's TwoLayerNet, FullyConnectedNet, CaptioningRNN; EECS498's in torch):
+    model.loss(**inputs) returns (loss, grads), grads keyed like model.params. Each evaluation writes the point into
+    model.params and puts the model's own arrays back after it."""
+
+    def __init__(self, name, value, get):
+        model = get("model")
+        CourseProblem.__init__(self, name, "scalar", value, "params", {"loss": getattr(model, "loss", None)})
+        self.function_names["loss"] = "%s.loss" % type(model).__name__
+        self.params = getattr(model, "params", None)
+        if not isinstance(self.params, dict):
+            raise ValueError("%s: model is %s, which has no params dict (a CS231n model keeps its weights in self.params)" % (name, _described(model)))
+        self._lay_out_arrays(self.params.items(), "model.params")
+        if not self.layout:
+            raise ValueError("%s: %s.params has no float array (%s): nothing to check" % (name, type(model).__name__, ", ".join(map(str, self.params)) or "it is empty"))
+        self.own_params = {spec["name"]: self.params[spec["name"]] for spec in self.layout}
+        self._take_constants(self._inputs_dict(get("inputs"), "loss").items())
+        self.gradients_label = "%s[1]" % self.call_label  # the grads dict
+        self.checked_text = "%s.params has %s, %s" % (type(model).__name__, _count(len(self.layout), "float array"), ", ".join(self.own_params))
+        self._set_hint("seed it (CS231n's FullyConnectedNet takes seed=0)")
+
+    def arguments(self, tree):
+        return CourseProblem.arguments(self, {})  # the point goes into model.params, not into the call
+
+    def call_with_inputs(self, key, tree, element):
+        self.params.update(tree)
+        try:
+            return CourseProblem.call_with_inputs(self, key, tree, element)
+        finally:
+            self.params.update(self.own_params)
+
+
+def _course_layer(get):
+    """Whether a layer export is a course layer pair, affine_forward(x, w, b) -> (out, cache), rather than GradLens's own
+    forward(inputs): by the arguments forward takes, and where they cannot tell (relu_forward(x) with inputs {"x": x},
+    *args), by what it returns for a copy of the inputs."""
+    forward, inputs = get("forward"), get("inputs")
+    if not callable(forward) or not isinstance(inputs, dict) or not all(isinstance(key, str) for key in inputs):
+        return False
+    signature = _signature(forward)
+    if signature is not None:
+        takes_arguments = _binding_error(signature, (), inputs) is None
+        takes_dict = _binding_error(signature, (inputs,), {}) is None
+        if takes_arguments != takes_dict:
+            return takes_arguments
+        if not takes_arguments:
+            return True  # neither: the layer pair's own check says why its inputs do not fit
+    try:
+        result = forward(**copy.deepcopy(inputs))
+    except (Exception, SystemExit):  # not a call it takes, or it fails there: the check of a GradLens layer says so
+        return False
+    return isinstance(result, (tuple, list)) and len(result) >= 2
+
+
 def classify(name, value):
     if isinstance(value, dict):
         has = lambda key: key in value  # noqa: E731
@@ -369,6 +878,15 @@ def classify(name, value):
         if has("fn") and has("module"):
             raise ValueError("%s: has both fn and module; a torch problem checks one of them" % name)
         return "function" if has("fn") else "module"
+    # Course code: a model with a params dict and its inputs, or a loss that returns its gradient.
+    if has("model") and has("inputs"):
+        return "model"
+    if has("loss") and (has("inputs") or has("wrt")):
+        if has("forward") or has("backward") or has("params"):
+            raise ValueError("%s: has loss and forward/backward or params; a problem is a loss that returns its gradient, a layer or a scalar loss" % name)
+        if not has("inputs"):
+            raise ValueError("%s: missing inputs (the arguments of loss by name)" % name)
+        return "loss"
     scalar_hits = sum(1 for key in SCALAR_KEYS if has(key))
     layer_hits = sum(1 for key in LAYER_KEYS if has(key))
     if scalar_hits >= 2 and layer_hits >= 2:
@@ -428,6 +946,12 @@ def make_problem(name, kind, value):
         problem = gradlens_torch.make(name, kind, value, get, sys.modules[__name__])
         problem.get = get
         return problem
+    if kind == "model":
+        return ModelProblem(name, value, get)
+    if kind == "loss":
+        return LossProblem(name, value, get)
+    if kind == "layer" and _course_layer(get):
+        return LayerPairProblem(name, value, get)
     return Problem(name, kind, value)
 
 
@@ -501,7 +1025,9 @@ def load(params):
             continue
         except Exception as error:
             keys = value if isinstance(value, dict) else dir(value)
-            looks = "layer" if "module" not in keys and any(key in keys for key in LAYER_KEYS + ("fn",)) else "scalar"
+            # A torch module, a model and a loss are scalar problems to the engine, however many layer keys they have.
+            scalar_kind = any(key in keys for key in ("module", "model", "loss"))
+            looks = "layer" if not scalar_kind and any(key in keys for key in LAYER_KEYS + ("fn",)) else "scalar"
             found.append({"name": name, "kind": "invalid", "looksLike": looks, "error": str(error), "line": line})
             continue
         PROBLEMS[name] = problem
@@ -642,9 +1168,8 @@ def evaluate(params):
         return {"values": encode(values)}
     if kind == "value_and_grad":
         # One optimizer step's evaluations in one exchange: f then grad at the same point, as the engine calls them.
-        x = plan_array(problem, plan, "x")
-        batch = plan.get("batch")
-        return {"values": encode([problem.f(x, batch)]), "grad": encode(problem.grad(x, batch))}
+        value, grad = problem.value_and_grad(plan_array(problem, plan, "x"), plan.get("batch"))
+        return {"values": encode([value]), "grad": encode(grad)}
     if kind == "grad_dot":
         return {"value": encode([problem.grad_dot(plan_array(problem, plan, "x"), plan_array(problem, plan, "v"))])}
     if kind == "hvp":

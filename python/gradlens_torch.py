@@ -25,7 +25,6 @@ import numpy as np
 import torch
 
 _LOW_PRECISION = {torch.float16: "float16", torch.bfloat16: "bfloat16", torch.float32: "float32"}
-_RESOLUTION = {torch.float16: 9.8e-4, torch.bfloat16: 7.8e-3, torch.float32: 1.2e-7}
 _BACKWARD_ERROR = re.compile(r"[Ff]unction (\w+)Backward returned")
 
 
@@ -109,10 +108,7 @@ class TorchProblem(object):
             flat.append(array.ravel())
             offset += int(array.size)
         for dtype, names in low.items():
-            self.warnings.append(
-                "%s %s %s: checked in float64. At eps 1e-6 the differences of %s values are rounding noise (its resolution near 1 is %g), "
-                "so torch.autograd.gradcheck would fail on %s even for a right gradient"
-                % (", ".join(names), "is" if len(names) == 1 else "are", _LOW_PRECISION[dtype], _LOW_PRECISION[dtype], _RESOLUTION[dtype], "it" if len(names) == 1 else "them"))
+            self.warnings.append(self.runner.low_precision_warning(names, _LOW_PRECISION[dtype], "torch.autograd.gradcheck"))
         self.size = offset
         self.values = np.concatenate(flat) if flat else np.zeros(0)
         self.slices = [(spec["name"], spec["offset"], spec["offset"] + spec["size"], tuple(spec["shape"])) for spec in self.layout]
@@ -346,6 +342,9 @@ class _ScalarTorch(TorchProblem):
 
     def grad_dot(self, x, v, element=None, fresh=True, tree=None):
         return float(np.dot(v, self.grad(x, None, element)))
+
+    def value_and_grad(self, x, batch):
+        return self.runner.Problem.value_and_grad(self, x, batch)
 
     def hvp(self, x, v):
         grads, leaves, value = self._autograd(x, None, None, create_graph=True)

@@ -96,6 +96,11 @@ const PYTHON_SCALAR_KEYS = ['params', 'f', 'grad', 'hvp'];
 const PYTHON_LAYER_KEYS = ['inputs', 'forward', 'backward'];
 /** PyTorch: a Function (`fn`) or a module, with its inputs. */
 const PYTHON_TORCH_KEYS = ['fn', 'module'];
+/** Course code: a loss that returns its gradient (`loss`, `wrt`), a model with a params dict (`model`); layer pairs have the layer keys. */
+const PYTHON_COURSE_KEYS = ['loss', 'wrt', 'model'];
+const PYTHON_KEYS = [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS, ...PYTHON_TORCH_KEYS, ...PYTHON_COURSE_KEYS];
+/** `**name` in a dict literal: the keys of the module-level dict `name` (`{**affine, "backward": buggy_backward}`). */
+const PYTHON_SPREAD = /\*\*\s*([A-Za-z_]\w*)/g;
 
 /** Line indices of a top-level statement starting at `start`: its indented, blank and closing-bracket lines. */
 function pythonBlock(lines: string[], start: number): string {
@@ -110,9 +115,11 @@ function mentioned(block: string, keys: string[], asMethods: boolean): Set<strin
 }
 
 function classifyText(found: Set<string>): 'scalar' | 'layer' | null {
-  // As the runner decides: a Function with its inputs is checked like a layer, a module like a scalar loss.
+  // As the runner decides: a Function with its inputs is checked like a layer, a module like a scalar loss,
+  // and so are course code's models with their params and losses that return their gradient.
   if (found.has('inputs') && found.has('fn')) return 'layer';
-  if (found.has('inputs') && found.has('module')) return 'scalar';
+  if (found.has('inputs') && (found.has('module') || found.has('model'))) return 'scalar';
+  if (found.has('loss') && (found.has('inputs') || found.has('wrt')) && !found.has('forward') && !found.has('backward')) return 'scalar';
   const scalar = PYTHON_SCALAR_KEYS.filter((key) => found.has(key)).length;
   const layer = PYTHON_LAYER_KEYS.filter((key) => found.has(key)).length;
   // As the runner decides: two of a kind's keys make a problem (a missing one is then its error).
@@ -123,7 +130,8 @@ function classifyText(found: Set<string>): 'scalar' | 'layer' | null {
 
 /**
  * The problems of a Python problem file from its text alone (no code runs):
- * module-level names (not starting with `_`) assigned a dict literal, a call
+ * module-level names (not starting with `_`) assigned a dict literal (with
+ * the keys of the dicts it spreads, `{**affine, "backward": ...}`), a call
  * with problem keywords, or what a class or function of the file with
  * problem keys or methods makes. The sandbox's list replaces this once the file has been loaded.
  */
@@ -137,22 +145,27 @@ export function pythonProblemCandidates(source: string): PythonCandidate[] {
   });
   const candidates: PythonCandidate[] = [];
   const seen = new Set<string>();
+  // The keys each module-level name was assigned, for the dicts that spread it.
+  const assigned = new Map<string, Set<string>>();
   const torchFile = /^\s*(?:import\s+torch\b|from\s+torch\b)/m.test(source);
   lines.forEach((line, index) => {
     const match = PYTHON_ASSIGNMENT.exec(line);
-    if (!match || seen.has(match[1])) return;
+    if (!match) return;
     const block = pythonBlock(lines, index);
-    const keys = [...PYTHON_SCALAR_KEYS, ...PYTHON_LAYER_KEYS, ...PYTHON_TORCH_KEYS];
-    let found = mentioned(block, keys, false);
+    let found = mentioned(block, PYTHON_KEYS, false);
+    for (const [, spread] of block.matchAll(PYTHON_SPREAD)) for (const key of assigned.get(spread) ?? []) found.add(key);
     const call = /=\s*([A-Za-z_]\w*)\s*\(/.exec(line);
-    if (classifyText(found) === null && call && factories.has(call[1])) found = mentioned(factories.get(call[1])!, keys, true);
+    if (classifyText(found) === null && call && factories.has(call[1])) found = mentioned(factories.get(call[1])!, PYTHON_KEYS, true);
+    if (!assigned.has(match[1])) assigned.set(match[1], found);
     const kind = classifyText(found);
-    if (!kind) return;
+    if (!kind || seen.has(match[1])) return;
     seen.add(match[1]);
-    // PyTorch problems have a second-order check by double backward; NumPy ones when they give hvp.
-    // (A scalar problem of a file that imports torch is taken for a torch one until the interpreter says.)
-    const torch = found.has('fn') || found.has('module') || torchFile;
-    candidates.push({ name: match[1], line: index + 1, kind, secondOrder: torch || (kind === 'scalar' && found.has('hvp')) });
+    // Second order: PyTorch Functions and modules by double backward, scalar problems with hvp (a scalar problem of
+    // a file that imports torch is taken for a torch one until the interpreter says); course code has none.
+    const torchKind = found.has('fn') || found.has('module');
+    const courseKind = !torchKind && (found.has('model') || found.has('loss'));
+    const secondOrder = torchKind || (kind === 'scalar' && !courseKind && (found.has('hvp') || torchFile));
+    candidates.push({ name: match[1], line: index + 1, kind, secondOrder });
   });
   return candidates;
 }

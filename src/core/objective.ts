@@ -115,7 +115,8 @@ export interface FlatLayer {
 export class UserCodeError extends UserFault {
   override name = 'UserCodeError';
   constructor(
-    readonly functionName: UserFunctionName,
+    /** A problem's function by its key (`f`), or Python course code's own function by its name (`affine_forward`). */
+    readonly functionName: string,
     override readonly cause: unknown,
   ) {
     super(`${functionName} threw ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);

@@ -61,7 +61,7 @@ export async function newProblemFile(context: vscode.ExtensionContext, log: vsco
     if (given.template) throw new Error(`GradLens: no template ${given.template} (one of ${PROBLEM_TEMPLATES.map((entry) => entry.id).join(', ')})`);
     return undefined;
   }
-  const python = template.id === 'python' || template.id === 'torch';
+  const python = template.language === 'python';
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = given.path
     ? vscode.Uri.file(given.path)

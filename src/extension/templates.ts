@@ -5,7 +5,9 @@
  */
 
 export interface ProblemTemplate {
-  id: 'scalar' | 'layer' | 'minibatch' | 'python' | 'torch';
+  id: 'scalar' | 'layer' | 'minibatch' | 'python' | 'torch' | 'layer-pair' | 'loss-with-gradient' | 'model-with-params';
+  /** The language of the file: which glob, save-dialog filter and editor help it gets. */
+  language: 'typescript' | 'python';
   label: string;
   detail: string;
   /** File name suggested in the save dialog. */
@@ -223,10 +225,151 @@ gated_sigmoid = function(
 )
 `;
 
+const LAYER_PAIR = `"""A layer as the CS231n and EECS498 assignments write it, checked without a wrapper:
+
+    forward(x, w, b) -> (out, cache)          out = relu(x w + b)
+    backward(dout, cache) -> (dx, dw, db)     da = dout * [x w + b > 0],  dx = da w^T,  dw = x^T da,  db = sum(da)
+
+The gradients come back in the order of forward's float array inputs. Every other input is a constant
+(layer_param here, like CS231n's conv_param or bn_param). A layer with several outputs returns them
+before its cache, (next_h, next_c, cache), and its backward takes one upstream gradient per output:
+backward(dnext_h, dnext_c, cache). Run "GradLens: Check Gradients" (Ctrl+Alt+G), or the CodeLens
+above the problem. A plain dict {"forward": ..., "backward": ..., "inputs": ...} works the same;
+gradlens.layer_pair() only adds editor help.
+"""
+import numpy as np
+
+from gradlens import layer_pair
+
+
+def affine_relu_forward(x, w, b, layer_param):
+    a = x @ w + b
+    out = np.maximum(0, a) * layer_param["scale"]
+    cache = (x, w, a, layer_param)
+    return out, cache
+
+
+def affine_relu_backward(dout, cache):
+    x, w, a, layer_param = cache
+    da = dout * layer_param["scale"] * (a > 0)
+    dx = da @ w.T
+    dw = x.T @ da
+    db = da.sum(axis=0)
+    return dx, dw, db
+
+
+_rng = np.random.default_rng(0)
+
+affine_relu = layer_pair(
+    description="relu(x w + b), scaled",
+    forward=affine_relu_forward,
+    backward=affine_relu_backward,
+    inputs={"x": _rng.standard_normal((4, 3)), "w": _rng.standard_normal((3, 5)), "b": 0.1 * np.ones(5), "layer_param": {"scale": 2.0}},
+)
+`;
+
+const LOSS_WITH_GRADIENT = `"""A loss that returns its gradient, as CS231n's softmax_loss_vectorized(W, X, y, reg) does, checked
+without a wrapper: wrt names the inputs the returned gradients belong to, every other input (the data
+X, the labels y, the regularization strength reg) is a constant.
+
+    scores = X W,   loss = mean_i -log softmax(scores_i)[y_i] + reg * sum(W^2)
+    dW = X^T (softmax(scores) - onehot(y)) / N + 2 reg W
+
+With several names in wrt the loss returns (loss, (dW, db)). Run "GradLens: Check Gradients"
+(Ctrl+Alt+G), or the CodeLens above the problem. A plain dict {"loss": ..., "inputs": ..., "wrt": [...]}
+works the same; gradlens.loss_with_gradient() only adds editor help.
+"""
+import numpy as np
+
+from gradlens import loss_with_gradient
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    scores = X @ W
+    scores -= scores.max(axis=1, keepdims=True)
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(N), y]).mean() + reg * np.sum(W * W)
+    dscores = probs.copy()
+    dscores[np.arange(N), y] -= 1
+    dW = X.T @ dscores / N + 2 * reg * W
+    return loss, dW
+
+
+_rng = np.random.default_rng(0)
+
+softmax = loss_with_gradient(
+    description="softmax classifier, L2 regularization",
+    loss=softmax_loss_vectorized,
+    inputs={"W": 0.1 * _rng.standard_normal((4, 3)), "X": _rng.standard_normal((6, 4)), "y": np.array([0, 2, 1, 2, 0, 1]), "reg": 0.1},
+    wrt=["W"],
+)
+`;
+
+const MODEL_WITH_PARAMS = `"""A model as the CS231n assignments write it (classifiers/fc_net.py), checked without a wrapper: its
+weights in self.params, and loss(X, y) returning the loss and grads keyed like self.params. Each
+evaluation writes the checked point into net.params and puts the net's own arrays back after; the
+elements are named by the keys of params, W1[2,3].
+
+    scores = relu(X W1 + b1) W2 + b2,   loss = softmax cross-entropy + 0.5 reg (|W1|^2 + |W2|^2)
+
+Run "GradLens: Check Gradients" (Ctrl+Alt+G), or the CodeLens above the problem. A plain dict
+{"model": net, "inputs": {"X": X, "y": y}} works the same; gradlens.model_with_params() only adds
+editor help.
+"""
+import numpy as np
+
+from gradlens import model_with_params
+
+
+class TwoLayerNet(object):
+    def __init__(self, input_dim, hidden_dim, num_classes, weight_scale=0.5, reg=0.1, seed=0):
+        rng = np.random.default_rng(seed)
+        self.reg = reg
+        self.params = {
+            "W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
+            "b1": 0.1 * np.ones(hidden_dim),
+            "W2": weight_scale * rng.standard_normal((hidden_dim, num_classes)),
+            "b2": np.zeros(num_classes),
+        }
+
+    def loss(self, X, y):
+        W1, b1, W2, b2 = self.params["W1"], self.params["b1"], self.params["W2"], self.params["b2"]
+        hidden = np.maximum(0, X @ W1 + b1)
+        scores = hidden @ W2 + b2
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+        N = X.shape[0]
+        loss = -np.log(probs[np.arange(N), y]).mean() + 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+        dscores = probs.copy()
+        dscores[np.arange(N), y] -= 1
+        dscores /= N
+        dhidden = (dscores @ W2.T) * (hidden > 0)
+        grads = {
+            "W1": X.T @ dhidden + self.reg * W1,
+            "b1": dhidden.sum(axis=0),
+            "W2": hidden.T @ dscores + self.reg * W2,
+            "b2": dscores.sum(axis=0),
+        }
+        return loss, grads
+
+
+_rng = np.random.default_rng(1)
+
+two_layer_net = model_with_params(
+    description="CS231n TwoLayerNet: affine - relu - affine - softmax",
+    model=TwoLayerNet(input_dim=4, hidden_dim=6, num_classes=3),
+    inputs={"X": _rng.standard_normal((5, 4)), "y": np.array([0, 2, 1, 2, 0])},
+)
+`;
+
 export const PROBLEM_TEMPLATES: readonly ProblemTemplate[] = Object.freeze([
-  { id: 'scalar', label: 'Scalar loss', detail: 'params, f, grad and hvp: gradcheck and gradgradcheck', fileName: 'model.grad.ts', source: SCALAR },
-  { id: 'layer', label: 'Layer with backward', detail: 'inputs, forward, backward: checked through the vector-Jacobian product', fileName: 'layer.grad.ts', source: LAYER },
-  { id: 'minibatch', label: 'Mini-batch loss with data', detail: 'data.size and f(p, batch): SGD and mini-batch gradient descent', fileName: 'minibatch.grad.ts', source: MINIBATCH },
-  { id: 'python', label: 'Python (NumPy): two-layer network', detail: 'a CS231n-style affine–ReLU–affine–softmax net with its backward pass', fileName: 'two_layer_net_grad.py', source: PYTHON },
-  { id: 'torch', label: 'PyTorch: custom autograd Function', detail: 'a torch.autograd.Function with its own backward, checked like gradcheck and gradgradcheck', fileName: 'gated_sigmoid_grad.py', source: TORCH },
+  { id: 'scalar', language: 'typescript', label: 'Scalar loss', detail: 'params, f, grad and hvp: gradcheck and gradgradcheck', fileName: 'model.grad.ts', source: SCALAR },
+  { id: 'layer', language: 'typescript', label: 'Layer with backward', detail: 'inputs, forward, backward: checked through the vector-Jacobian product', fileName: 'layer.grad.ts', source: LAYER },
+  { id: 'minibatch', language: 'typescript', label: 'Mini-batch loss with data', detail: 'data.size and f(p, batch): SGD and mini-batch gradient descent', fileName: 'minibatch.grad.ts', source: MINIBATCH },
+  { id: 'python', language: 'python', label: 'Python (NumPy): two-layer network', detail: 'a CS231n-style affine–ReLU–affine–softmax net with its backward pass', fileName: 'two_layer_net_grad.py', source: PYTHON },
+  { id: 'torch', language: 'python', label: 'PyTorch: custom autograd Function', detail: 'a torch.autograd.Function with its own backward, checked like gradcheck and gradgradcheck', fileName: 'gated_sigmoid_grad.py', source: TORCH },
+  { id: 'layer-pair', language: 'python', label: 'Course code: layer forward/backward with a cache', detail: 'CS231n-style forward(x, w, b) -> (out, cache) and backward(dout, cache) -> (dx, dw, db), as written', fileName: 'affine_relu_grad.py', source: LAYER_PAIR },
+  { id: 'loss-with-gradient', language: 'python', label: 'Course code: loss that returns its gradient', detail: 'CS231n-style softmax_loss(W, X, y, reg) -> (loss, dW), checked with respect to W', fileName: 'softmax_loss_grad.py', source: LOSS_WITH_GRADIENT },
+  { id: 'model-with-params', language: 'python', label: 'Course code: model with a params dict', detail: 'CS231n-style TwoLayerNet: self.params and loss(X, y) -> (loss, grads)', fileName: 'two_layer_net_model_grad.py', source: MODEL_WITH_PARAMS },
 ]);

@@ -114,6 +114,31 @@ describe('pythonProblemCandidates', () => {
       { name: 'half', line: 21, kind: 'scalar', secondOrder: false },
     ]);
   });
+
+  it('finds course code: layer pairs, losses with wrt, models with params, dicts that spread another, the typed helpers', () => {
+    const source = [
+      'import torch', // 1: a torch file, yet course code has no second-order check
+      'affine = {"forward": affine_forward, "backward": affine_backward, "inputs": {"x": x, "w": w, "b": b}}', // 2
+      'affine_db_averaged = {**affine, "backward": affine_backward_db_averaged}', // 3: the keys of affine
+      'svm = {"loss": svm_loss_naive, "inputs": {"W": W, "X": X, "y": y, "reg": 0.1}, "wrt": ["W"]}', // 4
+      'net = {"model": TwoLayerNet(), "inputs": {"X": X, "y": y}}', // 5
+      'settings = {"loss": "l2", "lr": 0.1}', // 6: a loss key alone is not a problem
+      'softmax = loss_with_gradient(loss=softmax_loss, inputs={"x": x, "y": y})', // 7
+      'relu = layer_pair(forward=relu_forward, backward=relu_backward, inputs={"x": x})', // 8
+      'model = model_with_params(model=TwoLayerNet(), inputs={"X": X, "y": y})', // 9
+      'smooth = {"params": {"w": w}, "f": lambda p: (p["w"] ** 4).sum()}', // 10: a torch scalar problem has one
+    ].join('\n');
+    assert.deepEqual(pythonProblemCandidates(source), [
+      { name: 'affine', line: 2, kind: 'layer', secondOrder: false },
+      { name: 'affine_db_averaged', line: 3, kind: 'layer', secondOrder: false },
+      { name: 'svm', line: 4, kind: 'scalar', secondOrder: false },
+      { name: 'net', line: 5, kind: 'scalar', secondOrder: false },
+      { name: 'softmax', line: 7, kind: 'scalar', secondOrder: false },
+      { name: 'relu', line: 8, kind: 'layer', secondOrder: false },
+      { name: 'model', line: 9, kind: 'scalar', secondOrder: false },
+      { name: 'smooth', line: 10, kind: 'scalar', secondOrder: true },
+    ]);
+  });
 });
 
 describe('problemCandidates', () => {

@@ -17,7 +17,6 @@ import {
   PerturbedFailure,
   type ProblemNotes,
   UserCodeError,
-  type UserFunctionName,
   finiteNumber,
   lossLabel,
   noEvaluations,
@@ -62,7 +61,8 @@ export interface LoadReply {
 }
 
 export interface ErrorData {
-  function?: UserFunctionName;
+  /** The function that raised: a key (`f`), or course code's own function (`affine_backward`). */
+  function?: string;
   type?: string;
   message?: string;
   file?: string | null;
@@ -87,9 +87,13 @@ export class PythonException extends UserFault {
   }
 }
 
-/** Where a Python exception happened in the user's files. */
+/** Where the runner says a malformed value came from (course code: the return statement of the function that returned it). */
+const returnedAt = new WeakMap<Error, SourceLocation>();
+
+/** Where a Python exception happened in the user's files, or where a malformed value was returned. */
 export function pythonLocation(error: unknown): SourceLocation | null {
-  return error instanceof PythonException ? error.location : null;
+  if (error instanceof PythonException) return error.location;
+  return error instanceof Error ? returnedAt.get(error) ?? null : null;
 }
 
 export function locationOf(data: ErrorData): SourceLocation | null {
@@ -162,6 +166,8 @@ class RemoteProblem {
       translated = new UserCodeError(data.function ?? 'f', new PythonException(data.type ?? 'Exception', data.message ?? '', locationOf(data), data.traceback ?? ''));
     } else if (error.code === TENSOR_ERROR) {
       translated = data.nonFinite ? new NonFiniteError(data.message ?? error.message) : new TensorError(data.message ?? error.message);
+      const location = locationOf(data);
+      if (location) returnedAt.set(translated, location);
     } else if (error.code === OUT_OF_MEMORY) {
       const clause = limitClause('memory', this.memoryMb);
       translated = new KnownFailure(clause, 'limit', { name: 'memory', at: clause.length });
