@@ -15,6 +15,9 @@ import type { OptimizeEvents } from '../runner/optimize';
 import type { EffectiveLrBody, HostToWebview, RunAction } from '../webview-protocol';
 import type { PickedProblem } from './pickers';
 
+/** Records a run's result keeps (evenly thinned) for the log's table: the dashboard has every record from onRecords. */
+const RESULT_RECORDS = 2000;
+
 /** What a live run tells the rest of the extension. */
 export interface LiveRunOutput {
   /** To the dashboard (opened when `open`). */
@@ -126,6 +129,8 @@ export class LiveRun {
     const { picked, output } = this;
     return {
       signal: this.stopper.signal,
+      // Not all (optimizeSource's default): a long run would hold every record in the host.
+      keepRecords: RESULT_RECORDS,
       onOutput,
       onControlChannel: (post) => (this.post = post),
       onSurface: (surface) => output.broadcast({
