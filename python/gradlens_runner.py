@@ -224,6 +224,9 @@ class Problem(object):
         self.second_order = False
         self.warnings = []
         self.nondeterminism_hint = None
+        # Gradients returned in another shape of the right size (note_reshaped), and how many were sent.
+        self.reshaped = []
+        self.reshaped_sent = 0
 
     def _lay_out(self, entries):
         """The flat point of (name, float64 array, is a float) entries, in their order."""
@@ -266,8 +269,10 @@ class Problem(object):
                 tree[name] = part.copy() if fresh else part
         return tree
 
-    def read_like(self, result, label, element=None):
-        """Flattens a gradient-like dict matched to the layout by name."""
+    def read_like(self, result, label, element=None, key=None):
+        """Flattens a gradient-like dict matched to the layout by name. A tensor of another shape but the same size
+        is read row-major and noted (note_reshaped), for the check to say what its values are worth; key names the
+        function that returned it, for the place of the note."""
         if not isinstance(result, dict):
             raise tensor_error("%s is %s, expected a dict with the keys of %s" % (label, type(result).__name__, self.tensors_label), element)
         out = np.empty(self.size)
@@ -285,7 +290,9 @@ class Problem(object):
             except (TypeError, ValueError):
                 raise tensor_error("%s.%s is %s, expected numbers" % (label, name, type(value).__name__), element)
             if list(array.shape) != spec["shape"]:
-                raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name), element)
+                if array.size != spec["size"]:
+                    raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name), element)
+                self.note_reshaped("%s.%s" % (label, name), name, array.shape, spec["shape"], key)
             out[spec["offset"]:spec["offset"] + spec["size"]] = array.ravel()
         for key in result:
             if key not in names:
@@ -296,6 +303,16 @@ class Problem(object):
             text = "NaN" if np.isnan(out[flat]) else "Infinity" if out[flat] > 0 else "-Infinity"  # as the TS engine prints them
             raise tensor_error("%s is %s, expected a finite number" % (self.element_label(label, flat), text), element, non_finite=True)
         return out
+
+    def note_reshaped(self, label, name, found, expected, key):
+        """A gradient tensor of the right size in another shape, noted once per label; evaluate() sends new notes with
+        its reply (the engine judges them when the check ends: see ShapeMismatch in src/core/objective.ts)."""
+        if any(note["label"] == label for note in self.reshaped):
+            return
+        function = self.functions.get(key) if key is not None else None
+        site = _site(function, True) if function is not None else None
+        self.reshaped.append({"label": label, "like": "%s.%s" % (self.tensors_label, name), "tensor": name, "found": list(found), "expected": list(expected),
+                              "file": site[0] if site else None, "line": site[1] if site else None})
 
     def element_label(self, label, flat):
         """`grad(p).W[2,3]` for the flat position of element (2,3) of W, `grad(p).b` for a float parameter (the TS engine's names)."""
@@ -328,17 +345,17 @@ class Problem(object):
 
     def grad(self, x, batch, element=None):
         args = [self.tree(x)] + ([list(batch)] if batch is not None else [])
-        return self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)")
+        return self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)", None, "grad")
 
     def value_and_grad(self, x, batch):
         """f then grad at one point: an optimizer step (course code computes both in one call)."""
         return self.f(x, batch), self.grad(x, batch)
 
     def grad_dot(self, x, v, element=None, fresh=True, tree=None):
-        return sequential_dot(v, self.read_like(self.call("grad", (self.tree(x, fresh) if tree is None else tree,), element), "grad(p)", element))
+        return sequential_dot(v, self.read_like(self.call("grad", (self.tree(x, fresh) if tree is None else tree,), element), "grad(p)", element, "grad"))
 
     def hvp(self, x, v):
-        return self.read_like(self.call("hvp", [self.tree(x), self.tree(v)]), "hvp(p, v)")
+        return self.read_like(self.call("hvp", [self.tree(x), self.tree(v)]), "hvp(p, v)", None, "hvp")
 
     def forward(self, x, element=None, fresh=True, tree=None):
         result = self.call("forward", (self.tree(x, fresh) if tree is None else tree,), element)
@@ -355,7 +372,7 @@ class Problem(object):
 
     def backward(self, x, v, shape):
         grad_output = float(v[0]) if len(shape) == 0 else v.reshape(shape).copy()
-        return self.read_like(self.call("backward", [self.tree(x), grad_output]), "backward(inputs, gradOutput)")
+        return self.read_like(self.call("backward", [self.tree(x), grad_output]), "backward(inputs, gradOutput)", None, "backward")
 
 
 def scalar_value(result, label, element=None):
@@ -477,17 +494,6 @@ def _constant(value):
     except Exception:  # a file, a lock, a generator: shared, as the user's own code shares it
         return value, "same"
     return value, "copy"
-
-
-def _squeezed_like(value, shape):
-    """A gradient that has the input's elements in a shape that differs only by axes of length 1 (dgamma of shape
-    (1, D) from a sum with keepdims=True, for gamma of shape (D,)) in the input's shape, as NumPy's broadcasting in
-    the course's own gradient check reads it; anything else as it is, for read_like to judge."""
-    if shape is None or not isinstance(value, np.ndarray) or value.shape == shape or value.size != int(np.prod(shape)):
-        return value
-    if tuple(extent for extent in value.shape if extent != 1) != tuple(extent for extent in shape if extent != 1):
-        return value
-    return value.reshape(shape)
 
 
 def _wrote_into_read_only(error):
@@ -699,9 +705,8 @@ class CourseProblem(Problem):
                     shape = _shape_text(self.layout[k]["shape"])
                     raise self.returned_wrong(key, "%s returned None as the gradient of %s (%d of %d), expected an array of shape %s like %s.%s" % (label, name, k + 1, len(names), shape, self.tensors_label, name), element)
             grads = dict(zip(names, given))
-        shapes = {spec["name"]: tuple(spec["shape"]) for spec in self.layout}
         try:
-            return self.read_like({name: _squeezed_like(_numeric(value), shapes.get(name)) for name, value in grads.items()}, label, element)
+            return self.read_like({name: _numeric(value) for name, value in grads.items()}, label, element, key)
         except RpcError as error:
             raise _located(error, _site(self.functions[key], True))
 
@@ -1148,6 +1153,15 @@ def evaluate(params):
     if problem is None:
         raise RpcError(-32602, "no problem named %s" % params["problem"])
     plan = params["plan"]
+    reply = _evaluated(problem, plan)
+    if len(problem.reshaped) > problem.reshaped_sent:
+        reply["reshaped"] = problem.reshaped[problem.reshaped_sent:]
+        problem.reshaped_sent = len(problem.reshaped)
+    return reply
+
+
+def _evaluated(problem, plan):
+    """The reply to one plan of evaluate()."""
     kind = plan["kind"]
     if kind == "perturbed":
         return perturbed(problem, plan)

@@ -85,6 +85,8 @@ class TorchProblem(object):
         self.writes_arguments = False
         self.sent = {}
         self.nondeterminism_hint = None
+        self.reshaped = []
+        self.reshaped_sent = 0
 
     # -- the checked tensors
 
@@ -116,6 +118,9 @@ class TorchProblem(object):
 
     def element_label(self, label, flat):
         return self.runner.Problem.element_label(self, label, flat)
+
+    def note_reshaped(self, label, name, found, expected, key):
+        return self.runner.Problem.note_reshaped(self, label, name, found, expected, None)
 
     def tree(self, x, fresh=True):
         """The checked tensors at x: fresh float64 tensors, or (fresh=False) views into x that follow it as it is perturbed."""

@@ -114,7 +114,7 @@ describe('python: failures in problems', { skip }, () => {
     const report = await check('malformed_grad.py');
     // Each error is located at the problem's line (the runner cannot tell which line built the bad value).
     assert.deepEqual(outcomes(report), {
-      wrongShape: ['error', 'grad(p).W has shape [3,2], expected [2,3] like params.W at the unperturbed point (at malformed_grad.py:15)'],
+      wrongShape: ['error', 'grad(p).W has shape [3,2], expected [2,3] like params.W; the values are right once reshaped (at malformed_grad.py:15)'],
       missingKey: ['error', 'grad(p) has no b, expected one of shape [3] like params.b at the unperturbed point (at malformed_grad.py:16)'],
       extraKey: ['error', 'grad(p) has c, which params does not have at the unperturbed point (at malformed_grad.py:17)'],
       notADict: ['error', 'grad(p) is list, expected a dict with the keys of params at the unperturbed point (at malformed_grad.py:18)'],

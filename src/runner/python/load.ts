@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { type ErrorReport, errorReport, limitError, reportFailure, withSetting } from '../../core/errors';
-import { UserCodeError, requireElements } from '../../core/objective';
+import { UserCodeError, optimizable } from '../../core/objective';
 import { FileNotLoaded, LOADING, type LoadedFile, type LoadedProblem } from '../load';
 import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective } from './problems';
 import { chosenInterpreter, otherInterpreterWith } from './prestart';
@@ -49,7 +49,7 @@ function loadedProblem(session: PythonSession, problem: PythonProblem, memoryMb:
     objective: () => {
       const objective = open();
       if ('forward' in objective) throw new Error(`${problem.name} is not a scalar problem`);
-      return requireElements(objective);
+      return optimizable(objective);
     },
   };
 }

@@ -16,10 +16,12 @@ import {
   type Objective,
   PerturbedFailure,
   type ProblemNotes,
+  type ShapeMismatch,
   UserCodeError,
   finiteNumber,
   lossLabel,
   noEvaluations,
+  shapeMismatchSink,
 } from '../../core/objective';
 import { type Layout, NonFiniteError, TensorError, type TensorSpec } from '../../core/tensor';
 import { decodeFloats, encodeFloats, encodeIndices } from './encoding';
@@ -74,6 +76,17 @@ export interface ErrorData {
   element?: { index: number; delta: number };
 }
 
+/** A gradient the runner read in another shape of the right size (gradlens_runner.py note_reshaped). */
+interface ReshapedNote {
+  label: string;
+  like: string;
+  tensor: string;
+  found: number[];
+  expected: number[];
+  file: string | null;
+  line: number | null;
+}
+
 /** Python raised in user code. */
 export class PythonException extends UserFault {
   constructor(
@@ -116,6 +129,9 @@ class RemoteProblem {
   readonly layout: Layout;
   readonly initial: Float64Array;
   readonly evaluations = noEvaluations();
+  /** Gradients the runner read in another shape of the right size (note_reshaped), as they arrive with replies. */
+  readonly shapeMismatches: ShapeMismatch[] = [];
+  private readonly noteReshaped = shapeMismatchSink(this.shapeMismatches);
   /** The text last sent under each plan key: the runner keeps those arrays per problem (plan_array). */
   private readonly sent = new Map<string, string>();
 
@@ -145,17 +161,20 @@ class RemoteProblem {
   }
 
   /** What the objective and the layer of this problem share. */
-  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations; notes: ProblemNotes } {
+  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations; notes: ProblemNotes; shapeMismatches: readonly ShapeMismatch[] } {
     const notes = { warnings: this.problem.warnings ?? [], nondeterminism: this.problem.nondeterminismHint ?? null };
-    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations, notes };
+    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations, notes, shapeMismatches: this.shapeMismatches };
   }
 
   async evaluate<T>(kind: string, arrays: Record<string, Float64Array>, extra: Record<string, unknown> = {}): Promise<T> {
+    let reply: T & { reshaped?: ReshapedNote[] };
     try {
-      return await this.session.request<T>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
+      reply = await this.session.request<T & { reshaped?: ReshapedNote[] }>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
     } catch (error) {
       throw this.translate(error);
     }
+    for (const note of reply.reshaped ?? []) this.noteReshaped({ ...note, location: locationOf(note) });
+    return reply;
   }
 
   private translate(error: unknown): unknown {
