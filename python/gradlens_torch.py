@@ -77,6 +77,8 @@ class TorchProblem(object):
     second_order = True
     data_size = None
     description = None
+    # In-place writes into checked tensors are autograd's to report (they break its graph).
+    reports_writes = False
 
     def __init__(self, name, runner):
         self.name = name
@@ -87,6 +89,7 @@ class TorchProblem(object):
         self.nondeterminism_hint = None
         self.reshaped = []
         self.reshaped_sent = 0
+        self.report_writes = False
 
     # -- the checked tensors
 

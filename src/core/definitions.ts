@@ -71,13 +71,16 @@ function callUser<T>(evaluations: Evaluations, name: UserFunctionName, fn: UserF
   return validate(result);
 }
 
+/** What ArgumentWritten says, in every language: the element, its value before and after. */
+export function argumentWrittenMessage(layout: Layout, flat: number, before: number, after: number): string {
+  return `user code modified its argument: ${describeElement(layout, flat)} changed from ${before} to ${after} (copy arrays before changing them)`;
+}
+
 /** Throws ArgumentWritten when the view no longer holds `x`. */
 function requireUnchanged(point: TensorPoint, x: Float64Array): void {
   const now = point.readBack();
   for (let i = 0; i < now.length; i++) {
-    if (now[i] !== x[i]) {
-      throw new ArgumentWritten(`user code modified its argument: ${describeElement(point.layout, i)} changed from ${x[i]} to ${now[i]} (copy arrays before changing them)`);
-    }
+    if (now[i] !== x[i]) throw new ArgumentWritten(argumentWrittenMessage(point.layout, i, x[i], now[i]));
   }
 }
 
