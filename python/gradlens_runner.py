@@ -198,9 +198,12 @@ class Problem(object):
         if not isinstance(tensors, dict):
             raise ValueError("%s: %s is %s, expected a dict of NumPy arrays or floats" % (name, self.tensors_label, type(tensors).__name__))
         entries = []
+        low = {}
         for key, tensor in tensors.items():
             if not isinstance(key, str):
                 raise ValueError("%s: %s has the key %r, expected names (str)" % (name, self.tensors_label, key))
+            if isinstance(tensor, np.ndarray) and tensor.dtype.name in _RESOLUTION_NEAR_ONE:
+                low.setdefault(tensor.dtype.name, []).append(key)
             scalar = isinstance(tensor, (int, float)) and not isinstance(tensor, bool)
             try:
                 array = np.asarray(tensor, dtype=np.float64)
@@ -208,6 +211,8 @@ class Problem(object):
                 raise ValueError("%s: %s[%r] is %s, expected a NumPy array or a float" % (name, self.tensors_label, key, type(tensor).__name__))
             entries.append((key, array, scalar))
         self._lay_out(entries)
+        for dtype, names in low.items():
+            self.warnings.append(low_precision_warning(names, dtype, "a check in %s" % dtype))
         if kind == "scalar" and not callable(self.get("grad")):
             raise ValueError("%s: missing grad" % name)
         self.second_order = kind == "scalar" and self.get("hvp") is not None
@@ -230,6 +235,8 @@ class Problem(object):
         self.function_names = {}
         self.second_order = False
         self.warnings = []
+        # Warnings found while evaluating (computed_in_low_precision), not yet sent with a reply.
+        self.pending_warnings = []
         self.nondeterminism_hint = None
         # Gradients returned in another shape of the right size (note_reshaped), and how many were sent.
         self.reshaped = []
@@ -305,6 +312,7 @@ class Problem(object):
             if name not in result:
                 raise tensor_error("%s has no %s, expected one of shape %s like %s.%s" % (label, name, _shape_text(spec["shape"]), self.tensors_label, name), element)
             value = result[name]
+            self.computed_in_low_precision("%s.%s" % (label, name), value)
             try:
                 if isinstance(value, (str, bytes)):  # np.asarray would read "1.5" as a number
                     raise TypeError()
@@ -325,6 +333,19 @@ class Problem(object):
             text = "NaN" if np.isnan(out[flat]) else "Infinity" if out[flat] > 0 else "-Infinity"  # as the TS engine prints them
             raise tensor_error("%s is %s, expected a finite number" % (self.element_label(label, flat), text), element, non_finite=True)
         return out
+
+    def computed_in_low_precision(self, label, value):
+        """Warns once when user code returns float32 or float16 values: computed in that precision, the differences
+        at eps 1e-6 are rounding noise and even a right gradient fails."""
+        dtype = getattr(getattr(value, "dtype", None), "name", None)
+        if dtype not in _RESOLUTION_NEAR_ONE:
+            return
+        warning = ("%s returned %s values: computed in %s, differences at eps 1e-6 are rounding noise (its resolution near 1 is %g), "
+                   "so even a right gradient fails; compute in float64 for the check (.astype(np.float64), or float64 inputs)"
+                   % (label, dtype, dtype, _RESOLUTION_NEAR_ONE[dtype]))
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+            self.pending_warnings.append(warning)
 
     def note_reshaped(self, label, name, found, expected, key):
         """A gradient tensor of the right size in another shape, noted once per label; evaluate() sends new notes with
@@ -362,10 +383,10 @@ class Problem(object):
         own = tree is None and fresh
         if tree is None:
             tree = self.tree(x, fresh)
-        if batch is None:
-            value = scalar_value(self.call("f", (tree,), element), "f(p)", element)
-        else:
-            value = scalar_value(self.call("f", (tree, list(batch)), element), "f(p, batch)", element)
+        result = self.call("f", (tree,) if batch is None else (tree, list(batch)), element)
+        if not isinstance(result, float):  # not a Python float nor NumPy's float64: maybe float32
+            self.computed_in_low_precision("f(p)" if batch is None else "f(p, batch)", result)
+        value = scalar_value(result, "f(p)" if batch is None else "f(p, batch)", element)
         if own:
             self.require_unchanged("f", tree, x)
         return value
@@ -844,6 +865,7 @@ class LossProblem(CourseProblem):
             gradients = ["d" + spec["name"] for spec in self.layout]
             expected = gradients[0] if len(gradients) == 1 else "(%s)" % ", ".join(gradients)
             raise self.returned_wrong("loss", "%s returned %s, expected (loss, %s)" % (self.call_label, _described(result), expected), element)
+        self.computed_in_low_precision("%s[0]" % self.call_label, _numeric(result[0]))
         try:
             value = scalar_value(_numeric(result[0]), "%s[0]" % self.call_label, element)
         except RpcError as error:
@@ -1209,6 +1231,8 @@ def evaluate(params):
     if len(problem.reshaped) > problem.reshaped_sent:
         reply["reshaped"] = problem.reshaped[problem.reshaped_sent:]
         problem.reshaped_sent = len(problem.reshaped)
+    if problem.pending_warnings:
+        reply["warnings"], problem.pending_warnings = problem.pending_warnings, []
     return reply
 
 

@@ -90,6 +90,7 @@ class TorchProblem(object):
         self.reshaped = []
         self.reshaped_sent = 0
         self.report_writes = False
+        self.pending_warnings = []
 
     # -- the checked tensors
 
@@ -124,6 +125,9 @@ class TorchProblem(object):
 
     def note_reshaped(self, label, name, found, expected, key):
         return self.runner.Problem.note_reshaped(self, label, name, found, expected, None)
+
+    def computed_in_low_precision(self, label, value):
+        return self.runner.Problem.computed_in_low_precision(self, label, value)
 
     def tree(self, x, fresh=True):
         """The checked tensors at x: fresh float64 tensors, or (fresh=False) views into x that follow it as it is perturbed."""

@@ -826,6 +826,8 @@ export async function checkGradients(
     if (result.failed > result.kinks || (projectionFailed && result.failed === 0)) result.verdict = 'fail';
     else if (result.kinks > 0) result.verdict = 'kink';
   }
+  // Read again: evaluating may have found more (Python code that computes in float32).
+  result.warnings = [...(problem.notes?.warnings ?? [])];
   judgeShapes(result, problem.shapeMismatches ?? []);
   result.passed = result.verdict === 'pass' || result.verdict === 'skipped' || (result.verdict === 'kink' && !options.strict);
   return finish();

@@ -100,7 +100,7 @@ export function shapeMismatchSink(mismatches: ShapeMismatch[]): (mismatch: Shape
 
 /** What a language knows of a problem beyond its functions (PyTorch: upcast tensors, dropout). */
 export interface ProblemNotes {
-  /** Said with every check: a tensor upcast to float64, moved to the CPU, ... */
+  /** Said with every check: a tensor upcast to float64, moved to the CPU, ...; may grow as the problem is evaluated (float32 results). */
   warnings: readonly string[];
   /** Why two calls at the same point may differ in this language, and the fix, added to a nondeterministic verdict. */
   nondeterminism: string | null;

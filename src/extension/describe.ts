@@ -60,23 +60,25 @@ function elementText(element: ElementReport): string {
   return `${element.element}: analytic ${reportNumber(element.analytic)}, numeric ${reportNumber(element.numeric)} (abs ${reportNumber(element.absError)}, rel ${reportNumber(element.relError)})`;
 }
 
-/** The diagnostic message: names the problem, the tensor and index, and the numbers. */
+/** The diagnostic message: names the problem, the tensor and index, and the numbers; then the check's note and warnings. */
 export function problemMessage(report: ProblemReport): string {
   const subject = `${report.name}${report.order === 2 ? ' (order 2)' : ''}`;
+  // Why a verdict came out as it did: full mode chosen for fast, a reshaped gradient, float32 code.
+  const said = (message: string, note = report.note) => [message, ...(note ? [note] : []), ...report.warnings].join('. ');
   switch (report.verdict) {
     case 'pass':
-      return `${subject}: ${what(report)} matches (${errorFigures(report)})`;
+      return said(`${subject}: ${what(report)} matches (${errorFigures(report)})`);
     case 'fail': {
       const element = culprit(report);
       const byTensor = tensorSummary(report);
       const count = report.checked > 0 ? `; ${report.failed} of ${report.checked} checked elements fail${byTensor ? ` (${byTensor})` : ''}` : '';
-      if (!element) return `${subject}: ${what(report)} is wrong along a random direction${report.note ? ` (${report.note})` : ''}`;
+      if (!element) return said(`${subject}: ${what(report)} is wrong along a random direction${report.note ? ` (${report.note})` : ''}`, null);
       const outputs = element.outputs?.length ? `; its Jacobian column is wrong at ${element.outputs.map((output) => output.element).join(', ')}` : '';
-      return `${subject}: ${what(report)} wrong at ${elementText(element)}${outputs}${count}`;
+      return said(`${subject}: ${what(report)} wrong at ${elementText(element)}${outputs}${count}`);
     }
     case 'kink': {
       const element = culprit(report);
-      return `${subject}: non-differentiable point${element ? ` at ${elementText(element)}` : ''}; the one-sided differences bracket the analytic value`;
+      return said(`${subject}: non-differentiable point${element ? ` at ${elementText(element)}` : ''}; the one-sided differences bracket the analytic value`);
     }
     case 'nondeterministic':
     case 'error':

@@ -28,6 +28,9 @@ describe('result texts (CodeLens, diagnostics, status bar)', () => {
     assert.equal(verdictTitle(failed), '✗ W[1,0] rel 2');
     assert.match(problemMessage(failed), /^squares: gradient wrong at W\[1,0\]: analytic -6, numeric 6(\.\d+)? \(abs 12(\.\d+)?, rel 2(\.\d+)?\); 1 of 4 checked elements fail \(W 1\/4 wrong\)$/);
     assert.equal(worstLines(failed).length, 1);
+    // A note and warnings follow: why the verdict came out as it did.
+    const explained = problemMessage({ ...failed, note: 'checked in full mode', warnings: ['W is float32: checked in float64'] });
+    assert.equal(explained, `${problemMessage(failed)}. checked in full mode. W is float32: checked in float64`);
     assert.deepEqual(lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [failed], cancelled: false, exchanges: 0 }]).text, 'squares W[1,0]');
   });
 

@@ -178,6 +178,22 @@ describe('python: functions that write into their arguments', { skip }, () => {
   });
 });
 
+describe('python: single precision', { skip }, () => {
+  it('says why code that computes in float32 fails, and that float32 params are checked in float64', async () => {
+    const report = await check('precision_grad.py');
+    const [computes, params] = report.problems;
+    // sin in float32 has a resolution of about 6e-8 near 1: differences at eps 1e-6 are off by up to ~6e-2.
+    assert.equal(computes.verdict, 'fail');
+    assert.deepEqual(computes.warnings, [
+      'f(p) returned float32 values: computed in float32, differences at eps 1e-6 are rounding noise (its resolution near 1 is 1.2e-07), so even a right gradient fails; compute in float64 for the check (.astype(np.float64), or float64 inputs)',
+      'grad(p).w returned float32 values: computed in float32, differences at eps 1e-6 are rounding noise (its resolution near 1 is 1.2e-07), so even a right gradient fails; compute in float64 for the check (.astype(np.float64), or float64 inputs)',
+    ]);
+    assert.equal(params.verdict, 'pass');
+    assert.equal(params.warnings.length, 1);
+    assert.match(params.warnings[0], /^w is float32: checked in float64\. At eps 1e-6 the differences of float32 values are rounding noise/);
+  });
+});
+
 describe('python: files that cannot be imported', { skip }, () => {
   it('an exception at import names the file and line', async () => {
     const report = await check('import_raises_grad.py');

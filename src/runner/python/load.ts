@@ -70,7 +70,7 @@ export async function loadPythonFile(
 ): Promise<LoadedFile> {
   let python = resolveInterpreter(options.python, file);
   let session = new PythonSession(python, onOutput);
-  let limit = new PythonTimeLimit(session, onHang);
+  let limit = new PythonTimeLimit(session, file, onHang);
   limit.arm(LOADING, options.timeoutMs);
   let loaded: LoadReply;
   try {
@@ -83,7 +83,7 @@ export async function loadPythonFile(
       limit.disarm();
       python = other;
       session = new PythonSession(python, onOutput);
-      limit = new PythonTimeLimit(session, onHang);
+      limit = new PythonTimeLimit(session, file, onHang);
       limit.arm(LOADING, options.timeoutMs);
       loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
     }

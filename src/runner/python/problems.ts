@@ -94,6 +94,12 @@ interface ReshapedNote {
   line: number | null;
 }
 
+/** What an evaluation's reply may add about the problem, each note once. */
+interface EvaluationNotes {
+  reshaped?: ReshapedNote[];
+  warnings?: string[];
+}
+
 /** Python raised in user code. */
 export class PythonException extends UserFault {
   constructor(
@@ -141,6 +147,8 @@ export class RemoteProblem {
   readonly layout: Layout;
   readonly initial: Float64Array;
   readonly evaluations = noEvaluations();
+  /** The problem's warnings: those of its loading, then those found while evaluating (float32 results), as they arrive. */
+  private readonly warnings: string[];
   /** Gradients the runner read in another shape of the right size (note_reshaped), as they arrive with replies. */
   readonly shapeMismatches: ShapeMismatch[] = [];
   private readonly noteReshaped = shapeMismatchSink(this.shapeMismatches);
@@ -153,6 +161,7 @@ export class RemoteProblem {
     private readonly memoryMb: number,
   ) {
     this.layout = layoutOf(problem.layout ?? []);
+    this.warnings = [...(problem.warnings ?? [])];
     this.initial = decodeFloats(problem.values ?? '');
   }
 
@@ -174,18 +183,19 @@ export class RemoteProblem {
 
   /** What the objective and the layer of this problem share. */
   get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations; notes: ProblemNotes; shapeMismatches: readonly ShapeMismatch[] } {
-    const notes = { warnings: this.problem.warnings ?? [], nondeterminism: this.problem.nondeterminismHint ?? null };
+    const notes = { warnings: this.warnings, nondeterminism: this.problem.nondeterminismHint ?? null };
     return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations, notes, shapeMismatches: this.shapeMismatches };
   }
 
   async evaluate<T>(kind: string, arrays: Record<string, Float64Array>, extra: Record<string, unknown> = {}): Promise<T> {
-    let reply: T & { reshaped?: ReshapedNote[] };
+    let reply: T & EvaluationNotes;
     try {
-      reply = await this.session.request<T & { reshaped?: ReshapedNote[] }>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
+      reply = await this.session.request<T & EvaluationNotes>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
     } catch (error) {
       throw this.translate(error);
     }
     for (const note of reply.reshaped ?? []) this.noteReshaped({ ...note, location: locationOf(note) });
+    for (const warning of reply.warnings ?? []) if (!this.warnings.includes(warning)) this.warnings.push(warning);
     return reply;
   }
 

@@ -133,22 +133,31 @@ export class PythonSession {
     this.connection.dispose();
   }
 
-  /** Where the interpreter is now in user code (faulthandler's dump on SIGUSR1), null when it cannot tell. */
-  async where(): Promise<HangPlace | null> {
+  /** Where the interpreter is now in the files of `userFile`'s folder (faulthandler's dump on SIGUSR1), null when it cannot tell. */
+  async where(userFile: string): Promise<HangPlace | null> {
     if (this.exited || process.platform === 'win32') return null;
     this.capturing = true;
     this.child.kill('SIGUSR1');
     await new Promise((resolve) => setTimeout(resolve, STACK_GRACE_MS));
-    return hangPlace(this.captured);
+    return hangPlace(this.captured, userFile);
   }
 }
 
-/** The innermost frame in a user file of faulthandler's dump ("File "x.py", line 5 in f", most recent first). */
-function hangPlace(dump: string): HangPlace | null {
+/**
+ * The innermost frame in the user's files of faulthandler's dump ("File "x.py", line 5 in f", most
+ * recent first): the problem file and the modules in its folder tree, as gradlens_runner.py's
+ * _is_user_file tells them; not the runner, installed packages, the standard library or frames
+ * without a file (`<__array_function__ internals>`, `<frozen ...>`).
+ */
+export function hangPlace(dump: string, userFile: string): HangPlace | null {
   const runner = runnerScript();
+  const root = path.resolve(userFile);
+  const folder = path.dirname(root) + path.sep;
   for (const match of dump.matchAll(/File "([^"]+)", line (\d+) in (\S+)/g)) {
-    if (path.resolve(match[1]) === runner || /[/\\](site|dist)-packages[/\\]/.test(match[1])) continue;
-    return { functionName: match[3], location: { file: path.resolve(match[1]), line: Number(match[2]), column: null } };
+    if (match[1].startsWith('<')) continue;
+    const file = path.resolve(match[1]);
+    if (file === runner || /[/\\](site|dist)-packages[/\\]/.test(file) || (file !== root && !file.startsWith(folder))) continue;
+    return { functionName: match[3], location: { file, line: Number(match[2]), column: null } };
   }
   return null;
 }
@@ -163,6 +172,8 @@ export class PythonTimeLimit {
 
   constructor(
     private readonly session: PythonSession,
+    /** The problem file: a hang is located in its folder's files. */
+    private readonly userFile: string,
     private readonly onHang: (activity: string, place: HangPlace | null) => void,
   ) {}
 
@@ -170,7 +181,7 @@ export class PythonTimeLimit {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       // Report first, then stop: the parent ends the request on the report, before a failed evaluation could end it otherwise.
-      void this.session.where().then((place) => {
+      void this.session.where(this.userFile).then((place) => {
         this.onHang(activity, place);
         this.session.stop('timed out');
       });
