@@ -21,7 +21,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate `name` most likely mistypes: the fewest edits, ignoring case, if at most a third of
- * the name's letters (at least one) are edited; ties go to the earlier candidate. Null when none is close.
+ * the name's letters (at least one, and never all) are edited; ties go to the earlier candidate. Null
+ * when none is close.
  */
 export function closestName(name: string, candidates: readonly string[]): string | null {
   const allowed = Math.max(1, Math.floor(name.length / 3));
@@ -30,7 +31,7 @@ export function closestName(name: string, candidates: readonly string[]): string
   for (const candidate of candidates) {
     if (candidate === name) continue;
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance <= allowed && distance < bestDistance) {
+    if (distance <= allowed && distance < name.length && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }

@@ -52,7 +52,8 @@ export function globRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 2);
       const body = pattern.slice(i + 1, end);
       const negated = body.startsWith('!') || body.startsWith('^');
-      source += `[${negated ? '^' : ''}${(negated ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&')}]`;
+      // A class never matches the separator, negated or not.
+      source += `[${negated ? '^/' : ''}${(negated ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&')}]`;
       i = end;
     } else source += char.replace(SPECIAL, '\\$&');
   }
