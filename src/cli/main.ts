@@ -41,7 +41,8 @@ function expandTargets(targets: string[]): string[] {
   const seen = new Set<string>();
   for (const target of targets) {
     let found = [target];
-    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
+    if (!fs.existsSync(target)) throw new UsageError(`${target}: no such file or folder`);
+    if (fs.statSync(target).isDirectory()) {
       const { files: under, unreadable } = findProblemFiles(target);
       for (const { folder, reason } of unreadable) process.stderr.write(`gradlens: skipped ${folder}: cannot read it (${reason})\n`);
       if (under.length === 0) throw new UsageError(`no problem files under ${target} (looked for ${DEFAULT_PROBLEM_GLOB})`);

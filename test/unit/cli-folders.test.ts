@@ -104,6 +104,8 @@ describe('gradlens check FOLDER', { skip: WITHOUT_NUMPY }, () => {
     assert.equal(stdout, '');
     assert.equal(stderr, `gradlens: no problem files under ${empty} (looked for ${DEFAULT_PROBLEM_GLOB})\n`);
     assert.equal(gradlens(['check', '.'], empty).stderr, `gradlens: no problem files under . (looked for ${DEFAULT_PROBLEM_GLOB})\n`);
+    const missing = gradlens(['check', path.join(empty, 'tests')]);
+    assert.deepEqual([missing.code, missing.stderr], [2, `gradlens: ${path.join(empty, 'tests')}: no such file or folder\n`]);
   });
 
   it('--problem picks across the folder; a name no file has lists theirs with the likely one (exit 2)', () => {
