@@ -15,9 +15,9 @@ const secondOrder = run(['examples/second-order.grad.ts', '--order', '2']);
 const python = [process.env.GRADLENS_PYTHON, 'python3', '/usr/bin/python3'].find((candidate) => candidate && spawnSync(candidate, ['-c', 'import numpy']).status === 0);
 let pythonExamples = 1;
 if (python) {
-  const pythonFiles = fs.readdirSync('examples/python').filter((file) => file.endsWith('_grad.py')).sort().map((file) => `examples/python/${file}`);
-  console.log(`\n$ gradlens check ${pythonFiles.join(' ')} --python ${python}\n`);
-  pythonExamples = run([...pythonFiles, '--python', python]);
+  // A folder stands for its problem files.
+  console.log(`\n$ gradlens check examples/python --python ${python}\n`);
+  pythonExamples = run(['examples/python', '--python', python]);
 } else {
   console.log('\n(The Python twins in examples/python/ were skipped: no python3 with NumPy found; set GRADLENS_PYTHON.)');
 }
@@ -30,4 +30,4 @@ if (firstOrder !== 1 || secondOrder !== 1 || pythonExamples !== 1) {
 console.log(`
 Every ✗ above is a deliberate bug, named down to the element (e.g. W1[0,1]);
 each buggy export says in a comment what is wrong. Try your own file:
-  node dist/cli.js check path/to/your.grad.ts      (or your_grad.py, with NumPy)`);
+  node dist/cli.js check path/to/your.grad.ts      (or your_grad.py, with NumPy, or a folder)`);

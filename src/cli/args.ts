@@ -1,6 +1,7 @@
 /** Parsing and validation of `gradlens check` arguments: every bad flag gets a message naming it. */
 import { parseArgs } from 'node:util';
 import { type CheckOptions, DEFAULT_CHECK_OPTIONS } from '../core/gradcheck';
+import { DEFAULT_PROBLEM_GLOB, EXCLUDED_FOLDERS } from '../runner/problem-files';
 import { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits } from '../runner/runner';
 
 export class UsageError extends Error {
@@ -39,13 +40,16 @@ const CHECK_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const CHECK_USAGE = `Usage: gradlens check <file...> [options]
+export const CHECK_USAGE = `Usage: gradlens check <file|folder...> [options]
 
 Checks analytic gradients of the problems exported by each file against
-central differences.
+central differences. A folder stands for its problem files, sorted: those
+matching ${DEFAULT_PROBLEM_GLOB}
+outside ${EXCLUDED_FOLDERS.slice(0, 8).join(', ')},
+${EXCLUDED_FOLDERS.slice(8).join(', ')}.
 
 Options:
-  --problem NAME      check only this export (repeatable)
+  --problem NAME      check only this export (repeatable); a name no file has is a usage error
   --mode MODE         full (every element), fast (random projections), sparse (--samples elements); default full
   --order 1|2         1: grad against f; 2: hvp against grad; default 1
   --eps H             finite-difference step; default ${DEFAULT_CHECK_OPTIONS.eps}
@@ -110,7 +114,7 @@ export function parseCheckArgs(args: string[]): CheckCommand | null {
   }
   const { values, positionals } = parsed;
   if (values.help) return null;
-  if (positionals.length === 0) throw new UsageError('no file given: gradlens check <file...>');
+  if (positionals.length === 0) throw new UsageError('no file given: gradlens check <file|folder...>');
   const defaults = DEFAULT_CHECK_OPTIONS;
   const options: CheckOptions = {
     mode: oneOf('mode', values.mode, defaults.mode, ['full', 'fast', 'sparse']),

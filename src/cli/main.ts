@@ -2,8 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ErrorReport } from '../core/errors';
+import { unknownProblemMessage } from '../core/names';
 import { type FileReport, PROBLEM_EXTENSIONS, type ProblemReport, checkFile, isProblemFile } from '../runner/runner';
 import { analyzeSource, describeSource, optimizeSource } from '../runner/optimize';
+import { DEFAULT_PROBLEM_GLOB, findProblemFiles } from '../runner/problem-files';
 import { formatFile, formatSummary } from '../report/checks';
 import { CLI_SETTINGS, displayPath, errorText } from '../report/errors';
 import { analysisJson, formatAnalysis, formatComparison, formatRun, runJson } from '../report/runs';
@@ -14,7 +16,7 @@ import { RunStream } from './run-output';
 const USAGE = `Usage: gradlens <command> [options]
 
 Commands:
-  check <file...>                       check analytic gradients against finite differences
+  check <file|folder...>                check analytic gradients against finite differences
   optimize <file|builtin:NAME>          step an optimizer and print its telemetry
   compare <file|builtin:NAME>           several optimizers from the same start
   analyze <file|builtin:NAME>           classify the critical point (Hessian eigenvalues)
@@ -28,6 +30,31 @@ function validateFiles(files: string[]): void {
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
     if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a directory, expected a problem file`);
   }
+}
+
+/**
+ * `check`'s targets as files: a folder stands for its problem files (the extension's glob and excluded
+ * folders, sorted), a file for itself; each file once, in the order given.
+ */
+function expandTargets(targets: string[]): string[] {
+  const files: string[] = [];
+  const seen = new Set<string>();
+  for (const target of targets) {
+    let found = [target];
+    if (!fs.existsSync(target)) throw new UsageError(`${target}: no such file or folder`);
+    if (fs.statSync(target).isDirectory()) {
+      const { files: under, unreadable } = findProblemFiles(target);
+      for (const { folder, reason } of unreadable) process.stderr.write(`gradlens: skipped ${folder}: cannot read it (${reason})\n`);
+      if (under.length === 0) throw new UsageError(`no problem files under ${target} (looked for ${DEFAULT_PROBLEM_GLOB})`);
+      found = under;
+    } else validateFiles([target]);
+    for (const file of found) {
+      const key = path.resolve(file);
+      if (!seen.has(key)) files.push(file);
+      seen.add(key);
+    }
+  }
+  return files;
 }
 
 /** An error as the CLI prints it; `errorDetail` keeps its structure for tools. */
@@ -76,12 +103,12 @@ function toJson(command: CheckCommand, reports: FileReport[], passed: boolean): 
 }
 
 async function runCheck(command: CheckCommand): Promise<number> {
-  validateFiles(command.files);
+  const files = expandTargets(command.files);
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const progress = Boolean(process.stderr.isTTY) && !command.json;
   const controller = interruptOnSigint();
   const reports: FileReport[] = [];
-  for (const file of command.files) {
+  for (const file of files) {
     const events = {
       signal: controller.signal,
       onOutput: (text: string) => process.stderr.write(text),
@@ -95,22 +122,28 @@ async function runCheck(command: CheckCommand): Promise<number> {
     for (const problem of report.problems) problem.file = file;
     reports.push(report);
     for (const error of [report.loadError, ...report.problems.map((problem) => problem.error)]) reportBug(error);
-    if (!command.json) process.stdout.write(`${formatFile(report, { color, settings: CLI_SETTINGS })}\n`);
+    // A file whose problems --problem left out has nothing to show (a folder may hold many).
+    const leftOut = command.problems !== null && report.problems.length === 0 && !report.loadError && (report.discovered?.length ?? 0) > 0;
+    if (!command.json && !leftOut) process.stdout.write(`${formatFile(report, { color, settings: CLI_SETTINGS })}\n`);
     if (report.cancelled) break;
   }
   const problems = reports.flatMap((report) => report.problems);
   const loadErrors = reports.filter((report) => report.loadError).length;
+  // A --problem that names nothing in the files is a usage error (a typo, most likely), as a bad flag is.
+  const loaded = reports.filter((report) => report.discovered !== null);
+  const existing = loaded.flatMap((report) => report.discovered!.map((problem) => problem.name));
+  const interrupted = reports.some((report) => report.cancelled);
+  const unknown = interrupted || loaded.length === 0 ? [] : (command.problems ?? []).filter((name) => !existing.includes(name));
   let exitCode: number;
-  if (problems.length === 0) {
-    exitCode = 2;
-    if (command.problems && loadErrors === 0) {
-      process.stderr.write(`gradlens: no problem named ${command.problems.join(', ')} in ${command.files.join(', ')}\n`);
-    }
-  } else {
-    exitCode = problems.every((problem) => problem.passed) && loadErrors === 0 ? 0 : 1;
-  }
+  if (problems.length === 0 || unknown.length > 0) exitCode = 2;
+  else exitCode = problems.every((problem) => problem.passed) && loadErrors === 0 ? 0 : 1;
   if (command.json) process.stdout.write(`${toJson(command, reports, exitCode === 0)}\n`);
-  else process.stdout.write(`\n${formatSummary(problems, loadErrors)}\n`);
+  else if (problems.length > 0 || unknown.length === 0) process.stdout.write(`\n${formatSummary(problems, loadErrors)}\n`);
+  const notLoaded = files.length - loaded.length;
+  for (const name of unknown) {
+    const message = unknownProblemMessage(name, loaded.map((report) => report.file), existing);
+    process.stderr.write(`gradlens: ${message}${notLoaded > 0 ? ` (${notLoaded} of the files did not load)` : ''}\n`);
+  }
   return exitCode;
 }
 

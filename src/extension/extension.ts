@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { PROBLEM_FILE_EXCLUDE } from '../runner/problem-files';
 import { type FileReport, isProblemFile } from '../runner/runner';
 import { formatSummary } from '../report/checks';
 import { errorLine } from './text';
@@ -14,7 +15,6 @@ import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
 import { Services } from './services';
-import { PROBLEM_FILE_EXCLUDE } from './settings';
 import { ProblemTests, type TestOutcomes } from './testing';
 
 /** What `activate` returns. */

@@ -6,12 +6,9 @@
 import { type CheckMode, type CheckOptions, DEFAULT_CHECK_OPTIONS } from '../core/gradcheck';
 import { findOptimizer, optimizerNames, resolveHyperparameters } from '../core/optim';
 import type { Hyperparameters } from '../core/optim/optimizer';
+import { DEFAULT_PROBLEM_GLOB } from '../runner/problem-files';
 import { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits, defaultJobs } from '../runner/supervisor';
 
-/** One level of braces: VS Code's file search (ripgrep) rejects nested alternate groups. */
-export const DEFAULT_PROBLEM_GLOB = '**/{*.grad.ts,*.grad.mts,*.grad.js,*.grad.mjs,*_grad.py,*.grad.py}';
-/** Never problem files of the workspace: installed packages and virtual environments (torch ships files named *_grad.py). */
-export const PROBLEM_FILE_EXCLUDE = '**/{node_modules,.venv,venv,site-packages,dist-packages,__pycache__}/**';
 
 export interface Settings {
   problemFiles: string;

@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckMode } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
+import { PROBLEM_FILE_EXCLUDE } from '../runner/problem-files';
 import type { FileReport, ProblemReport } from '../runner/runner';
 import { type CheckSelection, checkTargets } from './checks';
 import { culprit, errorSentence, lastVerdictOf, problemMessage, worstLines } from './describe';
 import { exportRange, vscodeLocation } from './diagnostics';
 import type { Services } from './services';
-import { PROBLEM_FILE_EXCLUDE } from './settings';
 
 const SECOND_ORDER = '#2';
 

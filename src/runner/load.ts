@@ -65,10 +65,23 @@ export class FileNotLoaded extends Error {
  */
 const loadedModules: Module[] = [];
 
+/** Where `require` looks for the packages `file` imports: node_modules in its folder and each folder above. */
+function nodeModulesChain(file: string): string[] {
+  return (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+}
+
+/** The node_modules folders a missing package was looked for in, briefly: those that exist, nearest first. */
+function lookedIn(file: string): string {
+  const existing = nodeModulesChain(file).filter((folder) => fs.existsSync(folder));
+  if (existing.length === 0) return 'no node_modules folder in its folder or above it';
+  const shown = existing.slice(0, 3).join(', ');
+  return `not in ${shown}${existing.length > 3 ? ` or ${existing.length - 3} more above` : ''}`;
+}
+
 function loadModule(code: string, file: string): unknown {
   const module = new Module(file);
   module.filename = file;
-  module.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  module.paths = nodeModulesChain(file);
   (module as unknown as { _compile(code: string, file: string): void })._compile(code, file);
   loadedModules.push(module);
   return module.exports;
@@ -81,7 +94,7 @@ function describeModuleError(error: unknown, file: string, sources: readonly str
   const code = (error as { code?: string }).code;
   if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
     const missing = /Cannot find (?:module|package) '([^']+)'/.exec((error as Error).message)?.[1] ?? 'a module';
-    return errorReport(`cannot find module '${missing}' (imported by ${name}; is it installed in the workspace?)`, 'user', 'load', { location });
+    return errorReport(`cannot find module '${missing}' (imported by ${name}; ${lookedIn(file)}: is it installed in the workspace?)`, 'user', 'load', { location });
   }
   return errorReport(`loading ${name} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, 'user', 'load', { location });
 }

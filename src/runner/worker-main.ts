@@ -15,6 +15,7 @@ import { type ErrorPhase, type ErrorReport, InputError, errorReport, reportFailu
 import { HelperFailure } from '../core/bulk';
 import { checkGradients, errorResult, helperSide } from '../core/gradcheck';
 import { type Objective, lossesOrNaN, startingPoint } from '../core/objective';
+import { unknownProblemMessage } from '../core/names';
 import { findOptimizer } from '../core/optim';
 import { type StepGate, type StepRecord, type TrainResult, train } from '../core/optim/train';
 import { type ScalarDefinition, classifyExport } from '../core/problem';
@@ -215,7 +216,7 @@ async function resolveScalar(request: OptimizeRequest | AnalyzeRequest): Promise
   const problems = file.problems;
   if (request.problem !== null) {
     const named = problems.find((candidate) => candidate.name === request.problem);
-    if (!named) return refuse(`no problem named ${request.problem} in ${source.file} (it has ${problems.map((entry) => entry.name).join(', ') || 'none'})`);
+    if (!named) return refuse(unknownProblemMessage(request.problem, [source.file], problems.map((entry) => entry.name)));
     if (named.invalid !== null) return refuse(named.invalid);
     if (named.kind !== 'scalar') return refuse(`${named.name} is a layer: optimizers need a scalar problem (params, f, grad)`);
     return named.objective();

@@ -114,7 +114,7 @@ describe('gradlens check', () => {
       [['check', fixture('missing-package.grad.js')], /cannot find module 'left-pad-that-is-not-installed'/],
       [['check', fixture('does-not-exist.grad.ts')], /does-not-exist\.grad\.ts: no such file/],
       [['check', fixture('no-problems.grad.ts')], /no problems found/],
-      [['check', fixture('cli.grad.ts'), '--problem', 'nope'], /no problem named nope/],
+      [['check', fixture('cli.grad.ts'), '--problem', 'nope'], /no problem named 'nope' in test\/fixtures\/cli\.grad\.ts; its problems: correct, signError, reluAtZero\n/],
       [['check'], /no file given/],
       [['check', fixture('cli.grad.ts'), '--eps', '-1'], /--eps must be a positive number, got '-1'/],
       [['check', fixture('cli.grad.ts'), '--mode', 'slow'], /--mode must be one of full, fast, sparse, got 'slow'/],

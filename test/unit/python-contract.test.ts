@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkProblem } from '../../src/core/gradcheck';
 import { classifyExport } from '../../src/core/problem';
+import { errorSentence } from '../../src/extension/describe';
+import { displayPath } from '../../src/report/errors';
 import { type FileReport, checkFile } from '../../src/runner/runner';
 import { PYTHON, WITHOUT_NUMPY } from './python-env';
 import { errorOf } from './report-text';
@@ -212,12 +214,27 @@ describe('python: files that cannot be imported', { skip }, () => {
     assert.match(errorOf(report.loadError), /raising_helper\.py:5: KeyError: 'missing column' \(loading .*import_helper_raises_grad\.py\)$/);
   });
 
-  it('a missing module is named, and the CLI exits 2 (nothing could be checked)', async () => {
+  it('a missing module is named with the interpreter that lacks it and the ways to choose another; the CLI exits 2', async () => {
     const report = await check('import_missing_grad.py');
-    assert.match(errorOf(report.loadError), /import_missing_grad\.py:2: cannot import module 'gradlens_no_such_module' \(imported by .*import_missing_grad\.py; is it installed for this interpreter, or beside the file\?\)/);
-    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'check', 'test/fixtures/python/import_missing_grad.py', '--python', PYTHON], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(cli.status, 2, cli.stdout + cli.stderr);
-    assert.match(cli.stdout + cli.stderr, /cannot import module 'gradlens_no_such_module'/);
+    const advice = "cannot import module 'gradlens_no_such_module' (imported by import_missing_grad.py) in the Python interpreter '/usr/bin/python3': install it for that interpreter, put it beside import_missing_grad.py, or choose another interpreter";
+    assert.equal(errorOf(report.loadError), `${displayPath(fixture('import_missing_grad.py'))}:2: ${advice} (--python PATH or the environment variable GRADLENS_PYTHON)`);
+    // VS Code names its setting where the CLI names its flag and variable.
+    assert.equal(errorSentence(report.loadError!), `${advice} (the Python extension's interpreter or the gradlens.pythonPath setting)`);
+
+    // A bare name, from --python or GRADLENS_PYTHON, is named by the path the PATH gave it.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-bin-'));
+    try {
+      fs.symlinkSync(PYTHON, path.join(bin, 'gradlens-test-python'));
+      const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+      const run = (args: string[], extra: Record<string, string> = {}) => spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'check', 'test/fixtures/python/import_missing_grad.py', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...env, ...extra } });
+      for (const cli of [run(['--python', 'gradlens-test-python']), run([], { GRADLENS_PYTHON: 'gradlens-test-python' })]) {
+        assert.equal(cli.status, 2, cli.stdout + cli.stderr);
+        assert.ok(cli.stdout.includes(`in the Python interpreter '${path.join(bin, 'gradlens-test-python')}': install it`), cli.stdout);
+        assert.match(cli.stdout, /or choose another interpreter \(--python PATH or the environment variable GRADLENS_PYTHON\)\n/);
+      }
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CHECK_OPTIONS } from '../../src/core/gradcheck';
 import { DEFAULT_LIMITS } from '../../src/runner/supervisor';
-import { DEFAULT_PROBLEM_GLOB, readSettings } from '../../src/extension/settings';
+import { readSettings } from '../../src/extension/settings';
+import { DEFAULT_PROBLEM_GLOB } from '../../src/runner/problem-files';
 
 const from = (values: Record<string, unknown>) => (key: string) => values[key];
 

@@ -10,7 +10,7 @@ import { type ErrorReport, errorReport, limitError, reportFailure, withSetting }
 import { UserCodeError, optimizable } from '../../core/objective';
 import { FileNotLoaded, LOADING, type LoadedFile, type LoadedProblem } from '../load';
 import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective, RemoteProblem } from './problems';
-import { chosenInterpreter, otherInterpreterWith } from './prestart';
+import { chosenInterpreter, interpreterPath, otherInterpreterWith } from './prestart';
 import { type HangPlace, PythonSession, PythonTimeLimit, PythonUnavailable, resolveInterpreter } from './session';
 
 /** What the runner's load error says, with its place. */
@@ -20,12 +20,15 @@ function loadErrorReport(error: unknown, file: string, memoryMb: number, python:
   const location = locationOf(data) ?? { file, line: 1, column: null };
   const name = path.basename(file);
   if (data.outOfMemory) return limitError('memory', memoryMb, ` while importing ${name}`, 'load', location);
+  // The interpreter as a path: `python3` alone does not say which of several on the PATH ran.
+  const used = interpreterPath(python);
   if (data.missing === 'torch' || data.missing?.startsWith('torch.')) {
-    const advice = `PyTorch is not installed for the Python interpreter '${python}' (${name} imports it): install it (${python} -m pip install torch, or apt install python3-torch for Debian's python3), or choose another interpreter`;
+    const advice = `PyTorch is not installed for the Python interpreter '${used}' (${name} imports it): install it (${used} -m pip install torch, or apt install python3-torch for Debian's python3), or choose another interpreter`;
     return withSetting(errorReport(advice, 'user', 'load', { location }), 'python');
   }
   if (data.missing) {
-    return errorReport(`cannot import module '${data.missing}' (imported by ${name}; is it installed for this interpreter, or beside the file?)`, 'user', 'load', { location });
+    const advice = `cannot import module '${data.missing}' (imported by ${name}) in the Python interpreter '${used}': install it for that interpreter, put it beside ${name}, or choose another interpreter`;
+    return withSetting(errorReport(advice, 'user', 'load', { location }), 'python');
   }
   const message = data.message ?? error.message;
   return errorReport(`${message}${message.startsWith('SyntaxError') ? '' : ` (loading ${name})`}`, 'user', 'load', { location });

@@ -27,6 +27,27 @@ export function chosenInterpreter(option: string | null | undefined, env: NodeJS
   return option || env.GRADLENS_PYTHON || null;
 }
 
+/**
+ * Where `python` runs from, for messages: a path as given (made absolute), a bare name where spawning
+ * it finds it, the first executable of that name on the PATH (as given when there is none).
+ */
+export function interpreterPath(python: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (python.includes('/') || python.includes(path.sep)) return path.resolve(python);
+  const names = process.platform === 'win32' && path.extname(python) === '' ? [`${python}.exe`, python] : [python];
+  for (const directory of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    for (const name of names) {
+      const candidate = path.resolve(directory, name);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        if (fs.statSync(candidate).isFile()) return candidate;
+      } catch {
+        // Not here: the next folder of the PATH.
+      }
+    }
+  }
+  return python;
+}
+
 /** Imports of torch at the start of a line: `import torch`, `from torch.autograd import Function`. */
 const IMPORTS_TORCH = /^\s*(?:import|from)\s+torch\b/m;
 /** The interpreter chosen for torch files, by PATH. */

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { type Message, type MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { KnownFailure, type SourceLocation } from '../../core/errors';
-import { interpreter, runnerScript } from './prestart';
+import { interpreter, interpreterPath, runnerScript } from './prestart';
 
 export { resolveInterpreter } from './prestart';
 
@@ -92,7 +92,8 @@ export class PythonSession {
       const { code, signal } = outcome;
       if (this.stopReason) throw new PythonUnavailable(this.stopReason);
       if (code === NUMPY_MISSING_EXIT && /gradlens-runner: numpy missing/.test(this.stderrTail)) {
-        throw new PythonUnavailable(`NumPy is not installed for the Python interpreter '${python}': install it (${python} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${CHOOSE}`, true);
+        const used = interpreterPath(python);
+        throw new PythonUnavailable(`NumPy is not installed for the Python interpreter '${used}': install it (${used} -m pip install numpy, or apt install python3-numpy for Debian's python3), or ${CHOOSE}`, true);
       }
       const detail = this.stderrTail.trim().split('\n').slice(-3).join('\n');
       // Ended before it ever answered: most likely not a Python 3 interpreter at all.
