@@ -210,7 +210,7 @@ type Transport = 'stream' | 'cdp';
 function pageScript(streamUrl: string | null): string {
   return `(() => {
   const waiters = [];
-  const counts = { batches: 0, records: 0, lastStep: 0 };
+  const counts = { batches: 0, records: 0, spanRecords: 0, spans: 0, lastStep: 0 };
   window.benchCounts = () => ({ ...counts });
   window.addEventListener('message', (event) => {
     const now = performance.now();
@@ -221,6 +221,12 @@ function pageScript(streamUrl: string | null): string {
       if (message.type === 'records' && message.records.length) {
         counts.records += message.records.length;
         counts.lastStep = message.records[message.records.length - 1].step;
+      }
+      if (message.type === 'recordSpans' && message.spans.length) {
+        for (const span of message.spans) counts.spanRecords += span.records;
+        counts.records += message.spans.reduce((sum, span) => sum + span.records, 0);
+        counts.spans += message.spans.length;
+        counts.lastStep = message.spans[message.spans.length - 1].lastStep;
       }
       for (const waiter of waiters.slice()) {
         if (!waiter.match(message)) continue;
@@ -310,7 +316,7 @@ interface Confirmation {
 }
 
 interface BenchWindow {
-  benchCounts(): { batches: number; records: number; lastStep: number };
+  benchCounts(): { batches: number; records: number; spanRecords: number; spans: number; lastStep: number };
   benchControl(action: 'pause' | 'resume' | 'stop'): Promise<Confirmation>;
   benchSetLr(lr: number): Promise<Confirmation>;
   benchBallast: unknown;
@@ -854,7 +860,10 @@ async function main(): Promise<void> {
     const runRows = [
       ['steps run (planned)', `${formatCount(result?.final.step ?? hostStep)} (${formatCount(options.planned)}), ${result?.stopped ?? outcome.error?.message ?? 'no result'}`],
       ['wall time, steps per second', `${seconds.toFixed(1)} s, ${formatCount(Math.round(hostStep / seconds))}`],
-      ['records: to the host / to the page / the page\'s table', `${formatCount(hostRecords)} / ${formatCount(pageCounts.records)} / ${formatCount(pageTable?.records ?? 0)} (${formatCount(pageTable?.entries ?? 0)} entries of ${formatCount(pageTable?.span ?? 0)})`],
+      [
+        'records: to the host / to the page (of them in spans, spans) / the page\'s table',
+        `${formatCount(hostRecords)} / ${formatCount(pageCounts.records)} (${formatCount(pageCounts.spanRecords)}, ${formatCount(pageCounts.spans)}) / ${formatCount(pageTable?.records ?? 0)} (${formatCount(pageTable?.entries ?? 0)} entries of ${formatCount(pageTable?.span ?? 0)})`,
+      ],
       [
         `posts to the page (${options.transport === 'stream' ? 'event stream' : 'page.evaluate'}): count, MB of JSON, most not yet handled${options.transport === 'stream' ? ', most bytes buffered by the host' : ''}`,
         `${formatCount(webview.posts)}, ${(webview.bytes / MB).toFixed(0)} MB, ${webview.maxInFlight}${options.transport === 'stream' ? `, ${mb(webview.maxBuffered)}` : ''}`,

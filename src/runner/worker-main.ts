@@ -30,6 +30,11 @@ import { HANG_REPORT_FD, type HangReport, Watchdog } from './watchdog';
 
 const API_MODULE = path.join(__dirname, 'api.js');
 const PROGRESS_INTERVAL_MS = 100;
+/**
+ * How often a run's steps give the parent's messages a turn: a control from the dashboard (pause, stop,
+ * new hyper-parameters) waits for it, so it is short; a turn costs microseconds.
+ */
+const CONTROL_TURN_MS = 10;
 /** Record batches a run may have on their way to the parent before it waits for them, and their largest size. */
 const UNSENT_BATCHES = 2;
 const BATCH_RECORDS = 1000;
@@ -277,7 +282,7 @@ async function runOptimizer(objective: Objective, run: OptimizerRun, request: Op
       async beforeStep(step: number) {
         if (unsent >= UNSENT_BATCHES) await caughtUp();
         // Steps of synchronous user code settle in microtasks: give the parent's messages (stop, pause) a turn now and then.
-        if (Date.now() - lastYield >= PROGRESS_INTERVAL_MS) {
+        if (Date.now() - lastYield >= CONTROL_TURN_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = Date.now();
         }
