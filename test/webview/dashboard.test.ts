@@ -179,7 +179,12 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     const direct = await open();
     await direct.deliver([messages[0]]);
     for (let k = 1; k < messages.length; k += 200) await direct.deliver(messages.slice(k, k + 200));
-    const expected = { tables: await direct.tables(), charts: await direct.lineCharts(), paths: await direct.surfacePaths() };
+    const exportCsv = async (from: DashboardPage) => {
+      await from.page.getByRole('button', { name: 'Export the focused run’s telemetry as CSV' }).click();
+      const [csv] = requestsOf(await from.posted(), 'saveExport');
+      return (csv.content as { text: string }).text.trim().split('\n').map((line) => line.split(','));
+    };
+    const expected = { tables: await direct.tables(), charts: await direct.lineCharts(), paths: await direct.surfacePaths(), csv: await exportCsv(direct) };
     assert.deepEqual(direct.problems, []);
     await direct.close();
 
@@ -209,6 +214,15 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.deepEqual(await page.tables(), expected.tables, 'the same table: records, entries, span, path');
     assert.deepEqual(await page.lineCharts(), expected.charts, 'every chart: the same points, minimum and maximum');
     assert.deepEqual(await page.surfacePaths(), expected.paths);
+    // The export holds the same table: minima and maxima exact, means to rounding (sums taken in another order).
+    const csv = await exportCsv(page);
+    assert.deepEqual(csv[0], expected.csv[0]);
+    assert.equal(csv.length, expected.csv.length);
+    csv.slice(1).forEach((row, i) => row.forEach((field, k) => {
+      const want = expected.csv[i + 1][k];
+      if (field === '' || want === '') assert.equal(field, want, `row ${i + 1}, ${csv[0][k]}`);
+      else assert.ok(Math.abs(Number(field) - Number(want)) <= 1e-12 * Math.max(1, Math.abs(Number(want))), `row ${i + 1}, ${csv[0][k]}: ${field} vs ${want}`);
+    }));
   });
 
   it('posts run controls and follows the run state the host reports', async () => {
