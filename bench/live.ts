@@ -12,13 +12,14 @@
  *    LiveRun as OptimizerCommands.handle sends them;
  *  - the webview: the dashboard bundle (dist/webview) in headless Chromium as test/webview/harness.ts
  *    loads it, its WebviewPort bridged to the page: every batch the channel posts becomes the page's
- *    message event, and what the page posts (ready, requests) comes back to the channel. The posts
+ *    message event, and what the page posts (ready, its acknowledgement of each batch, requests)
+ *    comes back to the channel, which keeps at most MAX_IN_FLIGHT batches unacknowledged. The posts
  *    travel over a loopback event stream from this process (the page's CSP lifted for it alone);
  *    `--via-cdp` sends them with page.evaluate as the webview tests do, a far costlier transport
- *    than VS Code's postMessage (about 10–15 MB/s on this machine against ~8 MB/s of records).
+ *    than VS Code's postMessage.
  * Resident memory (VmRSS from /proc) of the three processes is read when the run's record for each
  * checkpoint step reaches the host (100k, 500k and 1M steps), with the host's JS heap after a forced
- * GC (node --expose-gc) and the page's JS heap after a CDP garbage collection. The host's RSS also holds
+ * GC (node --expose-gc) and the page's JS heap (and the renderer's RSS) after a CDP garbage collection. The host's RSS also holds
  * this benchmark's Playwright client and Node itself: it is reported raw and less its pre-run baseline.
  * At 90 % of the steps the dashboard's own controls are used, from the page (its Pause, Resume and
  * Stop buttons, its hyper-parameter form): the time from the click (or submit) to the message that
@@ -210,7 +211,7 @@ type Transport = 'stream' | 'cdp';
 function pageScript(streamUrl: string | null): string {
   return `(() => {
   const waiters = [];
-  const counts = { batches: 0, records: 0, lastStep: 0 };
+  const counts = { batches: 0, records: 0, spanRecords: 0, spans: 0, lastStep: 0 };
   window.benchCounts = () => ({ ...counts });
   window.addEventListener('message', (event) => {
     const now = performance.now();
@@ -221,6 +222,12 @@ function pageScript(streamUrl: string | null): string {
       if (message.type === 'records' && message.records.length) {
         counts.records += message.records.length;
         counts.lastStep = message.records[message.records.length - 1].step;
+      }
+      if (message.type === 'recordSpans' && message.spans.length) {
+        for (const span of message.spans) counts.spanRecords += span.records;
+        counts.records += message.spans.reduce((sum, span) => sum + span.records, 0);
+        counts.spans += message.spans.length;
+        counts.lastStep = message.spans[message.spans.length - 1].lastStep;
       }
       for (const waiter of waiters.slice()) {
         if (!waiter.match(message)) continue;
@@ -310,7 +317,7 @@ interface Confirmation {
 }
 
 interface BenchWindow {
-  benchCounts(): { batches: number; records: number; lastStep: number };
+  benchCounts(): { batches: number; records: number; spanRecords: number; spans: number; lastStep: number };
   benchControl(action: 'pause' | 'resume' | 'stop'): Promise<Confirmation>;
   benchSetLr(lr: number): Promise<Confirmation>;
   benchBallast: unknown;
@@ -479,6 +486,8 @@ interface Snapshot {
   chromiumOthers: number;
   hostHeap: number | null;
   pageHeap: number | null;
+  /** The renderer's RSS right after the page's garbage collection (what it holds, less garbage not yet collected). */
+  rendererAfterGc: number | null;
   /** Posts to the page not yet delivered, when the snapshot was taken. */
   inFlight: number;
 }
@@ -546,6 +555,7 @@ async function main(): Promise<void> {
       chromiumOthers: rssOf(chromiumPids()),
       hostHeap: baselineHeap,
       pageHeap: await pageHeapAfterGc(cdp),
+      rendererAfterGc: memoryOf(rendererPid)?.rss ?? null,
       inFlight: 0,
     };
     progress(`before the run: host ${mb(baseline.host.rss)}, webview renderer (pid ${rendererPid}) ${mb(baseline.renderer?.rss ?? null)}, page heap ${mb(baseline.pageHeap)}`);
@@ -650,6 +660,7 @@ async function main(): Promise<void> {
         chromiumOthers: rssOf(chromiumPids()),
         hostHeap: null,
         pageHeap: null,
+        rendererAfterGc: null,
         inFlight: webview.inFlight,
       };
     };
@@ -699,7 +710,12 @@ async function main(): Promise<void> {
           const taken = snapshot();
           taken.hostHeap = hostHeapAfterGc();
           snapshots.push(taken);
-          measuring.push(pageHeapAfterGc(cdp).then((bytes) => void (taken.pageHeap = bytes)));
+          measuring.push(
+            pageHeapAfterGc(cdp).then((bytes) => {
+              taken.pageHeap = bytes;
+              taken.rendererAfterGc = memoryOf(rendererPid)?.rss ?? null;
+            }),
+          );
           const usage = process.memoryUsage();
           progress(
             `checkpoint ${formatCount(options.checkpoints[nextCheckpoint])} (step ${formatCount(hostStep)}): worker ${mb(taken.worker?.rss ?? null)}, host ${mb(taken.host.rss)} ` +
@@ -823,6 +839,7 @@ async function main(): Promise<void> {
       row('host: JS heap used after GC', (shot) => shot.hostHeap, baseline.hostHeap, ''),
       row('webview: the page\'s renderer RSS', renderer, baseline.renderer?.rss ?? null, peak((shot) => shot.renderer?.peak ?? null)),
       row('webview: the page\'s JS heap after GC', (shot) => shot.pageHeap, baseline.pageHeap, ''),
+      row('webview: the renderer RSS right after that GC', (shot) => shot.rendererAfterGc, baseline.rendererAfterGc, ''),
       row('**sum: worker + host raw + renderer**', sum(host), null, ''),
       row('sum: worker + host less baseline + renderer', sum(hostLessBaseline), null, ''),
       row('sum less each process\'s before-the-run RSS (what the run added)', lessBaselines, 0, ''),
@@ -854,7 +871,10 @@ async function main(): Promise<void> {
     const runRows = [
       ['steps run (planned)', `${formatCount(result?.final.step ?? hostStep)} (${formatCount(options.planned)}), ${result?.stopped ?? outcome.error?.message ?? 'no result'}`],
       ['wall time, steps per second', `${seconds.toFixed(1)} s, ${formatCount(Math.round(hostStep / seconds))}`],
-      ['records: to the host / to the page / the page\'s table', `${formatCount(hostRecords)} / ${formatCount(pageCounts.records)} / ${formatCount(pageTable?.records ?? 0)} (${formatCount(pageTable?.entries ?? 0)} entries of ${formatCount(pageTable?.span ?? 0)})`],
+      [
+        'records: to the host / to the page (of them in spans, spans) / the page\'s table',
+        `${formatCount(hostRecords)} / ${formatCount(pageCounts.records)} (${formatCount(pageCounts.spanRecords)}, ${formatCount(pageCounts.spans)}) / ${formatCount(pageTable?.records ?? 0)} (${formatCount(pageTable?.entries ?? 0)} entries of ${formatCount(pageTable?.span ?? 0)})`,
+      ],
       [
         `posts to the page (${options.transport === 'stream' ? 'event stream' : 'page.evaluate'}): count, MB of JSON, most not yet handled${options.transport === 'stream' ? ', most bytes buffered by the host' : ''}`,
         `${formatCount(webview.posts)}, ${(webview.bytes / MB).toFixed(0)} MB, ${webview.maxInFlight}${options.transport === 'stream' ? `, ${mb(webview.maxBuffered)}` : ''}`,

@@ -123,7 +123,7 @@ function streamInPage(page: Page, runId: string, after: { step: number; seconds:
           records.push({ ...source[k % length], step });
           seconds.push(last.seconds + Math.floor(k / length) * span + sourceSeconds[k % length] - sourceSeconds[0]);
         }
-        page.dispatchEvent(new page.MessageEvent('message', { data: { type: 'batch', messages: [{ type: 'records', runId: run, records, seconds }] } }));
+        page.dispatchEvent(new page.MessageEvent('message', { data: { type: 'batch', sequence: first + 1, messages: [{ type: 'records', runId: run, records, seconds }] } }));
         streamed += records.length;
         // The page draws between batches, as it would between the host's posts.
         await new Promise<void>((resolve) => page.requestAnimationFrame(resolve));

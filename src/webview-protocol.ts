@@ -12,6 +12,11 @@
  * asked for in its `body` (a tensor's effective learning rates, the path an
  * export was saved to).
  *
+ * Flow: every post is a numbered `batch`; the webview answers each with
+ * `received` once it has handled it, and the host keeps at most a few posts
+ * unanswered (records meanwhile fold into the next post), so a fast run
+ * never queues more than the page can take.
+ *
  * Run ids are never reused: a restart is a new run. Messages about a run
  * the webview already has are idempotent (`runStarted` again keeps its
  * series; records at or before its last step are ignored), which is what
@@ -64,6 +69,37 @@ export interface RecordsBatch {
   records: StepRecord[];
   /** Seconds since the run started, one per record (the wall-time axis). */
   seconds: number[];
+}
+
+/** One metric over a span's records: [min, max, sum, how many finite values, 1 when the minimum came first]. */
+export type ColumnSummary = [number, number, number, number, 0 | 1];
+
+/** Consecutive records of a run, folded as the dashboard's table folds them (src/dashboard-table.ts). */
+export interface RecordSpan {
+  records: number;
+  firstStep: number;
+  lastStep: number;
+  firstSeconds: number;
+  lastSeconds: number;
+  /** Per column of the run's table (runColumns of its runStarted), in order; null: no finite value. */
+  columns: (ColumnSummary | null)[];
+  /** A record's full loss differed from its batch loss. */
+  separateFullLoss: boolean;
+  /** Where the span ends on the 2-D path (runs that record their two parameters), else null. */
+  position: [number, number] | null;
+}
+
+/**
+ * Records of a run too many for the dashboard's table to keep one by one,
+ * sent as its entries would hold them (each span within one entry): every
+ * minimum, maximum and mean the charts draw is the same as from the records.
+ */
+export interface RecordSpans {
+  type: 'recordSpans';
+  runId: string;
+  spans: RecordSpan[];
+  /** The last span's last record, whole: the effective-rate histograms and the detail tensor of the latest step. */
+  newest: StepRecord;
 }
 
 export interface RunEnded {
@@ -177,6 +213,7 @@ export type HostToWebview =
   | DashboardConfig
   | RunStarted
   | RecordsBatch
+  | RecordSpans
   | RunEnded
   | RunStatus
   | HyperparametersChanged
@@ -185,9 +222,10 @@ export type HostToWebview =
   | CheckReport
   | RequestResponse;
 
-/** What the host actually posts: its messages, coalesced (at most ~30 posts a second). */
+/** What the host actually posts: its messages, coalesced (at most ~30 posts a second), numbered for `received`. */
 export interface HostBatch {
   type: 'batch';
+  sequence: number;
   messages: HostToWebview[];
 }
 
@@ -198,6 +236,12 @@ export type RunAction = (typeof RUN_ACTIONS)[number];
 
 export interface Ready {
   type: 'ready';
+}
+
+/** The page has handled the host's batch `sequence` (and every one before it). */
+export interface Received {
+  type: 'received';
+  sequence: number;
 }
 
 export interface RunControlRequest {
@@ -270,7 +314,7 @@ export interface RequestEffectiveLr {
 }
 
 export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr;
-export type WebviewToHost = Ready | WebviewRequest;
+export type WebviewToHost = Ready | Received | WebviewRequest;
 
 // ---------------------------------------------------------------- validation of webview → host
 
@@ -301,7 +345,7 @@ function exactly(value: unknown, keys: readonly string[]): Fields | null {
   return value as Fields;
 }
 
-function isRequestId(value: unknown): value is number {
+function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 }
 
@@ -356,41 +400,45 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | null {
   switch (type) {
     case 'ready':
       return exactly(value, ['type']) ? { type } : null;
+    case 'received': {
+      const fields = exactly(value, ['type', 'sequence']);
+      return fields && isPositiveInteger(fields.sequence) ? { type, sequence: fields.sequence } : null;
+    }
     case 'control': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'action']);
-      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
       const action = RUN_ACTIONS.find((candidate) => candidate === fields.action);
       return action ? { type, requestId: fields.requestId, runId: fields.runId, action } : null;
     }
     case 'setHyperparameters': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'values']);
-      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
       const values = parseHyperparameters(fields.values);
       return values ? { type, requestId: fields.requestId, runId: fields.runId, values } : null;
     }
     case 'restartFrom': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'start']);
-      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
       const start = fields.start;
       if (!Array.isArray(start) || start.length !== 2 || !isFiniteNumber(start[0]) || !isFiniteNumber(start[1])) return null;
       return { type, requestId: fields.requestId, runId: fields.runId, start: [start[0], start[1]] };
     }
     case 'reveal': {
       const fields = exactly(value, ['type', 'requestId', 'file', 'line']);
-      if (!fields || !isRequestId(fields.requestId) || !isText(fields.file, LIMITS.pathLength)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.file, LIMITS.pathLength)) return null;
       const line = fields.line;
       if (line !== null && !(typeof line === 'number' && Number.isInteger(line) && line >= 1 && line <= LIMITS.line)) return null;
       return { type, requestId: fields.requestId, file: fields.file, line };
     }
     case 'saveExport': {
       const fields = exactly(value, ['type', 'requestId', 'fileName', 'content']);
-      if (!fields || !isRequestId(fields.requestId)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId)) return null;
       const content = parseExportContent(fields.content);
       return content && isFileName(fields.fileName, content.kind) ? { type, requestId: fields.requestId, fileName: fields.fileName, content } : null;
     }
     case 'runWith': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'optimizer', 'schedule']);
-      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
       const optimizer = OPTIMIZER_NAMES.find((candidate) => candidate === fields.optimizer);
       const schedule = fields.schedule;
       if (!optimizer || (schedule !== null && !isText(schedule, LIMITS.idLength))) return null;
@@ -398,7 +446,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | null {
     }
     case 'requestEffectiveLr': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'tensor']);
-      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength) || !isText(fields.tensor, LIMITS.idLength)) return null;
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength) || !isText(fields.tensor, LIMITS.idLength)) return null;
       return { type, requestId: fields.requestId, runId: fields.runId, tensor: fields.tensor };
     }
     default:

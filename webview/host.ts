@@ -30,6 +30,11 @@ export class HostConnection {
     this.api.postMessage({ type: 'ready' });
   }
 
+  /** Tells the host its batch `sequence` was handled. */
+  received(sequence: number): void {
+    this.api.postMessage({ type: 'received', sequence });
+  }
+
   request(body: RequestBody): Promise<RequestResponse> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {

@@ -29,5 +29,12 @@ const saved = host.loadState() as Partial<SavedState> | undefined;
 const app = new App(document.getElementById('app')!, DashboardModel.restore(saved?.dashboard), restoreSettings(saved?.settings), host);
 // Only in the tests: the host marks their pages (ExtensionMode.Test, the headless harness).
 if (document.body.dataset.testProbe !== undefined) Object.defineProperty(window, PROBE_GLOBAL, { value: app.probe() });
-window.addEventListener('message', (event: MessageEvent<HostBatch | HostToWebview>) => app.receive(event.data));
+window.addEventListener('message', (event: MessageEvent<HostBatch | HostToWebview>) => {
+  try {
+    app.receive(event.data);
+  } finally {
+    // The host waits for this before it posts more than a few batches (a failure here must not stall it).
+    if (event.data.type === 'batch') host.received(event.data.sequence);
+  }
+});
 host.ready();

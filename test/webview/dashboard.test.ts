@@ -8,6 +8,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { formatNumber } from '../../src/core/format';
 import type { EffectiveLrBody, HostToWebview, RecordsBatch, RunEnded, StepRecord, WebviewToHost } from '../../src/webview-protocol';
+import { WebviewChannel } from '../../src/extension/dashboard/channel';
+import { PANEL_RETENTION } from '../../src/extension/dashboard/retained';
+import { Clock, FakeWebview } from './fake-host';
 import { COMPARE_RUNS, WRONG_ELEMENT, checkReports, criticalPoint, lossSurface, recordRun, type RecordedRun } from './fixtures';
 import { CHROMIUM, DashboardPage, DashboardServer, chromiumAvailable, launchChromium } from './harness';
 
@@ -169,6 +172,57 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     await page.idle();
     await checkBounds(true);
     await page.screenshot('long-run-smoothed');
+  });
+
+  it(`draws the ${LONG_RUN_STEPS}-step run the same when the host's channel folds it for a page that is behind`, async () => {
+    const { messages } = fixtures.long;
+    const direct = await open();
+    await direct.deliver([messages[0]]);
+    for (let k = 1; k < messages.length; k += 200) await direct.deliver(messages.slice(k, k + 200));
+    const exportCsv = async (from: DashboardPage) => {
+      await from.page.getByRole('button', { name: 'Export the focused run’s telemetry as CSV' }).click();
+      const [csv] = requestsOf(await from.posted(), 'saveExport');
+      return (csv.content as { text: string }).text.trim().split('\n').map((line) => line.split(','));
+    };
+    const expected = { tables: await direct.tables(), charts: await direct.lineCharts(), paths: await direct.surfacePaths(), csv: await exportCsv(direct) };
+    assert.deepEqual(direct.problems, []);
+    await direct.close();
+
+    // The product's channel, the page answering every 60 messages (at most two posts on their way).
+    const page = await open();
+    const clock = new Clock();
+    const webview = new FakeWebview();
+    const channel = new WebviewChannel({ mode: 'panel', limits: PANEL_RETENTION, saveExport: async () => null, log: () => undefined, setTimer: clock.setTimer, now: () => clock.now });
+    channel.attach(webview);
+    webview.keepingUp = false;
+    webview.send({ type: 'ready' });
+    let delivered = 0;
+    const handle = async () => {
+      for (const post of webview.posts.slice(delivered)) await page.deliver(post.messages);
+      delivered = webview.posts.length;
+      webview.acknowledge();
+    };
+    for (const [k, message] of messages.entries()) {
+      channel.post(message);
+      clock.advance(1);
+      if (k % 60 === 0) await handle();
+    }
+    clock.advance(100);
+    await handle();
+    const spans = webview.posts.flatMap((post) => post.messages).filter((message) => message.type === 'recordSpans');
+    assert.ok(spans.length > 0 && webview.posts.length < messages.length / 20, `${webview.posts.length} posts, ${spans.length} of spans`);
+    assert.deepEqual(await page.tables(), expected.tables, 'the same table: records, entries, span, path');
+    assert.deepEqual(await page.lineCharts(), expected.charts, 'every chart: the same points, minimum and maximum');
+    assert.deepEqual(await page.surfacePaths(), expected.paths);
+    // The export holds the same table: minima and maxima exact, means to rounding (sums taken in another order).
+    const csv = await exportCsv(page);
+    assert.deepEqual(csv[0], expected.csv[0]);
+    assert.equal(csv.length, expected.csv.length);
+    csv.slice(1).forEach((row, i) => row.forEach((field, k) => {
+      const want = expected.csv[i + 1][k];
+      if (field === '' || want === '') assert.equal(field, want, `row ${i + 1}, ${csv[0][k]}`);
+      else assert.ok(Math.abs(Number(field) - Number(want)) <= 1e-12 * Math.max(1, Math.abs(Number(want))), `row ${i + 1}, ${csv[0][k]}: ${field} vs ${want}`);
+    }));
   });
 
   it('posts run controls and follows the run state the host reports', async () => {

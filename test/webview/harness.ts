@@ -87,6 +87,8 @@ type ProbeWindow = Record<string, DashboardProbe> & { gradlensPosted: WebviewToH
 export class DashboardPage {
   /** Uncaught errors, console errors and CSP violations of the page. */
   readonly problems: string[] = [];
+  /** Numbers the batches delivered, as the host's channel does. */
+  private sequence = 0;
 
   private constructor(
     readonly page: Page,
@@ -112,7 +114,7 @@ export class DashboardPage {
 
   /** Delivers host messages as one batch (as the host posts them) and waits until they are drawn. */
   async deliver(messages: HostToWebview[]): Promise<void> {
-    const batch: HostBatch = { type: 'batch', messages };
+    const batch: HostBatch = { type: 'batch', sequence: ++this.sequence, messages };
     // As JSON text: Playwright's own serialization of large arguments is far slower.
     await this.page.evaluate((json) => {
       // As VS Code delivers a host message: a message event on the page's window.

@@ -20,6 +20,7 @@ const VALID: WebviewToHost[] = [
   { type: 'requestEffectiveLr', requestId: 9, runId: 'run-1', tensor: 'W1' },
   { type: 'runWith', requestId: 10, runId: 'run-1', optimizer: 'nesterov', schedule: 'step:step_size=1,gamma=0.9' },
   { type: 'runWith', requestId: 11, runId: 'run-1', optimizer: 'adam', schedule: null },
+  { type: 'received', sequence: 1 },
 ];
 
 /** Deep copy with one field replaced (or removed with `undefined` and remove = true). */
@@ -62,6 +63,7 @@ describe('parseWebviewMessage', () => {
     const control = VALID[1];
     for (const requestId of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2, '1', null]) {
       assert.equal(parseWebviewMessage(altered(control, 'requestId', requestId)), null, `requestId ${String(requestId)}`);
+      assert.equal(parseWebviewMessage(altered(VALID.at(-1)!, 'sequence', requestId)), null, `received sequence ${String(requestId)}`);
     }
   });
 

@@ -93,6 +93,10 @@ export class DashboardModel {
         const run = this.runs.get(message.runId);
         return run?.ingest(message) ? Changed.series | Changed.surface | Changed.elements : Changed.none;
       }
+      case 'recordSpans': {
+        const run = this.runs.get(message.runId);
+        return run?.ingestSpans(message) ? Changed.series | Changed.surface | Changed.elements : Changed.none;
+      }
       case 'runEnded': {
         const run = this.runs.get(message.runId);
         if (!run) return Changed.none;

@@ -13,7 +13,10 @@
  * such as a full loss not computed that step, is NaN and counts nothing).
  */
 
-export const TABLE_CAPACITY = 4096;
+import { type SummaryArrays, TABLE_CAPACITY, foldSummary } from '../../src/dashboard-table';
+import type { RecordSpan } from '../../src/webview-protocol';
+
+export { TABLE_CAPACITY } from '../../src/dashboard-table';
 const INITIAL_CAPACITY = 256;
 
 export interface SavedTable {
@@ -26,7 +29,7 @@ export interface SavedTable {
   arrays: string[];
 }
 
-class Column {
+class Column implements SummaryArrays {
   min: Float64Array;
   max: Float64Array;
   sum: Float64Array;
@@ -63,32 +66,13 @@ class Column {
 
   /** Folds a value into entry i (the newest record of that entry). */
   add(i: number, value: number): void {
-    if (!Number.isFinite(value)) return;
-    if (this.valid[i] === 0) {
-      this.min[i] = value;
-      this.max[i] = value;
-      this.lowFirst[i] = 1;
-    } else if (value < this.min[i]) {
-      this.min[i] = value;
-      this.lowFirst[i] = 0;
-    } else if (value > this.max[i]) {
-      this.max[i] = value;
-      this.lowFirst[i] = 1;
-    }
-    this.sum[i] += value;
-    this.valid[i] += 1;
+    if (Number.isFinite(value)) foldSummary(this, i, value, value, value, 1, 1);
   }
 
   /** Entry `into` becomes entries a and b (a before b) merged; `into` ≤ a. */
   merge(into: number, a: number, b: number): void {
-    const lowFromA = this.valid[b] === 0 || (this.valid[a] > 0 && this.min[a] <= this.min[b]);
-    const highFromA = this.valid[b] === 0 || (this.valid[a] > 0 && this.max[a] >= this.max[b]);
-    const lowFirst = lowFromA === highFromA ? this.lowFirst[lowFromA ? a : b] : lowFromA ? 1 : 0;
-    this.min[into] = lowFromA ? this.min[a] : this.min[b];
-    this.max[into] = highFromA ? this.max[a] : this.max[b];
-    this.lowFirst[into] = lowFirst;
-    this.sum[into] = this.sum[a] + this.sum[b];
-    this.valid[into] = this.valid[a] + this.valid[b];
+    this.copy(into, a);
+    foldSummary(this, into, this.min[b], this.max[b], this.sum[b], this.valid[b], this.lowFirst[b]);
   }
 
   copy(into: number, from: number): void {
@@ -154,6 +138,35 @@ export class MetricTable {
     for (let k = 0; k < this.columns.length; k++) this.columns[k].add(i, values[k]);
     this.lastCount += 1;
     this.recordCount += 1;
+  }
+
+  /**
+   * Appends records the host folded into one span (RecordSpans): as if they
+   * came one by one, provided the span lies within one entry of this table
+   * at its new record count, which is how the host cuts them. A span wider
+   * than the entries merges the table first; one across an entry's end
+   * (a page restored from its saved state counts differently) starts an entry.
+   */
+  appendSpan(span: RecordSpan): void {
+    while (this.span < span.records) this.compact();
+    if (this.length === 0 || this.lastCount + span.records > this.span) {
+      if (this.length === this.capacity) this.compact();
+      if (this.length === 0 || this.lastCount + span.records > this.span) {
+        if (this.length === this.stepStart.length) this.grow(Math.min(this.capacity, this.stepStart.length * 2));
+        const i = this.length++;
+        this.stepStart[i] = span.firstStep;
+        this.timeStart[i] = span.firstSeconds;
+        this.lastCount = 0;
+      }
+    }
+    const i = this.length - 1;
+    this.stepEnd[i] = span.lastStep;
+    this.timeEnd[i] = span.lastSeconds;
+    span.columns.forEach((summary, k) => {
+      if (summary) foldSummary(this.columns[k], i, summary[0], summary[1], summary[2], summary[3], summary[4]);
+    });
+    this.lastCount += span.records;
+    this.recordCount += span.records;
   }
 
   /** A column's arrays, to read entries without a lookup per value (decimation reads thousands per frame). */

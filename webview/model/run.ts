@@ -1,30 +1,17 @@
 /** One optimizer run as the dashboard keeps it: its description, bounded telemetry, path and markers. */
 import type { Hyperparameters } from '../../src/core/optim/optimizer';
 import type { Summary } from '../../src/core/optim/telemetry';
-import type { HyperparametersChanged, RecordsBatch, RunEnded, RunStarted, StepRecord } from '../../src/webview-protocol';
+import { ALL_PARAMETERS, type Extractor, runColumns } from '../../src/dashboard-table';
+import type { HyperparametersChanged, RecordSpans, RecordsBatch, RunEnded, RunStarted, StepRecord } from '../../src/webview-protocol';
 import { MetricTable, type SavedTable } from './metric-table';
 import { type SavedTrajectory, Trajectory } from './trajectory';
 
-export const QUANTILES = ['min', 'q25', 'median', 'q75', 'max'] as const;
-export type Quantile = (typeof QUANTILES)[number];
+export { ALL_PARAMETERS, QUANTILES, type Quantile, metric } from '../../src/dashboard-table';
 
-/** The effective-rate scope of all parameters together (runs with one tensor use that tensor's name). */
-export const ALL_PARAMETERS = '*';
-
-export const metric = {
-  loss: 'loss',
-  fullLoss: 'fullLoss',
-  gradNorm: 'gradNorm',
-  updateNorm: 'updateNorm',
-  updateRatio: 'updateRatio',
-  lr: 'lr',
-  ratio: (tensor: string) => `ratio:${tensor}`,
-  rate: (scope: string, quantile: Quantile) => `rate:${scope}:${quantile}`,
-} as const;
-
-type Extractor = (record: StepRecord) => number;
-
-const orNaN = (value: number | null | undefined): number => value ?? NaN;
+/** A record's position on the 2-D path (NaN without parameters: not drawn). */
+function position(record: StepRecord): [number, number] {
+  return record.params && record.params.length >= 2 ? [record.params[0], record.params[1]] : [NaN, NaN];
+}
 
 /** The per-dimension effective learning rates of one tensor at one step. */
 export interface ElementRates {
@@ -75,7 +62,7 @@ export class RunModel {
     readonly meta: RunStarted,
     saved?: { table: SavedTable; trajectory: SavedTrajectory | null },
   ) {
-    const columns = RunModel.columns(meta);
+    const columns = runColumns(meta);
     this.extractors = columns.map(([, extract]) => extract);
     this.table = saved ? MetricTable.restore(saved.table) : new MetricTable(columns.map(([name]) => name));
     this.trajectory = meta.twoDimensional ? (saved?.trajectory ? Trajectory.restore(saved.trajectory) : new Trajectory()) : null;
@@ -104,28 +91,48 @@ export class RunModel {
     const values = new Float64Array(this.extractors.length);
     batch.records.forEach((record, k) => {
       if (record.step <= this.lastStep) return;
-      this.lastStep = record.step;
       for (let c = 0; c < this.extractors.length; c++) values[c] = this.extractors[c](record);
       this.table.append(record.step, batch.seconds[k] ?? NaN, values);
       if (record.fullLoss !== null && record.fullLoss !== record.loss) this.separateFullLoss = true;
-      if (this.trajectory && record.params && record.params.length >= 2) this.trajectory.push(record.params[0], record.params[1]);
-      if (record.effectiveLrByTensor || record.effectiveLr) {
-        const byScope: Record<string, Summary | null> = { ...(record.effectiveLrByTensor ?? {}) };
-        if (this.meta.tensors.length > 1) byScope[ALL_PARAMETERS] = record.effectiveLr;
-        this.latest = { step: record.step, byScope };
-      }
-      if (record.effectiveLrDetail && this.meta.detailTensor) {
-        this.elementRates.set(this.meta.detailTensor, {
-          step: record.step,
-          values: Float64Array.from(record.effectiveLrDetail),
-          grad: record.gradDetail ? Float64Array.from(record.gradDetail) : null,
-          accumulator: record.accumulatorDetail ? Float64Array.from(record.accumulatorDetail) : null,
-          source: 'live',
-        });
-      }
+      this.trajectory?.push(...position(record), 1);
+      this.takeNewest(record);
       added = true;
     });
     return added;
+  }
+
+  /** Appends spans of records after the last one it has, as its table would have folded those records. */
+  ingestSpans(message: RecordSpans): boolean {
+    let added = false;
+    for (const span of message.spans) {
+      if (span.firstStep <= this.lastStep || span.columns.length !== this.extractors.length) continue;
+      this.table.appendSpan(span);
+      if (span.separateFullLoss) this.separateFullLoss = true;
+      if (span.position) this.trajectory?.push(span.position[0], span.position[1], span.records);
+      this.lastStep = span.lastStep;
+      added = true;
+    }
+    if (added) this.takeNewest(message.newest);
+    return added;
+  }
+
+  /** The newest record: the last step, its effective-rate summaries and the detail tensor's rates. */
+  private takeNewest(record: StepRecord): void {
+    this.lastStep = record.step;
+    if (record.effectiveLrByTensor || record.effectiveLr) {
+      const byScope: Record<string, Summary | null> = { ...(record.effectiveLrByTensor ?? {}) };
+      if (this.meta.tensors.length > 1) byScope[ALL_PARAMETERS] = record.effectiveLr;
+      this.latest = { step: record.step, byScope };
+    }
+    if (record.effectiveLrDetail && this.meta.detailTensor) {
+      this.elementRates.set(this.meta.detailTensor, {
+        step: record.step,
+        values: Float64Array.from(record.effectiveLrDetail),
+        grad: record.gradDetail ? Float64Array.from(record.gradDetail) : null,
+        accumulator: record.accumulatorDetail ? Float64Array.from(record.accumulatorDetail) : null,
+        source: 'live',
+      });
+    }
   }
 
   addMarker(change: HyperparametersChanged): boolean {
@@ -153,26 +160,5 @@ export class RunModel {
     const run = new RunModel(saved.meta, { table: saved.table, trajectory: saved.trajectory });
     Object.assign(run, { ended: saved.ended, paused: saved.paused, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
     return run;
-  }
-
-  private static columns(meta: RunStarted): [string, Extractor][] {
-    const columns: [string, Extractor][] = [
-      [metric.loss, (record) => record.loss],
-      [metric.fullLoss, (record) => orNaN(record.fullLoss)],
-      [metric.gradNorm, (record) => record.gradNorm],
-      [metric.updateNorm, (record) => record.updateNorm],
-      [metric.updateRatio, (record) => record.updateRatio],
-      [metric.lr, (record) => record.lr],
-    ];
-    for (const { name } of meta.tensors) columns.push([metric.ratio(name), (record) => orNaN(record.updateRatioByTensor[name])]);
-    if (!meta.adaptive) return columns;
-    const single = meta.tensors.length === 1;
-    const scopes = single ? [meta.tensors[0].name] : [ALL_PARAMETERS, ...meta.tensors.map((tensor) => tensor.name)];
-    for (const scope of scopes) {
-      const summaryOf = (record: StepRecord): Summary | null | undefined =>
-        scope === ALL_PARAMETERS || single ? record.effectiveLr : record.effectiveLrByTensor?.[scope];
-      for (const quantile of QUANTILES) columns.push([metric.rate(scope, quantile), (record) => orNaN(summaryOf(record)?.[quantile])]);
-    }
-    return columns;
   }
 }

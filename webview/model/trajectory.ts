@@ -25,9 +25,17 @@ export class Trajectory {
 
   constructor(private readonly capacity = TRAJECTORY_CAPACITY) {}
 
-  push(x: number, y: number): void {
+  /**
+   * The position after `positions` more steps (1: the next one). Those
+   * before it are not known (the host folded them, see RecordSpans): the
+   * stride first grows to at least `positions`, so that, the host's spans
+   * being aligned to their width, none of them would have been kept.
+   */
+  push(x: number, y: number, positions = 1): void {
     if (!Number.isFinite(x) || !Number.isFinite(y)) return;
     this.head = [x, y];
+    while (this.stride < positions) this.thin();
+    this.seen += positions - 1;
     if (this.seen++ % this.stride !== 0) return;
     if (this.length === this.capacity) this.thin();
     if (this.length === this.xs.length) this.grow();

@@ -5,7 +5,13 @@
  *  - nothing is posted before the webview says `ready`; after every `ready`
  *    (a reload, the view shown again) the retained state is replayed;
  *  - messages are coalesced into one post per FLUSH_INTERVAL_MS (at most
- *    ~30 a second), records of a run merged into one batch;
+ *    ~30 a second), records of a run merged into one message (see Outbox);
+ *  - at most MAX_IN_FLIGHT posts await the page's `received`: while the page
+ *    is behind, records fold into the next post instead of queueing in it,
+ *    so memory stays bounded on both sides however fast a run goes;
+ *  - what confirms a user's action (runStatus, hyperparametersChanged,
+ *    runEnded, a response) is posted at once, past that limit and the
+ *    interval, so it waits behind at most MAX_IN_FLIGHT small posts;
  *  - every incoming message is validated (parseWebviewMessage) and must name
  *    a run or file this webview was told about; each request gets exactly
  *    one response, carrying the handler's error if it threw.
@@ -13,15 +19,23 @@
 import {
   type HostBatch,
   type HostToWebview,
-  type RecordsBatch,
   type ResponseBody,
   type SaveExport,
   type WebviewRequest,
   parseWebviewMessage,
 } from '../../webview-protocol';
+import { type Extractor, runColumns } from '../../dashboard-table';
+import { PendingRecords } from './record-spans';
 import { RetainedState, type RetentionLimits } from './retained';
 
 export const FLUSH_INTERVAL_MS = 33;
+/** Posts the page has not yet said it handled, beyond which the host waits (urgent messages excepted). */
+export const MAX_IN_FLIGHT = 2;
+
+/** Messages that confirm what the user did in the page: they do not wait for the interval or the page's acknowledgement. */
+function isUrgent(message: HostToWebview): boolean {
+  return message.type === 'runStatus' || message.type === 'hyperparametersChanged' || message.type === 'runEnded' || message.type === 'response';
+}
 
 /** The part of vscode.Webview the channel uses. */
 export interface WebviewPort {
@@ -47,39 +61,70 @@ export interface ChannelOptions {
   now?: () => number;
 }
 
-/** Messages waiting for the next post; records of a run merge into one batch. */
-export class Outbox {
-  private messages: HostToWebview[] = [];
-  private readonly openBatches = new Map<string, RecordsBatch>();
+type Slot = { message: HostToWebview } | { records: PendingRecords };
 
-  get size(): number {
-    return this.messages.length;
+/**
+ * Messages waiting for the next post to one page, in order; the records of
+ * a run merge into one message at the place of its first (PendingRecords:
+ * records, or spans once the page's table folds them), closed by the run's
+ * start or end so that records never move before them. Records of a run
+ * this page was not told about are dropped (the page would ignore them).
+ */
+export class Outbox {
+  private slots: Slot[] = [];
+  /** Per run this page knows: its columns, the records its table holds and those pending. */
+  private readonly runs = new Map<string, { columns: Extractor[]; sent: number; open: PendingRecords | null }>();
+
+  get isEmpty(): boolean {
+    return this.slots.length === 0;
   }
 
   add(message: HostToWebview): void {
     if (message.type === 'records') {
-      const open = this.openBatches.get(message.runId);
-      if (open) {
-        open.records.push(...message.records);
-        open.seconds.push(...message.seconds);
-        return;
+      const run = this.runs.get(message.runId);
+      if (!run || message.records.length === 0) return;
+      if (!run.open) {
+        run.open = new PendingRecords(message.runId, run.columns, run.sent);
+        this.slots.push({ records: run.open });
       }
-      // A copy: the caller's arrays are not ours to grow.
-      const batch: RecordsBatch = { ...message, records: [...message.records], seconds: [...message.seconds] };
-      this.openBatches.set(message.runId, batch);
-      this.messages.push(batch);
+      message.records.forEach((record, k) => run.open!.add(record, message.seconds[k]));
       return;
     }
-    // A run's records after its end (or a newer start) belong after that message.
-    if (message.type === 'runStarted' || message.type === 'runEnded') this.openBatches.delete(message.runId);
-    this.messages.push(message);
+    if (message.type === 'runStarted' || message.type === 'runEnded') {
+      const run = this.runs.get(message.runId);
+      if (run) this.close(run);
+      if (message.type === 'runStarted' && !run) this.runs.set(message.runId, { columns: runColumns(message).map(([, extract]) => extract), sent: 0, open: null });
+      // A run's records after its end are not expected; the page would keep them, so it is remembered until the page goes.
+    }
+    this.slots.push({ message });
   }
 
+  /** Everything pending, in order; the page then holds it. */
   take(): HostToWebview[] {
-    const taken = this.messages;
-    this.messages = [];
-    this.openBatches.clear();
+    for (const run of this.runs.values()) this.close(run);
+    const taken: HostToWebview[] = [];
+    for (const slot of this.slots) {
+      if ('message' in slot) taken.push(slot.message);
+      else {
+        const records = slot.records.take();
+        if (records) taken.push(records);
+      }
+    }
+    this.slots = [];
     return taken;
+  }
+
+  /** A new page: it holds nothing yet. */
+  reset(): void {
+    this.slots = [];
+    this.runs.clear();
+  }
+
+  /** The run's pending records stay where they are in order; later ones open a new message. */
+  private close(run: { sent: number; open: PendingRecords | null }): void {
+    if (!run.open) return;
+    run.sent += run.open.count;
+    run.open = null;
   }
 }
 
@@ -91,7 +136,11 @@ export class WebviewChannel {
   private subscription: { dispose(): unknown } | null = null;
   private ready = false;
   private flushScheduled = false;
+  private urgentScheduled = false;
   private lastFlush = -Infinity;
+  /** The last post's number, and the highest the page said it handled. */
+  private sequence = 0;
+  private acknowledged = 0;
   private readonly setTimer: (callback: () => void, ms: number) => unknown;
   private readonly now: () => number;
 
@@ -120,14 +169,20 @@ export class WebviewChannel {
   /** The page was unloaded but the webview stays (a hidden panel): wait for its next ready. */
   pageGone(): void {
     this.ready = false;
-    this.outbox.take();
+    this.outbox.reset();
+  }
+
+  /** Posts not yet handled by the page. */
+  get inFlight(): number {
+    return this.sequence - this.acknowledged;
   }
 
   post(message: HostToWebview): void {
     this.retained.remember(message);
     if (!this.ready) return;
     this.outbox.add(message);
-    this.scheduleFlush();
+    if (isUrgent(message)) this.scheduleUrgentFlush();
+    else this.scheduleFlush();
   }
 
   onRequest(listener: RequestListener): { dispose(): void } {
@@ -148,9 +203,16 @@ export class WebviewChannel {
     }
     if (message.type === 'ready') {
       this.ready = true;
-      this.outbox.take();
+      // A new page: posts to the one before will never be acknowledged.
+      this.acknowledged = this.sequence;
+      this.outbox.reset();
       for (const replayed of this.retained.replay()) this.outbox.add(replayed);
-      this.flush();
+      this.flush(true);
+      return;
+    }
+    if (message.type === 'received') {
+      if (message.sequence > this.acknowledged && message.sequence <= this.sequence) this.acknowledged = message.sequence;
+      if (!this.outbox.isEmpty) this.scheduleFlush();
       return;
     }
     void this.answer(message);
@@ -183,18 +245,32 @@ export class WebviewChannel {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.inFlight >= MAX_IN_FLIGHT) return;
     this.flushScheduled = true;
     const wait = Math.max(0, this.lastFlush + FLUSH_INTERVAL_MS - this.now());
-    this.setTimer(() => this.flush(), wait);
+    this.setTimer(() => {
+      this.flushScheduled = false;
+      // The page fell behind meanwhile: its next acknowledgement schedules the post.
+      if (this.inFlight < MAX_IN_FLIGHT) this.flush(false);
+    }, wait);
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    if (!this.ready || !this.webview || this.outbox.size === 0) return;
+  /** In the same turn's end, so that what the host sends together still goes in one post. */
+  private scheduleUrgentFlush(): void {
+    if (this.urgentScheduled) return;
+    this.urgentScheduled = true;
+    this.setTimer(() => {
+      this.urgentScheduled = false;
+      this.flush(true);
+    }, 0);
+  }
+
+  private flush(urgent: boolean): void {
+    if (!this.ready || !this.webview || this.outbox.isEmpty) return;
+    if (!urgent && this.inFlight >= MAX_IN_FLIGHT) return;
     this.lastFlush = this.now();
     const webview = this.webview;
-    void webview.postMessage({ type: 'batch', messages: this.outbox.take() }).then(
+    void webview.postMessage({ type: 'batch', sequence: ++this.sequence, messages: this.outbox.take() }).then(
       (delivered) => {
         // Not delivered: the page went away without telling; its next ready replays.
         if (!delivered && this.webview === webview) this.ready = false;

@@ -8,7 +8,6 @@
  * a fresh one gets a coarse history and the recent records in full.
  */
 import { ThinnedHistory } from '../../core/history';
-import type { Summary } from '../../core/optim/telemetry';
 import type {
   CheckReport,
   CriticalPointMessage,
@@ -22,6 +21,7 @@ import type {
   RunStatus,
   StepRecord,
 } from '../../webview-protocol';
+import { slimRecord } from './record-spans';
 
 export interface RetentionLimits {
   runs: number;
@@ -58,25 +58,6 @@ interface KeptRecord {
   seconds: number;
 }
 
-const NO_HISTOGRAM: Summary['histogram'] = Object.freeze({ edges: [], counts: [], sampled: 0 }) as Summary['histogram'];
-
-/**
- * A record as replayed: the histograms and the detail tensor's full rates
- * only matter for the newest record (the webview shows them for the latest
- * step), so older ones are kept without them.
- */
-function slim(record: StepRecord): StepRecord {
-  const withoutHistogram = (summary: Summary | null): Summary | null => (summary ? { ...summary, histogram: NO_HISTOGRAM } : null);
-  return {
-    ...record,
-    effectiveLr: withoutHistogram(record.effectiveLr),
-    effectiveLrByTensor: record.effectiveLrByTensor
-      ? Object.fromEntries(Object.entries(record.effectiveLrByTensor).map(([name, summary]) => [name, withoutHistogram(summary)]))
-      : null,
-    effectiveLrDetail: null,
-  };
-}
-
 class RetainedRun {
   ended: RunEnded | null = null;
   status: RunStatus | null = null;
@@ -96,7 +77,8 @@ class RetainedRun {
 
   add(batch: RecordsBatch): void {
     batch.records.forEach((record, k) => {
-      const kept = { record: slim(record), seconds: batch.seconds[k] };
+      // The histograms and the detail tensor only matter for the newest record (the page shows them for the latest step).
+      const kept = { record: slimRecord(record), seconds: batch.seconds[k] };
       this.newest = { record, seconds: batch.seconds[k] };
       this.history.add(kept);
       this.recent.push(kept);
@@ -183,6 +165,9 @@ export class RetainedState {
         break;
       case 'response':
         // Answers to one page's requests: nothing to replay.
+        break;
+      case 'recordSpans':
+        // Made by a channel's outbox from records, for one page; never posted to the channel.
         break;
     }
   }
