@@ -30,6 +30,9 @@ LOG_DIR_VARIABLE = "GRADLENS_LOG_DIR"
 LOG_VERSION = 1
 FLUSH_SECONDS = 1 / 30
 BUFFER_LIMIT = 2000
+SEND_TIMEOUT_SECONDS = 5.0
+# How long close() waits for the last records to go out (at exit too).
+CLOSE_SECONDS = 2.0
 # The summaries of src/core/optim/telemetry.ts: exact min and max, 32 log- or linear-spaced bins of at most
 # 1,024 evenly strided elements, quartiles read off them.
 HISTOGRAM_BINS = 32
@@ -303,7 +306,7 @@ class _Sender(object):
         except (OSError, ValueError):
             pass
 
-    def close(self, timeout=5.0):
+    def close(self, timeout=CLOSE_SECONDS):
         self._closing = True
         self._wake.set()
         self._thread.join(timeout)
@@ -315,7 +318,8 @@ def _socket_sender(path, on_read):
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.settimeout(2.0)
         connection.connect(path)
-        connection.settimeout(None)
+        # A dashboard that takes nothing for this long is gone: the sender gives up (and counts what it drops).
+        connection.settimeout(SEND_TIMEOUT_SECONDS)
         received = [b""]
 
         def readable():
@@ -330,7 +334,7 @@ def _socket_sender(path, on_read):
             except (BlockingIOError, InterruptedError):
                 pass
             finally:
-                connection.setblocking(True)
+                connection.settimeout(SEND_TIMEOUT_SECONDS)
             *complete, received[0] = received[0].split(b"\n")
             for line in complete:
                 lines.append(line.decode("utf-8", "replace"))
@@ -426,8 +430,11 @@ class Watch(object):
         if detail is not None and detail not in known:
             raise ValueError("gradlens.watch: no parameter %s (the parameters are %s)" % (detail, ", ".join(known)))
         self.detail = detail
+        # Tensors the dashboard asked for (their rates go with the next recorded step), by request id.
+        self._asked = []
         self.step = 0
         self._pending = None
+        self._answers = []
         self._before = None
         self._closed = False
         self._failed = False
@@ -519,6 +526,8 @@ class Watch(object):
         elif isinstance(result, (int, float)) and not isinstance(result, bool):
             record["loss"] = _number(result)
         self._pending = {"type": "step", "seconds": time.perf_counter() - self._clock, "record": record}
+        if self._answers:
+            self._pending["answers"], self._answers = self._answers, []
 
     def _emit_pending(self):
         if self._pending is not None:
@@ -548,7 +557,9 @@ class Watch(object):
         ratio_by_tensor = {}
         rates_by_tensor = {} if self.rule.adaptive else None
         low, high, pieces = math.inf, -math.inf, []
-        detail = None
+        asked, self._asked = self._asked, []
+        wanted = {self.detail} | {tensor for tensor, _ in asked}
+        details = {}
         has_velocity = False
         for name, p, g in self._params:
             size = p.numel()
@@ -587,8 +598,8 @@ class Watch(object):
                 if first < size:
                     pieces.append(rate[first::stride].double())
                 rates_by_tensor[name] = (rate, tensor_low, tensor_high)
-                if name == self.detail:
-                    detail = (rate, grad, terms.accumulator)
+                if name in wanted:
+                    details[name] = (rate, grad, terms.accumulator)
             offset += size
         parameter, change, gradient, velocity = 0.0, 0.0, 0.0, 0.0
         for values in squares:
@@ -604,7 +615,17 @@ class Watch(object):
                 if entry is not None:
                     rate, tensor_low, tensor_high = entry
                     rates_by_tensor[name] = effective if single else _summary(rate[::_stride(rate.numel())].double(), tensor_low, tensor_high)
-        listed = (lambda tensor: [_number(x) for x in tensor.reshape(-1).double().tolist()]) if detail else None
+        def listed(tensor):
+            return None if tensor is None else [_number(x) for x in tensor.reshape(-1).double().tolist()]
+
+        detail = details.get(self.detail)
+        answers = []
+        for tensor, request in asked:
+            found = details.get(tensor)
+            answers.append({"requestId": request, "tensor": tensor, "values": listed(found[0]), "grad": listed(found[1]),
+                            "accumulator": listed(found[2])} if found else
+                           {"requestId": request, "tensor": tensor, "error": "%s has no gradient at step %d" % (tensor, self.step)})
+        self._answers = answers
         lrs = [_number(group["lr"]) for group in groups]
         return {
             "step": self.step, "epoch": 0, "lr": lrs[0] if lrs else None, "lrByGroup": lrs, "loss": None, "fullLoss": None,
@@ -614,7 +635,7 @@ class Watch(object):
             "effectiveLr": effective, "effectiveLrByTensor": rates_by_tensor,
             "effectiveLrDetail": listed(detail[0]) if detail else None,
             "gradDetail": listed(detail[1]) if detail else None,
-            "accumulatorDetail": listed(detail[2]) if detail and detail[2] is not None else None,
+            "accumulatorDetail": listed(detail[2]) if detail else None,
             "evaluations": 0, "stepSize": None, "warning": self.note if self.step == 1 else None, "params": None,
         }
 
@@ -641,15 +662,15 @@ class Watch(object):
         return self._sender.dropped
 
     def _received(self, line):
-        """A line from the dashboard: {"type": "detail", "tensor": name} asks for a parameter's full rates."""
+        """A line from the dashboard (the sender's thread): {"type": "detail", "tensor": name, "requestId": n} asks for
+        a parameter's every rate, answered with the next recorded step."""
         try:
             message = json.loads(line)
         except ValueError:
             return
-        if isinstance(message, dict) and message.get("type") == "detail":
-            tensor = message.get("tensor")
-            if tensor is None or any(name == tensor for name, _, _ in self._params):
-                self.detail = tensor
+        if isinstance(message, dict) and message.get("type") == "detail" and isinstance(message.get("requestId"), int):
+            # list.append is atomic: the training thread takes the list whole in _record().
+            self._asked.append((str(message.get("tensor")), message["requestId"]))
 
     def close(self):
         """Ends the run: writes the last record and the end of the log, and gives optimizer.step back."""

@@ -36,6 +36,17 @@ export interface RunLogStep {
   seconds: number;
   /** Records the script dropped so far (a slow or closed dashboard). */
   dropped: number;
+  /** Live runs: the answers to the dashboard's requests for a tensor's every rate (at this step). */
+  answers: RatesAnswer[];
+}
+
+export interface RatesAnswer {
+  requestId: number;
+  tensor: string;
+  values: number[] | null;
+  grad: number[] | null;
+  accumulator: number[] | null;
+  error: string | null;
 }
 
 export interface RunLogEnd {
@@ -161,6 +172,19 @@ function record(value: unknown, what: string): StepRecord {
   return parsed;
 }
 
+function ratesAnswer(value: unknown, what: string): RatesAnswer {
+  const fields = object(value, `${what}: answer`);
+  if (!Number.isSafeInteger(fields.requestId)) throw new InputError(`${what}: an answer without its requestId`);
+  return {
+    requestId: fields.requestId as number,
+    tensor: text(fields, 'tensor') ?? '',
+    values: numberArray(fields.values),
+    grad: numberArray(fields.grad),
+    accumulator: numberArray(fields.accumulator),
+    error: text(fields, 'error'),
+  };
+}
+
 /** One line of a run log or the socket; `what` places errors (`run.jsonl:17`). Unknown types are 'other'. */
 export function parseRunLogLine(line: string, what: string): RunLogLine {
   let value: unknown;
@@ -176,7 +200,12 @@ export function parseRunLogLine(line: string, what: string): RunLogLine {
     case 'step':
       return {
         type: 'step',
-        step: { record: record(fields.record, what), seconds: typeof fields.seconds === 'number' ? fields.seconds : NaN, dropped: typeof fields.dropped === 'number' ? fields.dropped : 0 },
+        step: {
+          record: record(fields.record, what),
+          seconds: typeof fields.seconds === 'number' ? fields.seconds : NaN,
+          dropped: typeof fields.dropped === 'number' ? fields.dropped : 0,
+          answers: Array.isArray(fields.answers) ? fields.answers.map((answer) => ratesAnswer(answer, what)) : [],
+        },
       };
     case 'end':
       return {
