@@ -90,6 +90,10 @@ def _summary(sample, low, high, bins=HISTOGRAM_BINS):
     }
 
 
+def _listed(tensor):
+    return None if tensor is None else [_number(x) for x in tensor.reshape(-1).double().tolist()]
+
+
 def _stride(size):
     return max(1, -(-size // SAMPLE_LIMIT))
 
@@ -117,7 +121,7 @@ def _step_count(state):
     return float(step.item() if torch.is_tensor(step) else step)
 
 
-def _sgd(p, grad, state, group, before):
+def _sgd(p, grad, state, group, before, scratch):
     lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
     g = _signed(grad, group)
     buffer = state.get("momentum_buffer") if momentum != 0 else None
@@ -129,14 +133,14 @@ def _sgd(p, grad, state, group, before):
     return _Terms(a=lr * buffer, velocity=buffer)
 
 
-def _adagrad(p, grad, state, group, before):
+def _adagrad(p, grad, state, group, before, scratch):
     step = _step_count(state)
     clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
     rate = clr / state["sum"].sqrt().add_(group["eps"])
     return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=state["sum"])
 
 
-def _rmsprop(p, grad, state, group, before):
+def _rmsprop(p, grad, state, group, before, scratch):
     square = state["square_avg"]
     if group["centered"]:
         average = square.addcmul(state["grad_avg"], state["grad_avg"], value=-1).sqrt_()
@@ -151,7 +155,7 @@ def _rmsprop(p, grad, state, group, before):
     return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=square)
 
 
-def _adadelta(p, grad, state, group, before):
+def _adadelta(p, grad, state, group, before, scratch):
     # The rate needs the squared-update average from before the step: copied on recorded steps (before_step).
     eps = group["eps"]
     rate = before.add(eps).sqrt_().div_(state["square_avg"].add(eps).sqrt_()).mul_(group["lr"])
@@ -159,25 +163,26 @@ def _adadelta(p, grad, state, group, before):
 
 
 def _adam(decoupled_class):
-    def terms(p, grad, state, group, before):
+    def terms(p, grad, state, group, before, scratch):
         beta1, beta2 = group["betas"]
         step = _step_count(state)
         step_size = group["lr"] / (1 - beta1 ** step)
         second = state["max_exp_avg_sq"] if group.get("amsgrad", False) else state["exp_avg_sq"]
-        rate = step_size / (second.sqrt() / math.sqrt(1 - beta2 ** step)).add_(group["eps"])
+        # step_size / (sqrt(v)/sqrt(1 - beta2^t) + eps), in the watch's scratch memory.
+        rate = torch.sqrt(second, out=scratch(0, p)).div_(math.sqrt(1 - beta2 ** step)).add_(group["eps"]).reciprocal_().mul_(step_size)
         decoupled = decoupled_class or group.get("decoupled_weight_decay", False)
-        return _Terms(rate=rate, a=rate * state["exp_avg"], k=group["lr"] * group["weight_decay"] if decoupled else 0.0,
+        return _Terms(rate=rate, a=torch.mul(rate, state["exp_avg"], out=scratch(1, p)), k=group["lr"] * group["weight_decay"] if decoupled else 0.0,
                       velocity=state["exp_avg"], accumulator=second)
     return terms
 
 
-def _adamax(p, grad, state, group, before):
+def _adamax(p, grad, state, group, before, scratch):
     beta1, _ = group["betas"]
     rate = (group["lr"] / (1 - beta1 ** _step_count(state))) / state["exp_inf"]
     return _Terms(rate=rate, a=rate * state["exp_avg"], velocity=state["exp_avg"], accumulator=state["exp_inf"])
 
 
-def _nadam(p, grad, state, group, before):
+def _nadam(p, grad, state, group, before, scratch):
     beta1, beta2 = group["betas"]
     lr, psi = group["lr"], group["momentum_decay"]
     step = _step_count(state)
@@ -196,7 +201,7 @@ def _nadam(p, grad, state, group, before):
     return _Terms(rate=(on_grad + on_momentum) / denominator, a=a, k=k, velocity=state["exp_avg"], accumulator=state["exp_avg_sq"])
 
 
-def _radam(p, grad, state, group, before):
+def _radam(p, grad, state, group, before, scratch):
     beta1, beta2 = group["betas"]
     step = _step_count(state)
     correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
@@ -213,7 +218,7 @@ def _radam(p, grad, state, group, before):
                   velocity=state["exp_avg"], accumulator=state["exp_avg_sq"])
 
 
-def _measured(p, grad, state, group, before):
+def _measured(p, grad, state, group, before, scratch):
     return _Terms(update=p.detach() - before)
 
 
@@ -426,6 +431,9 @@ class Watch(object):
             for i, parameter in enumerate(group["params"]):
                 self._params.append((names.get(id(parameter), "group%d.param%d" % (g, i)), parameter, g))
         self._size = sum(parameter.numel() for _, parameter, _ in self._params)
+        # Reused memory for a record's temporaries, two of the largest parameter's size (not a model copy):
+        # fresh parameter-sized allocations each record cost page faults that outweigh the arithmetic.
+        self._buffers = {}
         known = [entry[0] for entry in self._params]
         if detail is not None and detail not in known:
             raise ValueError("gradlens.watch: no parameter %s (the parameters are %s)" % (detail, ", ".join(known)))
@@ -493,6 +501,15 @@ class Watch(object):
             # The instance attribute goes: the class's step() is what remains.
             self.optimizer.__dict__.pop("step", None)
             self._original_step = None
+
+    def _scratch(self, index, like):
+        """Scratch buffer `index` viewed with the shape of `like` (same dtype and device)."""
+        key = (index, like.dtype, like.device)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            largest = max(parameter.numel() for _, parameter, _ in self._params)
+            buffer = self._buffers[key] = torch.empty(largest, dtype=like.dtype, device=like.device)
+        return buffer[:like.numel()].view(like.shape)
 
     def _recorded(self, step):
         return step == 1 or step % self.every == 0
@@ -573,33 +590,47 @@ class Watch(object):
                 continue
             group = groups[g]
             before = self._before.get(id(p)) if self._before else None
-            terms = self.rule.terms(p, grad, optimizer.state[p], group, before)
-            value = p.detach()
-            if terms.update is not None:
-                update = terms.update
-            elif isinstance(terms.k, float) and terms.k == 0.0:
-                update = terms.a.neg()
-            else:
-                # p = p_before*(1 - k) - a, so p - p_before = -(k*p + a)/(1 - k).
-                update = (value * terms.k).add_(terms.a).div_(1 - terms.k).neg_()
-            flat_before = (value - update).reshape(-1)
-            sums = [flat_before.dot(flat_before), update.reshape(-1).dot(update.reshape(-1)), grad.reshape(-1).dot(grad.reshape(-1))]
-            if terms.velocity is not None:
-                has_velocity = True
-                sums.append(terms.velocity.reshape(-1).dot(terms.velocity.reshape(-1)))
-            values = torch.stack(sums).double().tolist()
-            squares.append(values)
-            ratio_by_tensor[name] = _number(math.sqrt(values[1]) / (math.sqrt(values[0]) or 1))
+            terms = self.rule.terms(p, grad, optimizer.state[p], group, before, self._scratch)
             if rates_by_tensor is not None:
+                # First, while the rate is intact: it lives in scratch memory that the norms below (and the next
+                # parameter) reuse. Its samples are copied (.double() would not copy a float64 tensor).
                 rate = terms.rate.reshape(-1)
                 tensor_low, tensor_high = (float(x) for x in torch.aminmax(rate))
                 low, high = min(low, tensor_low), max(high, tensor_high)
                 first = (-offset) % stride
                 if first < size:
-                    pieces.append(rate[first::stride].double())
-                rates_by_tensor[name] = (rate, tensor_low, tensor_high)
+                    pieces.append(rate[first::stride].to(torch.float64, copy=True))
+                rates_by_tensor[name] = (rate[::_stride(size)].to(torch.float64, copy=True), tensor_low, tensor_high)
                 if name in wanted:
-                    details[name] = (rate, grad, terms.accumulator)
+                    details[name] = tuple(_listed(tensor) for tensor in (rate, grad, terms.accumulator))
+            value = p.detach().reshape(-1)
+            g_flat = grad.reshape(-1)
+            # Norms by vector_norm: Debian's torch has the reference BLAS, whose dot is five times slower.
+            norm = torch.linalg.vector_norm
+            if terms.update is None and isinstance(terms.k, float):
+                # p = p_before*(1 - k) - a: with u = a + k*p, the update is -u/(1 - k), p_before = p + u/(1 - k).
+                u = terms.a.reshape(-1)
+                if terms.k != 0.0:
+                    # a is the rule's own new tensor (or scratch): updated in place.
+                    u = u.add_(value, alpha=terms.k)
+                scale = 1.0 / (1.0 - terms.k)
+                norms = [norm(torch.add(value, u, alpha=scale, out=self._scratch(0, value))), norm(u), norm(g_flat)]
+            else:
+                # Measured from a copy, or an elementwise k (L2 decay inside a per-element rate): the update itself.
+                if terms.update is not None:
+                    d = terms.update.reshape(-1)
+                else:
+                    d = (value * terms.k.reshape(-1)).add_(terms.a.reshape(-1)).div_(1 - terms.k.reshape(-1)).neg_()
+                scale = 1.0
+                norms = [norm(value - d), norm(d), norm(g_flat)]
+            if terms.velocity is not None:
+                has_velocity = True
+                norms.append(norm(terms.velocity.reshape(-1)))
+            # Squared, per parameter: |p_before|^2, |update|^2, |grad|^2 (, |velocity|^2).
+            values = [x * x for x in torch.stack(norms).double().tolist()]
+            values[1] *= scale * scale
+            squares.append(values)
+            ratio_by_tensor[name] = _number(math.sqrt(values[1]) / (math.sqrt(values[0]) or 1))
             offset += size
         parameter, change, gradient, velocity = 0.0, 0.0, 0.0, 0.0
         for values in squares:
@@ -613,17 +644,12 @@ class Watch(object):
             single = len(self._params) == 1
             for name, entry in rates_by_tensor.items():
                 if entry is not None:
-                    rate, tensor_low, tensor_high = entry
-                    rates_by_tensor[name] = effective if single else _summary(rate[::_stride(rate.numel())].double(), tensor_low, tensor_high)
-        def listed(tensor):
-            return None if tensor is None else [_number(x) for x in tensor.reshape(-1).double().tolist()]
-
+                    rates_by_tensor[name] = effective if single else _summary(*entry)
         detail = details.get(self.detail)
         answers = []
         for tensor, request in asked:
             found = details.get(tensor)
-            answers.append({"requestId": request, "tensor": tensor, "values": listed(found[0]), "grad": listed(found[1]),
-                            "accumulator": listed(found[2])} if found else
+            answers.append({"requestId": request, "tensor": tensor, "values": found[0], "grad": found[1], "accumulator": found[2]} if found else
                            {"requestId": request, "tensor": tensor, "error": "%s has no gradient at step %d" % (tensor, self.step)})
         self._answers = answers
         lrs = [_number(group["lr"]) for group in groups]
@@ -633,9 +659,9 @@ class Watch(object):
             "updateRatio": _number(update_norm / (math.sqrt(parameter) or 1)), "updateRatioByTensor": ratio_by_tensor,
             "velocityNorm": _number(math.sqrt(velocity)) if has_velocity else None,
             "effectiveLr": effective, "effectiveLrByTensor": rates_by_tensor,
-            "effectiveLrDetail": listed(detail[0]) if detail else None,
-            "gradDetail": listed(detail[1]) if detail else None,
-            "accumulatorDetail": listed(detail[2]) if detail else None,
+            "effectiveLrDetail": detail[0] if detail else None,
+            "gradDetail": detail[1] if detail else None,
+            "accumulatorDetail": detail[2] if detail else None,
             "evaluations": 0, "stepSize": None, "warning": self.note if self.step == 1 else None, "params": None,
         }
 
