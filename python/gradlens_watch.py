@@ -547,10 +547,25 @@ class Watch(object):
             self._pending["answers"], self._answers = self._answers, []
 
     def _emit_pending(self):
+        if self.live and self._sender.failed is not None:
+            self._continue_in_file()
         if self._pending is not None:
             self._pending["dropped"] = self._sender.dropped
             self._sender.put(self._pending)
             self._pending = None
+
+    def _continue_in_file(self):
+        """The dashboard went away (VS Code closed): the rest of the run goes to a log, which says so."""
+        failed = self._sender
+        self.live = False
+        self.log_path = _log_path(self.name, None, self.started)
+        self._sender = _file_sender(self.log_path)
+        self._sender.dropped = failed.dropped
+        header = self._header(_script())
+        header["note"] = "; ".join(filter(None, [self.note, "streamed live until step %d, then the dashboard went away (%s)" % (self.step, failed.failed)]))
+        self._sender.put(header, essential=True)
+        sys.stderr.write("gradlens.watch: the dashboard went away at step %d (%s); the run goes on in %s\n" % (self.step, failed.failed, self.log_path))
+        failed.close(timeout=0)
 
     # -------------------------------------------------------------- records
 

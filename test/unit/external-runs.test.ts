@@ -200,6 +200,26 @@ describe('external runs: training scripts streamed to the dashboard', { skip: WI
     }
   });
 
+  it('when the dashboard goes away (VS Code closed), the run goes on in a log that says so', async () => {
+    const collector = new Collector();
+    const runs = new ExternalRuns(collector.output);
+    const socket = await runs.listen();
+    const gone = path.join(logDir, 'gone');
+    const { exited } = run(trainingScript(400, 0.002, 'watch.close()\nprint(watch.log_path)'), socket, gone);
+    const started = await collector.until(isStarted);
+    while (collector.steps(started.runId).length < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+    runs.dispose();
+    const result = await exited;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /gradlens\.watch: the dashboard went away at step \d+ \(.+\); the run goes on in .+\.jsonl/);
+    const file = result.stdout.trim();
+    assert.equal(path.dirname(file), gone);
+    const log = readRunLog(fs.readFileSync(file, 'utf8'), file);
+    assert.match(log.header.note ?? '', /^streamed live until step \d+, then the dashboard went away/);
+    assert.equal(log.steps.at(-1)?.record.step, 400);
+    assert.ok(log.end);
+  });
+
   it('a tensor\'s every rate is asked of the running script and comes with its next recorded step', async () => {
     const collector = new Collector();
     const runs = new ExternalRuns(collector.output);
