@@ -21,8 +21,18 @@ export class WatchCommands implements vscode.Disposable {
     services.dashboards.onExternalRuns(this.runs);
   }
 
-  /** Listens for watched scripts and tells new terminals where (the socket may take a moment: activation does not wait). */
-  async start(): Promise<void> {
+  private starting: Promise<void> | null = null;
+
+  /**
+   * Listens for watched scripts and tells new terminals where (activation does not wait for it); the same
+   * promise on every call, so that a caller can wait until terminals it creates get the socket.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.listen();
+    return this.starting;
+  }
+
+  private async listen(): Promise<void> {
     try {
       const socket = await this.runs.listen();
       const environment = this.context.environmentVariableCollection;

@@ -79,7 +79,8 @@ export class Toolbar implements View {
       this.buttons[action].title = external ? 'A training script\'s run is controlled by the script, not the dashboard' : ACTIONS[action].describe;
     }
     this.runWithButton.disabled = !focused || external;
-    if (focused && !this.optimizerChosen) this.optimizerSelect.value = focused.meta.optimizer;
+    // An external run's optimizer (AdamW, MyOpt) is the script's class, not one of the picker's.
+    if (focused && !this.optimizerChosen && !external) this.optimizerSelect.value = focused.meta.optimizer;
   }
 
   private relabel(): void {
