@@ -1,6 +1,10 @@
 // A training script run in the integrated terminal of the real host streams its gradlens.watch run into the dashboard.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { HostToWebview, RunEnded, RunStarted } from '../../../src/webview-protocol';
@@ -47,6 +51,31 @@ describe('watched training scripts', function () {
       await assert.rejects(watch.runs.handle({ type: 'control', requestId: 1, runId: started.runId, action: 'stop' }), /not controlled from the dashboard/);
     } finally {
       terminal.dispose();
+    }
+  });
+
+  it('GradLens: Open Run Log… replays a log (a killed job\'s, cut mid-line) into the dashboard', async () => {
+    const api = await gradlens();
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-host-logs-'));
+    try {
+      // Not spawnSync: the extension host would stall while the script trains.
+      await promisify(execFile)(PYTHON, [fixture('watched_training.py').fsPath], {
+        env: { ...process.env, GRADLENS_WATCH_SOCKET: '', GRADLENS_LOG_DIR: directory, PYTHONPATH: path.resolve(__dirname, '../../../../python') },
+      });
+      const file = path.join(directory, fs.readdirSync(directory)[0]);
+      // What a job killed mid-write leaves: no end line, half a record.
+      const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      fs.writeFileSync(file, `${lines.slice(0, 51).join('\n')}\n${lines[51].slice(0, 40)}`);
+      const runId = await vscode.commands.executeCommand<string>('gradlens.openRunLog', file);
+      const messages = api.testing!.watch.runs.retainedMessages();
+      const started = messages.find((message): message is RunStarted => message.type === 'runStarted' && message.runId === runId);
+      assert.deepEqual(started?.external, { script: 'watched_training.py', live: false, log: file });
+      const records = messages.flatMap((message) => (message.type === 'records' && message.runId === runId ? message.records : []));
+      assert.deepEqual(records.map((record) => record.step), Array.from({ length: 50 }, (_, index) => index + 1));
+      const ended = messages.find((message): message is RunEnded => message.type === 'runEnded' && message.runId === runId);
+      assert.match(ended?.failure ?? '', /the log ends without the watch's end .*; its cut-off last line is left out/);
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true });
     }
   });
 });
