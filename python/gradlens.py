@@ -22,21 +22,32 @@ and `model_with_params()` (an object with params and loss(X, y) -> (loss, grads)
 
     affine = layer_pair(forward=affine_forward, backward=affine_backward, inputs={"x": x, "w": w, "b": b})
 
-When GradLens runs a file, this module is importable as `gradlens` (the runner lives beside it). To
-run the file with plain Python too, put this folder on PYTHONPATH or copy the file next to yours.
-No dependency but NumPy (torch only in the files that use it); Python 3.8 or later.
+A real training script can be watched, its optimizer's steps streamed to the dashboard (or a log):
+
+    watch = gradlens.watch(optimizer, model=model, name="mnist-adamw")   # hooks optimizer.step()
+    for x, y in loader:
+        ...; optimizer.step()
+        watch.log(loss=loss.item())
+
+When GradLens runs a file, this module is importable as `gradlens` (the runner lives beside it), and so it
+is in VS Code's terminals. To run the file with plain Python elsewhere, put this folder on PYTHONPATH or
+copy gradlens.py and gradlens_watch.py next to yours. No dependency but NumPy for problem files (torch only
+in the files that use it; watch() needs only torch); Python 3.8 or later.
 """
 from typing import Any, Callable, Dict, List, Optional, TypedDict, Union
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # a torch training script that watches its optimizer may have no NumPy
+    np = None
 
 __all__ = [
     "Batch", "Data", "FunctionProblem", "GradFunction", "Grads", "HvpFunction", "Layer", "LayerPair", "LossFunction",
     "LossWithGradient", "ModelWithParams", "ModuleProblem", "Params", "Problem", "Scalar", "Tensor", "function", "layer",
-    "layer_pair", "loss_with_gradient", "model_with_params", "module", "problem",
+    "layer_pair", "loss_with_gradient", "model_with_params", "module", "problem", "watch",
 ]
 
-Tensor = Union[np.ndarray, float]
+Tensor = Union["np.ndarray", float]
 """One parameter: a float64 array of any shape (0-d included) or a float."""
 
 Params = Dict[str, Any]
@@ -51,7 +62,7 @@ gradient may be a float or a 0-d array)."""
 Batch = List[int]
 """The sample indices of a mini-batch, for problems that declare data={"size": N}."""
 
-Scalar = Union[float, np.floating, np.ndarray]
+Scalar = Union[float, "np.floating", "np.ndarray"]
 """What f may return: a float, a NumPy scalar or a 0-d array."""
 
 LossFunction = Union[Callable[[Params], Scalar], Callable[[Params, Batch], Scalar]]
@@ -264,3 +275,24 @@ def model_with_params(*, model: Any, inputs: Dict[str, Any], description: Option
     if description is not None:
         spec["description"] = description
     return spec
+
+
+def watch(
+    optimizer: Any,
+    *,
+    model: Any = None,
+    name: Optional[str] = None,
+    every: int = 1,
+    detail: Optional[str] = None,
+    log_dir: Optional[str] = None,
+) -> Any:
+    """Records every `every`-th optimizer.step() of a torch.optim optimizer (step() itself is unchanged):
+    gradient, update and velocity norms, update/parameter ratios and the per-dimension effective learning
+    rates, per named parameter (names from `model.named_parameters()`, else group0.param3). `detail`: a
+    parameter whose every element's rate goes into each record. Records stream to the GradLens dashboard in a
+    VS Code terminal, else to gradlens-runs/<name>-<time>.jsonl beside the script (or `log_dir`, or
+    $GRADLENS_LOG_DIR). Returns the watch: watch.log(loss=..., val_loss=...) adds scalars to the latest
+    step's record; watch.close() ends the run (also done at exit)."""
+    from gradlens_watch import Watch
+
+    return Watch(optimizer, model=model, name=name, every=every, detail=detail, log_dir=log_dir)

@@ -61,6 +61,20 @@ export interface RunStarted {
   steps: number;
   /** Runs started together by Compare Optimizers share a group and are drawn together; null: a single run. */
   compareGroup: string | null;
+  /**
+   * A training script's run (gradlens.watch), not GradLens's own: live from a VS Code terminal, or replayed from
+   * its log. The dashboard offers no controls for it (the script runs on its own); `steps` is 0 (not known).
+   */
+  external?: ExternalSource;
+}
+
+export interface ExternalSource {
+  /** The script's file name (train.py), or null for an interactive session. */
+  script: string | null;
+  /** Streaming from a running script (else: replayed from `log`). */
+  live: boolean;
+  /** The log a replayed run was read from. */
+  log: string | null;
 }
 
 export interface RecordsBatch {
@@ -122,6 +136,8 @@ export interface RunStatus {
   runId: string;
   paused: boolean;
   step: number;
+  /** An external run: records its script dropped so far (the dashboard did not keep up; the script was never slowed). */
+  dropped?: number;
 }
 
 /** New hyper-parameter values, in force from `step` on (marked on the charts). */

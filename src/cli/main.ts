@@ -8,7 +8,9 @@ import { analyzeSource, describeSource, optimizeSource } from '../runner/optimiz
 import { DEFAULT_PROBLEM_GLOB, findProblemFiles } from '../runner/problem-files';
 import { formatFile, formatSummary } from '../report/checks';
 import { CLI_SETTINGS, displayPath, errorText } from '../report/errors';
-import { analysisJson, formatAnalysis, formatComparison, formatRun, runJson } from '../report/runs';
+import { InputError } from '../core/errors';
+import { readRunLog } from '../core/run-log';
+import { analysisJson, formatAnalysis, formatComparison, formatRun, formatRunLog, runJson } from '../report/runs';
 import { CHECK_USAGE, type CheckCommand, UsageError, parseCheckArgs } from './args';
 import { type OptimizerCommand, optimizerUsage, parseOptimizerArgs } from './optimize-args';
 import { RunStream } from './run-output';
@@ -20,6 +22,7 @@ Commands:
   optimize <file|builtin:NAME>          step an optimizer and print its telemetry
   compare <file|builtin:NAME>           several optimizers from the same start
   analyze <file|builtin:NAME>           classify the critical point (Hessian eigenvalues)
+  show <run.jsonl>                      summarize a gradlens.watch run log (a training script's optimizer)
 
 Run 'gradlens <command> --help' for the options.`;
 
@@ -206,6 +209,42 @@ async function runOptimizerCommand(command: OptimizerCommand, userThinned: boole
   return outcome.error || results.some((result) => result.diverged || result.failure) ? 1 : 0;
 }
 
+const SHOW_USAGE = `Usage: gradlens show <run.jsonl> [--json]
+
+Summarizes the log of a training script watched with gradlens.watch(optimizer): the run, its recorded
+steps (about twenty rows), the last step per parameter and how it ended. A log cut off mid-line (a killed
+job) is read up to its last complete record. --json prints the records as GradLens's own runs do.`;
+
+function showRunLog(args: string[]): number {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${SHOW_USAGE}\n`);
+    return 0;
+  }
+  const json = args.includes('--json');
+  const files = args.filter((arg) => arg !== '--json');
+  const unknown = files.find((arg) => arg.startsWith('-'));
+  if (unknown) throw new UsageError(`show: unknown option ${unknown}\n${SHOW_USAGE}`);
+  if (files.length !== 1) throw new UsageError(`show takes one run log\n${SHOW_USAGE}`);
+  const [file] = files;
+  let content: string;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  try {
+    const log = readRunLog(content, file);
+    process.stdout.write(json ? `${JSON.stringify({ ...log.header, steps: log.steps.map((step) => ({ ...step.record, seconds: step.seconds })), end: log.end, cutOff: log.cutOff })}\n` : `${formatRunLog(log, file)}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof InputError) {
+      process.stderr.write(`gradlens: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -225,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       return await runOptimizerCommand(parsed, rest.includes('--every'));
     }
+    if (command === 'show') return showRunLog(rest);
     if (command !== 'check') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
     const parsed = parseCheckArgs(rest);
     if (parsed === null) {

@@ -13,11 +13,19 @@ import { DashboardPanel, type DashboardRequest, LastResultViewProvider, register
 
 export type RunRequestHandler = (request: Exclude<DashboardRequest, { type: 'reveal' }>) => Promise<ResponseBody | null>;
 
+/** Training scripts' runs (external-runs.ts): requests about them go there, and a new dashboard gets them. */
+export interface ExternalRunHandler {
+  owns(runId: string): boolean;
+  handle: RunRequestHandler;
+  retainedMessages(): HostToWebview[];
+}
+
 export class Dashboards implements vscode.Disposable {
   private readonly lastResult: LastResultViewProvider;
   private readonly subscriptions: vscode.Disposable[] = [];
   private listening: DashboardPanel | undefined;
   private runHandler: RunRequestHandler | null = null;
+  private external: ExternalRunHandler | null = null;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     registerDashboardSerializer(context);
@@ -30,9 +38,15 @@ export class Dashboards implements vscode.Disposable {
     this.runHandler = handler;
   }
 
-  /** Opens (or reveals) the dashboard panel. */
+  onExternalRuns(handler: ExternalRunHandler): void {
+    this.external = handler;
+  }
+
+  /** Opens (or reveals) the dashboard panel; a new one first gets the external runs (they went on without it). */
   open(): DashboardPanel {
+    const existing = DashboardPanel.currentPanel;
     const panel = DashboardPanel.show(this.context);
+    if (panel !== existing) for (const message of this.external?.retainedMessages() ?? []) panel.post(message);
     this.listen(panel);
     return panel;
   }
@@ -67,6 +81,7 @@ export class Dashboards implements vscode.Disposable {
 
   private async handle(request: DashboardRequest): Promise<ResponseBody | null> {
     if (request.type !== 'reveal') {
+      if (this.external?.owns(request.runId)) return this.external.handle(request);
       if (!this.runHandler) throw new Error('runs are not available');
       return this.runHandler(request);
     }

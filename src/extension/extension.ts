@@ -16,13 +16,14 @@ import { OptimizerCommands, type RawCommandArguments, commandArguments } from '.
 import { fileChoice } from './pickers';
 import { Services } from './services';
 import { ProblemTests, type TestOutcomes } from './testing';
+import { WatchCommands } from './watch-commands';
 
 /** What `activate` returns. */
 export interface GradLensApi {
   /** Milliseconds spent in activate(). */
   activationMs: number;
   /** Only in extension tests (ExtensionMode.Test): the internals they observe. */
-  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes } | null;
+  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes; watch: WatchCommands } | null;
 }
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
@@ -32,12 +33,14 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   const tests = new ProblemTests(services, outcomes);
   const codeLenses = new ProblemCodeLenses(services);
   const optimizers = new OptimizerCommands(services);
+  const watch = new WatchCommands(context, services);
   const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   context.subscriptions.push(
     services,
     tests,
     codeLenses,
     optimizers,
+    watch,
     registerDiagnostics(services.store),
     vscode.languages.registerCodeLensProvider(['typescript', 'javascript', 'python'].map((language) => ({ scheme: 'file', language })), codeLenses),
     command('gradlens.checkGradients', (uri?: vscode.Uri) => checkFile(services, tests, 1, uri)),
@@ -55,13 +58,15 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
       return stopped;
     }),
     command('gradlens.showOutput', () => services.output.show(true)),
+    command('gradlens.openRunLog', (given?: vscode.Uri | string) => watch.openRunLog(given)),
     command('gradlens.newProblemFile', (given?: NewProblemArguments) => newProblemFile(context, services.output, given)),
   );
   // The Test Explorer lists problem files as soon as the workspace has any (activation on workspaceContains).
   void tests.discoverWorkspace();
+  void watch.start();
   const activationMs = performance.now() - started;
   services.output.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, testing: outcomes ? { services, tests, outcomes } : null };
+  return { activationMs, testing: outcomes ? { services, tests, outcomes, watch } : null };
 }
 
 export function deactivate(): void {

@@ -1,6 +1,8 @@
 /** Optimizer runs and critical-point analyses as text, JSON and CSV. */
 import type { CriticalPointReport } from '../core/analysis';
+import type { Hyperparameters } from '../core/optim/optimizer';
 import type { StepRecord, TrainResult } from '../core/optim/train';
+import type { RunLog } from '../core/run-log';
 import { type NamedShape, namedValues } from '../core/tensor';
 import { reportNumber } from './checks';
 import { type SettingWords, errorText } from './errors';
@@ -9,8 +11,8 @@ const DISPLAY_ROWS = 20;
 /** About how many parameter values a terminal summary lists. */
 const PARAMS_SHOWN = 8;
 
-function hyperparameterText(result: TrainResult): string {
-  return Object.entries(result.hyperparameters)
+function hyperparameterText(hyperparameters: Hyperparameters): string {
+  return Object.entries(hyperparameters)
     .map(([name, value]) => `${name} ${Array.isArray(value) ? value.join(',') : String(value)}`)
     .join(', ');
 }
@@ -46,9 +48,10 @@ function displayed(records: StepRecord[], userThinned: boolean): StepRecord[] {
   return records.filter((_record, index) => index % stride === 0 || index === records.length - 1);
 }
 
-export function formatRun(result: TrainResult, source: string, userThinned: boolean, settings: SettingWords): string {
+/** The records as a table of a terminal's lines (about twenty rows unless the user thinned them). */
+function recordTable(records: StepRecord[], userThinned: boolean): string[] {
   const header = ['step', 'epoch', 'lr', 'loss', '|grad|', '|update|', 'update/param', 'eff. lr (median)'];
-  const rows = displayed(result.steps, userThinned).map((record) => [
+  const rows = displayed(records, userThinned).map((record) => [
     String(record.step),
     String(record.epoch),
     reportNumber(record.lr),
@@ -60,7 +63,11 @@ export function formatRun(result: TrainResult, source: string, userThinned: bool
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const line = (cells: string[]) => `  ${cells.map((cell, column) => cell.padStart(widths[column])).join('  ')}`;
-  const lines = [`${result.optimizer} on ${source} (${hyperparameterText(result)})`, line(header), ...rows.map(line)];
+  return [line(header), ...rows.map(line)];
+}
+
+export function formatRun(result: TrainResult, source: string, userThinned: boolean, settings: SettingWords): string {
+  const lines = [`${result.optimizer} on ${source} (${hyperparameterText(result.hyperparameters)})`, ...recordTable(result.steps, userThinned)];
   const warnings = [...new Set(result.steps.map((record) => record.warning).filter((warning): warning is string => warning !== null))];
   for (const warning of warnings) lines.push(`  warning: ${warning}`);
   if (result.diverged) lines.push(`  diverged at step ${result.diverged.step}: ${result.diverged.message}; the last finite parameters are kept`);
@@ -150,5 +157,51 @@ export function formatAnalysis(report: CriticalPointReport, where: string): stri
     const direction = report.escape.elements.slice(0, 6).map((element) => `${element.element} ${reportNumber(element.value)}`).join(', ');
     lines.push(`  escape direction (eigenvalue ${reportNumber(report.escape.eigenvalue)}): ${direction}`);
   }
+  return lines.join('\n');
+}
+
+/** torch's switches of implementation (foreach, fused, ...): not part of the rule, left out of a log's summary. */
+const IMPLEMENTATION_OPTIONS = new Set(['foreach', 'fused', 'capturable', 'differentiable']);
+
+/** `gradlens show`: a watched run's log as text: what ran, its steps, the last step per parameter, how it ended. */
+export function formatRunLog(log: RunLog, file: string): string {
+  const { header, steps, end } = log;
+  const hyper = Object.fromEntries(Object.entries(header.hyperparameters).filter(([name, value]) => value !== null && !IMPLEMENTATION_OPTIONS.has(name)));
+  const size = header.tensors.reduce((sum, tensor) => sum + tensor.shape.reduce((a, b) => a * b, 1), 0);
+  const origin = [header.script ?? 'an interactive session', header.torch && `torch ${header.torch}`, header.startedAt && `started ${header.startedAt}`].filter(Boolean).join(', ');
+  const lines = [`${header.name}: ${header.optimizer} (${hyperparameterText(hyper)})`, `  ${origin}`];
+  if (header.groups.length > 1) lines.push(`  ${header.groups.length} parameter groups, lr ${header.groups.map((group) => reportNumber(Number(group.lr))).join(', ')}`);
+  const first = steps[0]?.record.step;
+  const last = steps.at(-1);
+  lines.push(`  ${header.tensors.length} tensors, ${size.toLocaleString('en-US')} parameters; ${steps.length} records${header.every > 1 ? ` (every ${header.every} steps)` : ''}${last ? `, steps ${first} to ${last.record.step}` : ''}`);
+  if (header.note) lines.push(`  note: ${header.note}`);
+  if (steps.length) lines.push(...recordTable(steps.map((step) => step.record), false));
+  if (last) {
+    const record = last.record;
+    lines.push(`  at step ${record.step}, per parameter:`);
+    const rows = header.tensors.map((tensor) => {
+      const summary = record.effectiveLrByTensor?.[tensor.name] ?? null;
+      return [
+        tensor.name,
+        tensor.shape.length ? tensor.shape.join('×') : 'scalar',
+        reportNumber(record.updateRatioByTensor[tensor.name] ?? NaN),
+        summary ? `${reportNumber(summary.median)} (${reportNumber(summary.min)} … ${reportNumber(summary.max)})` : '-',
+      ];
+    });
+    const titles = ['parameter', 'shape', 'update/param', 'eff. lr median (min … max)'];
+    const widths = titles.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+    const line = (cells: string[]) => `    ${cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`;
+    lines.push(line(titles), ...rows.map(line));
+    const scalars = Object.entries(record.scalars ?? {});
+    if (scalars.length) lines.push(`  logged: ${scalars.map(([name, value]) => `${name} ${reportNumber(value)}`).join(', ')}`);
+  }
+  const dropped = end?.dropped ?? last?.dropped ?? 0;
+  if (dropped > 0) lines.push(`  ${dropped} records were dropped (the dashboard or disk did not keep up; the training was not slowed)`);
+  if (end) {
+    lines.push(`  ended after step ${end.step} (${reportNumber(end.seconds)} s)${end.failed ? '; the watch stopped recording on an error of its own (see the script\'s stderr)' : ''}`);
+  } else {
+    lines.push(`  no end: the script was stopped before it closed the watch (killed?), or still runs${log.cutOff ? '; its last line was cut off mid-way and is left out' : ''}`);
+  }
+  if (!steps.length) lines.push(`  ${file} holds no recorded step yet`);
   return lines.join('\n');
 }

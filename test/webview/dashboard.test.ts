@@ -484,6 +484,22 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.match(label, new RegExp(`· step ${run.records.at(-1)!.step}$`), label);
   });
 
+  it('lists a training script\'s run as external and live, with its drops, and offers no controls for it', async () => {
+    const page = await open();
+    const run = fixtures.mlp;
+    const started = { ...run.started, runId: 'external-live-1', steps: 0, compareGroup: 'external-live-1', external: { script: 'train.py', live: true, log: null } };
+    const batches = running(run).filter((message): message is RecordsBatch => message.type === 'records').map((batch) => ({ ...batch, runId: started.runId }));
+    await page.deliver([started, ...batches, { type: 'runStatus', runId: started.runId, paused: false, step: run.records.at(-1)!.step, dropped: 12 }]);
+    const label = (await page.page.locator('#run-select option').first().textContent()) ?? '';
+    assert.equal(label, `mlp (train.py, external, live) · adam · running · step ${run.records.at(-1)!.step} · 12 dropped`);
+    for (const name of ['Pause', 'Resume', 'Step', 'Stop', 'Restart']) {
+      assert.equal(await page.page.locator('.toolbar button', { hasText: new RegExp(`^${name}$`) }).isDisabled(), true, `${name} is offered`);
+    }
+    assert.equal(await page.page.getByRole('button', { name: 'Run this optimizer and schedule on the same problem, from the same start' }).isDisabled(), true);
+    assert.equal((await page.lineCharts())['optimizer/Loss'][0].points, run.records.length);
+    await page.screenshot('external-live-run');
+  });
+
   it('ignores records it already has (a replay after a reload)', async () => {
     const page = await open();
     await page.deliver(fixtures.mlp.messages);

@@ -106,8 +106,10 @@ export class DashboardModel {
       }
       case 'runStatus': {
         const run = this.runs.get(message.runId);
-        if (!run || run.paused === message.paused) return Changed.none;
+        const dropped = message.dropped ?? run?.dropped ?? 0;
+        if (!run || (run.paused === message.paused && run.dropped === dropped)) return Changed.none;
         run.paused = message.paused;
+        run.dropped = dropped;
         return Changed.runs;
       }
       case 'hyperparametersChanged':

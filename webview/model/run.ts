@@ -30,6 +30,7 @@ export interface SavedRun {
   meta: RunStarted;
   ended: RunEnded | null;
   paused: boolean;
+  dropped?: number;
   markers: HyperparametersChanged[];
   lastStep: number;
   separateFullLoss: boolean;
@@ -56,6 +57,8 @@ export class RunModel {
   readonly elementRates = new Map<string, ElementRates>();
   /** As the host last reported (runStatus). */
   paused = false;
+  /** An external run: records its script dropped (runStatus). */
+  dropped = 0;
   private readonly extractors: Extractor[];
 
   constructor(
@@ -147,6 +150,7 @@ export class RunModel {
       meta: this.meta,
       ended: this.ended,
       paused: this.paused,
+      dropped: this.dropped,
       markers: this.markers,
       lastStep: this.lastStep,
       separateFullLoss: this.separateFullLoss,
@@ -158,7 +162,7 @@ export class RunModel {
 
   static restore(saved: SavedRun): RunModel {
     const run = new RunModel(saved.meta, { table: saved.table, trajectory: saved.trajectory });
-    Object.assign(run, { ended: saved.ended, paused: saved.paused, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
+    Object.assign(run, { ended: saved.ended, paused: saved.paused, dropped: saved.dropped ?? 0, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
     return run;
   }
 }

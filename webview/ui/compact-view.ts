@@ -84,7 +84,7 @@ export class CompactView implements View {
         { class: 'muted' },
         ended
           ? `${STOPPED[ended.stopped]} at step ${ended.finalStep} in ${formatSeconds(ended.seconds)}${ended.diverged ? `: ${ended.diverged.message}` : ended.failure ? `: ${ended.failure}` : ''}`
-          : `${run.status} at step ${run.lastStep} of ${run.meta.steps}`,
+          : run.meta.external ? `running (a training script) at step ${run.lastStep}` : `${run.status} at step ${run.lastStep} of ${run.meta.steps}`,
       ),
     );
   }

@@ -72,9 +72,15 @@ export class Toolbar implements View {
       ...(runs.length ? runs.map((run) => h('option', { value: run.meta.runId, selected: run === focused }, describeRun(run))) : [h('option', { value: '' }, 'no runs yet')]),
     );
     this.runSelect.disabled = runs.length === 0;
-    for (const action of RUN_ACTIONS) this.buttons[action].disabled = !focused || !ACTIONS[action].enabledWhen.includes(focused.status);
-    this.runWithButton.disabled = !focused;
-    if (focused && !this.optimizerChosen) this.optimizerSelect.value = focused.meta.optimizer;
+    // A training script's run (gradlens.watch) runs on its own: nothing here controls it.
+    const external = focused?.meta.external !== undefined;
+    for (const action of RUN_ACTIONS) {
+      this.buttons[action].disabled = !focused || external || !ACTIONS[action].enabledWhen.includes(focused.status);
+      this.buttons[action].title = external ? 'A training script\'s run is controlled by the script, not the dashboard' : ACTIONS[action].describe;
+    }
+    this.runWithButton.disabled = !focused || external;
+    // An external run's optimizer (AdamW, MyOpt) is the script's class, not one of the picker's.
+    if (focused && !this.optimizerChosen && !external) this.optimizerSelect.value = focused.meta.optimizer;
   }
 
   private relabel(): void {
@@ -114,5 +120,10 @@ export class Toolbar implements View {
 }
 
 function describeRun(run: RunModel): string {
-  return `${run.meta.optimizer} on ${run.meta.problem} · ${run.status}${run.lastStep ? ` · step ${run.lastStep}` : ''}`;
+  const step = run.lastStep ? ` · step ${run.lastStep}` : '';
+  const external = run.meta.external;
+  if (!external) return `${run.meta.optimizer} on ${run.meta.problem} · ${run.status}${step}`;
+  const origin = [external.script, external.live ? 'external, live' : 'external, log'].filter(Boolean).join(', ');
+  const status = run.ended ? 'ended' : 'running';
+  return `${run.meta.problem} (${origin}) · ${run.meta.optimizer} · ${status}${step}${run.dropped ? ` · ${run.dropped} dropped` : ''}`;
 }

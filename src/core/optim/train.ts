@@ -121,6 +121,10 @@ export interface StepRecord {
   warning: string | null;
   /** Parameters after the step, when recordParams. */
   params: number[] | null;
+  /** A watched training script's runs (gradlens.watch): the learning rate of every parameter group (`lr` is group 0's). */
+  lrByGroup?: number[];
+  /** A watched script's own scalars of this step (watch.log(val_loss=...)). */
+  scalars?: Record<string, number>;
 }
 
 /** Everything needed to continue a run exactly, as JSON (see checkpoint.ts). */

@@ -1,0 +1,743 @@
+"""Watch a real PyTorch training run: gradlens.watch(optimizer) records what the optimizer does, step by step.
+
+Each recorded step gives one record in the schema of GradLens's own optimizer runs (StepRecord in
+src/core/optim/train.ts, docs/optimizers.md#telemetry): gradient, update and velocity norms, the
+update/parameter ratio overall and per named parameter, and the per-dimension effective learning rate
+of the adaptive rules, summarized overall and per parameter, read from param_groups and optimizer.state
+with the exact formulas of torch's own code (docs/optimizers.md#watching-your-own-training).
+
+Records go to the VS Code dashboard when the script runs in a terminal of VS Code with GradLens (the
+extension sets GRADLENS_WATCH_SOCKET), else to a JSON Lines log, gradlens-runs/<name>-<time>.jsonl beside
+the script (or under GRADLENS_LOG_DIR). A background thread writes them, at most ~30 times a second; the
+training loop never waits for it: beyond a bounded buffer records are dropped, and the drops counted.
+
+Needs only the standard library and torch (the script's own).
+"""
+import atexit
+import json
+import math
+import os
+import socket
+import sys
+import threading
+import time
+import weakref
+
+import torch
+
+SOCKET_VARIABLE = "GRADLENS_WATCH_SOCKET"
+LOG_DIR_VARIABLE = "GRADLENS_LOG_DIR"
+LOG_VERSION = 1
+FLUSH_SECONDS = 1 / 30
+BUFFER_LIMIT = 2000
+SEND_TIMEOUT_SECONDS = 5.0
+# How long close() waits for the last records to go out (at exit too).
+CLOSE_SECONDS = 2.0
+# The summaries of src/core/optim/telemetry.ts: exact min and max, 32 log- or linear-spaced bins of at most
+# 1,024 evenly strided elements, quartiles read off them.
+HISTOGRAM_BINS = 32
+SAMPLE_LIMIT = 1024
+_TORCH_MAJOR = int(torch.__version__.split(".")[0])
+
+
+def _number(value):
+    """A float for JSON: None when not finite (JSON has no NaN)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# ------------------------------------------------------------------------------------------------ summaries
+
+
+def _bins(values, low, high, logarithmic, count):
+    positions = torch.log(values) if logarithmic else values
+    width = (high - low) / count
+    # Truncation, as telemetry.ts: positions are >= low, the top edge goes into the last bin.
+    index = ((positions - low) / width).to(torch.int64).clamp_(0, count - 1)
+    return torch.bincount(index, minlength=count).tolist()
+
+
+def _summary(sample, low, high, bins=HISTOGRAM_BINS):
+    """telemetry.ts's summarize() from the exact range [low, high] and the strided sample (a float64 tensor)."""
+    sampled = sample.numel()
+    if sampled == 0:
+        return None
+    logarithmic = low > 0 and high / low > 10
+    lo = math.log(low) if logarithmic else low
+    hi = math.log(high) if logarithmic else high
+    count = min(bins, sampled) if hi > lo else 1
+    width = (hi - lo) / count
+    counts = [sampled] if count == 1 else _bins(sample, lo, hi, logarithmic, count)
+    edges = [low] + [math.exp(lo + k * width) if logarithmic else lo + k * width for k in range(1, count)] + [high]
+
+    def quantile(q):
+        if count == 1:
+            return low
+        target = q * sampled
+        seen = 0
+        for k in range(count):
+            if seen + counts[k] >= target:
+                fraction = 0 if counts[k] == 0 else (target - seen) / counts[k]
+                position = lo + (k + fraction) * width
+                return math.exp(position) if logarithmic else position
+            seen += counts[k]
+        return high
+
+    return {
+        "min": _number(low), "max": _number(high), "q25": _number(quantile(0.25)), "median": _number(quantile(0.5)),
+        "q75": _number(quantile(0.75)),
+        "histogram": {"edges": [_number(edge) for edge in edges], "counts": counts, "sampled": sampled},
+    }
+
+
+def _listed(tensor):
+    return None if tensor is None else [_number(x) for x in tensor.reshape(-1).double().tolist()]
+
+
+def _stride(size):
+    return max(1, -(-size // SAMPLE_LIMIT))
+
+
+# ------------------------------------------------------------------------------------------------ the rules
+
+
+class _Terms(object):
+    """One parameter's step, from the rule's state after it: the effective rate (per element, or None), the
+    update as d = -(k*p + a)/(1 - k) from the parameter after the step p (the rule's form p = p_before*(1 - k) - a),
+    or measured from a copy, the velocity and the accumulator (or None)."""
+
+    __slots__ = ("rate", "a", "k", "update", "velocity", "accumulator")
+
+    def __init__(self, rate=None, a=None, k=0.0, update=None, velocity=None, accumulator=None):
+        self.rate, self.a, self.k, self.update, self.velocity, self.accumulator = rate, a, k, update, velocity, accumulator
+
+
+def _signed(grad, group):
+    return -grad if group.get("maximize", False) else grad
+
+
+def _step_count(state):
+    step = state["step"]
+    return float(step.item() if torch.is_tensor(step) else step)
+
+
+def _sgd(p, grad, state, group, before, scratch):
+    lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+    g = _signed(grad, group)
+    buffer = state.get("momentum_buffer") if momentum != 0 else None
+    if buffer is None:
+        return _Terms(a=lr * g, k=lr * decay)
+    if group["nesterov"]:
+        return _Terms(a=lr * g.add(buffer, alpha=momentum), k=lr * decay, velocity=buffer)
+    # The buffer already holds the decayed gradient.
+    return _Terms(a=lr * buffer, velocity=buffer)
+
+
+def _adagrad(p, grad, state, group, before, scratch):
+    step = _step_count(state)
+    clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+    rate = clr / state["sum"].sqrt().add_(group["eps"])
+    return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=state["sum"])
+
+
+def _rmsprop(p, grad, state, group, before, scratch):
+    square = state["square_avg"]
+    if group["centered"]:
+        average = square.addcmul(state["grad_avg"], state["grad_avg"], value=-1).sqrt_()
+    else:
+        average = square.sqrt()
+    average.add_(group["eps"])
+    lr = group["lr"]
+    rate = lr / average
+    if group["momentum"] > 0:
+        buffer = state["momentum_buffer"]
+        return _Terms(rate=rate, a=lr * buffer, velocity=buffer, accumulator=square)
+    return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=square)
+
+
+def _adadelta(p, grad, state, group, before, scratch):
+    # The rate needs the squared-update average from before the step: copied on recorded steps (before_step).
+    eps = group["eps"]
+    rate = before.add(eps).sqrt_().div_(state["square_avg"].add(eps).sqrt_()).mul_(group["lr"])
+    return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=state["square_avg"])
+
+
+def _adam(decoupled_class):
+    def terms(p, grad, state, group, before, scratch):
+        beta1, beta2 = group["betas"]
+        step = _step_count(state)
+        step_size = group["lr"] / (1 - beta1 ** step)
+        second = state["max_exp_avg_sq"] if group.get("amsgrad", False) else state["exp_avg_sq"]
+        # step_size / (sqrt(v)/sqrt(1 - beta2^t) + eps), in the watch's scratch memory.
+        rate = torch.sqrt(second, out=scratch(0, p)).div_(math.sqrt(1 - beta2 ** step)).add_(group["eps"]).reciprocal_().mul_(step_size)
+        decoupled = decoupled_class or group.get("decoupled_weight_decay", False)
+        return _Terms(rate=rate, a=torch.mul(rate, state["exp_avg"], out=scratch(1, p)), k=group["lr"] * group["weight_decay"] if decoupled else 0.0,
+                      velocity=state["exp_avg"], accumulator=second)
+    return terms
+
+
+def _adamax(p, grad, state, group, before, scratch):
+    beta1, _ = group["betas"]
+    rate = (group["lr"] / (1 - beta1 ** _step_count(state))) / state["exp_inf"]
+    return _Terms(rate=rate, a=rate * state["exp_avg"], velocity=state["exp_avg"], accumulator=state["exp_inf"])
+
+
+def _nadam(p, grad, state, group, before, scratch):
+    beta1, beta2 = group["betas"]
+    lr, psi = group["lr"], group["momentum_decay"]
+    step = _step_count(state)
+    mu = beta1 * (1. - 0.5 * (0.96 ** (step * psi)))
+    mu_next = beta1 * (1. - 0.5 * (0.96 ** ((step + 1) * psi)))
+    product = float(state["mu_product"])
+    # torch < 2.0 multiplies mu into the next product a second time (pytorch/pytorch#92699): what it applied.
+    product_next = product * mu * mu_next if _TORCH_MAJOR < 2 else product * mu_next
+    on_grad = lr * (1. - mu) / (1. - product)
+    on_momentum = lr * mu_next / (1. - product_next)
+    denominator = state["exp_avg_sq"].div(1 - beta2 ** step).sqrt().add_(group["eps"])
+    g = _signed(grad, group)
+    decoupled = group.get("decoupled_weight_decay", False)
+    a = (on_grad * g).add_(state["exp_avg"], alpha=on_momentum).div_(denominator)
+    k = lr * group["weight_decay"] if decoupled else (on_grad * group["weight_decay"]) / denominator
+    return _Terms(rate=(on_grad + on_momentum) / denominator, a=a, k=k, velocity=state["exp_avg"], accumulator=state["exp_avg_sq"])
+
+
+def _radam(p, grad, state, group, before, scratch):
+    beta1, beta2 = group["betas"]
+    step = _step_count(state)
+    correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho = rho_inf - 2 * step * (beta2 ** step) / correction2
+    lr = group["lr"]
+    if rho > 5.:
+        rect = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        rate = (lr * rect / correction1) * (math.sqrt(correction2) / state["exp_avg_sq"].sqrt().add_(group["eps"]))
+    else:
+        rate = torch.full_like(p, lr / correction1)
+    decoupled = group.get("decoupled_weight_decay", False)
+    return _Terms(rate=rate, a=rate * state["exp_avg"], k=lr * group["weight_decay"] if decoupled else 0.0,
+                  velocity=state["exp_avg"], accumulator=state["exp_avg_sq"])
+
+
+def _measured(p, grad, state, group, before, scratch):
+    return _Terms(update=p.detach() - before)
+
+
+class _Rule(object):
+    def __init__(self, name, terms, adaptive, copies=None):
+        self.name, self.terms, self.adaptive = name, terms, adaptive
+        # What must be copied before a recorded step (state the step overwrites), by parameter; None: nothing.
+        self.copies = copies
+
+
+def _copy_acc_delta(p, state):
+    return state["acc_delta"].clone() if "acc_delta" in state else torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
+def _copy_param(p, state):
+    return p.detach().clone()
+
+
+def _rule_of(optimizer):
+    """The rule of a torch.optim class (subclasses too: they are assumed to keep its update), else norms only."""
+    optim = torch.optim
+    known = [
+        ("AdamW", _adam(True), True, None), ("Adam", _adam(False), True, None), ("SGD", _sgd, False, None),
+        ("Adagrad", _adagrad, True, None), ("RMSprop", _rmsprop, True, None), ("Adadelta", _adadelta, True, _copy_acc_delta),
+        ("Adamax", _adamax, True, None), ("NAdam", _nadam, True, None), ("RAdam", _radam, True, None),
+    ]
+    for name, terms, adaptive, copies in known:
+        cls = getattr(optim, name, None)
+        if cls is not None and isinstance(optimizer, cls):
+            return _Rule(name, terms, adaptive, copies)
+    return _Rule(type(optimizer).__name__, _measured, False, _copy_param)
+
+
+# ------------------------------------------------------------------------------------------------ transport
+
+
+class _Sender(object):
+    """Hands messages to a background thread that writes them in batches (one write per FLUSH_SECONDS at most).
+    put() never blocks: beyond BUFFER_LIMIT waiting messages it drops and counts."""
+
+    def __init__(self, write, close, limit=BUFFER_LIMIT, on_read=None, readable=None):
+        self._write, self._close, self._limit = write, close, limit
+        self._on_read, self._readable = on_read, readable
+        self._queue = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self.dropped = 0
+        self.failed = None
+        self._thread = threading.Thread(target=self._run, name="gradlens-watch", daemon=True)
+        self._thread.start()
+
+    def put(self, message, essential=False):
+        with self._lock:
+            if self.failed is None and (essential or len(self._queue) < self._limit):
+                self._queue.append(message)
+                return True
+            self.dropped += 1
+            return False
+
+    def _take(self):
+        with self._lock:
+            taken, self._queue = self._queue, []
+            return taken
+
+    def _run(self):
+        while True:
+            closing = self._closing
+            self._read()
+            taken = self._take()
+            if taken and self.failed is None:
+                try:
+                    self._write("".join(json.dumps(message, separators=(",", ":")) + "\n" for message in taken))
+                except (OSError, ValueError) as error:
+                    self.failed = error
+            if closing:
+                break
+            self._wake.wait(FLUSH_SECONDS)
+        try:
+            self._close()
+        except OSError:
+            pass
+
+    def _read(self):
+        if self._readable is None or self.failed is not None:
+            return
+        try:
+            for line in self._readable():
+                self._on_read(line)
+        except (OSError, ValueError):
+            pass
+
+    def close(self, timeout=CLOSE_SECONDS):
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+
+def _socket_sender(path, on_read):
+    """A connection to the extension's socket (a Unix domain socket; a named pipe on Windows)."""
+    if hasattr(socket, "AF_UNIX") and not path.startswith("\\\\.\\pipe\\"):
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.settimeout(2.0)
+        connection.connect(path)
+        # A dashboard that takes nothing for this long is gone: the sender gives up (and counts what it drops).
+        connection.settimeout(SEND_TIMEOUT_SECONDS)
+        received = [b""]
+
+        def readable():
+            lines = []
+            connection.setblocking(False)
+            try:
+                while True:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    received[0] += chunk
+            except (BlockingIOError, InterruptedError):
+                pass
+            finally:
+                connection.settimeout(SEND_TIMEOUT_SECONDS)
+            *complete, received[0] = received[0].split(b"\n")
+            for line in complete:
+                lines.append(line.decode("utf-8", "replace"))
+            return lines
+
+        def close():
+            try:
+                connection.shutdown(socket.SHUT_WR)
+            finally:
+                connection.close()
+
+        return _Sender(lambda text: connection.sendall(text.encode("utf-8")), close, on_read=on_read, readable=readable)
+    pipe = open(path, "wb", buffering=0)
+    return _Sender(lambda text: pipe.write(text.encode("utf-8")), pipe.close)
+
+
+def _file_sender(path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    log = open(path, "a", encoding="utf-8")
+
+    def write(text):
+        # Flushed at once: a killed job leaves every line written so far (and at most one cut-off line).
+        log.write(text)
+        log.flush()
+
+    return _Sender(write, log.close)
+
+
+def _script():
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return os.path.abspath(path) if path else None
+
+
+def _log_path(name, log_dir, started):
+    script = _script()
+    directory = log_dir or os.environ.get(LOG_DIR_VARIABLE) or os.path.join(os.path.dirname(script) if script else os.getcwd(), "gradlens-runs")
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name) or "run"
+    path = os.path.join(directory, "%s-%s.jsonl" % (safe, stamp))
+    counter = 1
+    while os.path.exists(path):
+        counter += 1
+        path = os.path.join(directory, "%s-%s-%d.jsonl" % (safe, stamp, counter))
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ the watch
+
+_OPEN = weakref.WeakSet()
+
+
+def _hyperparameters(group):
+    values = {}
+    for key, value in group.items():
+        if key == "params":
+            continue
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            values[key] = value
+        elif isinstance(value, int):
+            values[key] = value
+        elif isinstance(value, float):
+            values[key] = _number(value)
+        elif isinstance(value, (tuple, list)) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            values[key] = [_number(v) for v in value]
+    return values
+
+
+class Watch(object):
+    """Records optimizer.step() of a training run; see gradlens.watch()."""
+
+    def __init__(self, optimizer, model=None, name=None, every=1, detail=None, log_dir=None):
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError("gradlens.watch needs a torch.optim optimizer, got %s" % type(optimizer).__name__)
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError("gradlens.watch: every must be a positive integer, got %r" % (every,))
+        self.optimizer = optimizer
+        self.every = every
+        self.rule = _rule_of(optimizer)
+        self.started = time.time()
+        self._clock = time.perf_counter()
+        script = _script()
+        self.name = name or (os.path.splitext(os.path.basename(script))[0] if script else "python")
+        names = {}
+        if model is not None:
+            names = {id(parameter): key for key, parameter in model.named_parameters()}
+        self._params = []
+        for g, group in enumerate(optimizer.param_groups):
+            for i, parameter in enumerate(group["params"]):
+                self._params.append((names.get(id(parameter), "group%d.param%d" % (g, i)), parameter, g))
+        self._size = sum(parameter.numel() for _, parameter, _ in self._params)
+        # Reused memory for a record's temporaries, two of the largest parameter's size (not a model copy):
+        # fresh parameter-sized allocations each record cost page faults that outweigh the arithmetic.
+        self._buffers = {}
+        known = [entry[0] for entry in self._params]
+        if detail is not None and detail not in known:
+            raise ValueError("gradlens.watch: no parameter %s (the parameters are %s)" % (detail, ", ".join(known)))
+        self.detail = detail
+        # Tensors the dashboard asked for (their rates go with the next recorded step), by request id.
+        self._asked = []
+        self.step = 0
+        self._pending = None
+        self._answers = []
+        self._before = None
+        self._closed = False
+        self._failed = False
+        self.note = None if self.rule.adaptive or self.rule.name == "SGD" else "effective learning rate not known for %s" % self.rule.name
+        socket_path = os.environ.get(SOCKET_VARIABLE)
+        self.log_path = None
+        self.live = False
+        self._sender = None
+        if socket_path and log_dir is None:
+            try:
+                self._sender = _socket_sender(socket_path, self._received)
+                self.live = True
+            except OSError as error:
+                sys.stderr.write("gradlens.watch: cannot reach the GradLens dashboard at %s (%s); logging to a file\n" % (socket_path, error))
+        if self._sender is None:
+            self.log_path = _log_path(self.name, log_dir, self.started)
+            self._sender = _file_sender(self.log_path)
+        self._sender.put(self._header(script), essential=True)
+        self._original_step = None
+        self._hooks = []
+        self._attach()
+        _OPEN.add(self)
+
+    # -------------------------------------------------------------- hooking step()
+
+    def _attach(self):
+        optimizer = self.optimizer
+        if hasattr(optimizer, "register_step_post_hook"):
+            self._hooks = [
+                optimizer.register_step_pre_hook(lambda opt, args, kwargs: self._before_step()),
+                optimizer.register_step_post_hook(lambda opt, args, kwargs: self._after_step(None)),
+            ]
+            return
+        original = optimizer.step
+        watch = weakref.ref(self)
+
+        def step(*args, **kwargs):
+            active = watch()
+            if active is not None:
+                active._before_step()
+            result = original(*args, **kwargs)
+            if active is not None:
+                active._after_step(result)
+            return result
+
+        step.__wrapped__ = original
+        step.__doc__ = getattr(original, "__doc__", None)
+        self._original_step = original
+        optimizer.step = step
+
+    def _detach(self):
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks = []
+        if self._original_step is not None:
+            # The instance attribute goes: the class's step() is what remains.
+            self.optimizer.__dict__.pop("step", None)
+            self._original_step = None
+
+    def _scratch(self, index, like):
+        """Scratch buffer `index` viewed with the shape of `like` (same dtype and device)."""
+        key = (index, like.dtype, like.device)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            largest = max(parameter.numel() for _, parameter, _ in self._params)
+            buffer = self._buffers[key] = torch.empty(largest, dtype=like.dtype, device=like.device)
+        return buffer[:like.numel()].view(like.shape)
+
+    def _recorded(self, step):
+        return step == 1 or step % self.every == 0
+
+    def _before_step(self):
+        if self._closed or self._failed:
+            return
+        self._emit_pending()
+        self._before = None
+        if self.rule.copies is not None and self._recorded(self.step + 1):
+            state = self.optimizer.state
+            self._before = {id(p): self.rule.copies(p, state[p]) for _, p, _ in self._params if p.grad is not None}
+
+    def _after_step(self, result):
+        if self._closed or self._failed:
+            return
+        self.step += 1
+        if not self._recorded(self.step):
+            return
+        try:
+            with torch.no_grad():
+                record = self._record()
+        except Exception as error:  # noqa: BLE001 -- a failure here must never stop the training
+            self._failed = True
+            sys.stderr.write("gradlens.watch: stopped recording at step %d: %s: %s\n" % (self.step, type(error).__name__, error))
+            return
+        finally:
+            self._before = None
+        if torch.is_tensor(result) and result.numel() == 1:
+            record["loss"] = _number(result.item())
+        elif isinstance(result, (int, float)) and not isinstance(result, bool):
+            record["loss"] = _number(result)
+        self._pending = {"type": "step", "seconds": time.perf_counter() - self._clock, "record": record}
+        if self._answers:
+            self._pending["answers"], self._answers = self._answers, []
+
+    def _emit_pending(self):
+        if self.live and self._sender.failed is not None:
+            self._continue_in_file()
+        if self._pending is not None:
+            self._pending["dropped"] = self._sender.dropped
+            self._sender.put(self._pending)
+            self._pending = None
+
+    def _continue_in_file(self):
+        """The dashboard went away (VS Code closed): the rest of the run goes to a log, which says so."""
+        failed = self._sender
+        self.live = False
+        self.log_path = _log_path(self.name, None, self.started)
+        self._sender = _file_sender(self.log_path)
+        self._sender.dropped = failed.dropped
+        header = self._header(_script())
+        header["note"] = "; ".join(filter(None, [self.note, "streamed live until step %d, then the dashboard went away (%s)" % (self.step, failed.failed)]))
+        self._sender.put(header, essential=True)
+        sys.stderr.write("gradlens.watch: the dashboard went away at step %d (%s); the run goes on in %s\n" % (self.step, failed.failed, self.log_path))
+        failed.close(timeout=0)
+
+    # -------------------------------------------------------------- records
+
+    def _header(self, script):
+        groups = [_hyperparameters(group) for group in self.optimizer.param_groups]
+        return {
+            "type": "run", "version": LOG_VERSION, "name": self.name, "script": script, "pid": os.getpid(),
+            "startedAt": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
+            "optimizer": self.rule.name, "class": type(self.optimizer).__name__, "torch": torch.__version__,
+            "hyperparameters": groups[0] if groups else {}, "groups": groups, "every": self.every,
+            "tensors": [{"name": name, "shape": list(parameter.shape)} for name, parameter, _ in self._params],
+            "adaptive": self.rule.adaptive, "detailTensor": self.detail, "note": self.note,
+        }
+
+    def _record(self):
+        optimizer = self.optimizer
+        groups = optimizer.param_groups
+        stride = _stride(self._size)
+        offset = 0
+        squares = []  # per parameter: [sum p_before^2, sum d^2, sum g^2, sum v^2]
+        ratio_by_tensor = {}
+        rates_by_tensor = {} if self.rule.adaptive else None
+        low, high, pieces = math.inf, -math.inf, []
+        asked, self._asked = self._asked, []
+        wanted = {self.detail} | {tensor for tensor, _ in asked}
+        details = {}
+        has_velocity = False
+        for name, p, g in self._params:
+            size = p.numel()
+            grad = p.grad
+            if grad is None:
+                squares.append(None)
+                ratio_by_tensor[name] = 0.0
+                if rates_by_tensor is not None:
+                    rates_by_tensor[name] = None
+                offset += size
+                continue
+            group = groups[g]
+            before = self._before.get(id(p)) if self._before else None
+            terms = self.rule.terms(p, grad, optimizer.state[p], group, before, self._scratch)
+            if rates_by_tensor is not None:
+                # First, while the rate is intact: it lives in scratch memory that the norms below (and the next
+                # parameter) reuse. Its samples are copied (.double() would not copy a float64 tensor).
+                rate = terms.rate.reshape(-1)
+                tensor_low, tensor_high = (float(x) for x in torch.aminmax(rate))
+                low, high = min(low, tensor_low), max(high, tensor_high)
+                first = (-offset) % stride
+                if first < size:
+                    pieces.append(rate[first::stride].to(torch.float64, copy=True))
+                rates_by_tensor[name] = (rate[::_stride(size)].to(torch.float64, copy=True), tensor_low, tensor_high)
+                if name in wanted:
+                    details[name] = tuple(_listed(tensor) for tensor in (rate, grad, terms.accumulator))
+            value = p.detach().reshape(-1)
+            g_flat = grad.reshape(-1)
+            # Norms by vector_norm: Debian's torch has the reference BLAS, whose dot is five times slower.
+            norm = torch.linalg.vector_norm
+            if terms.update is None and isinstance(terms.k, float):
+                # p = p_before*(1 - k) - a: with u = a + k*p, the update is -u/(1 - k), p_before = p + u/(1 - k).
+                u = terms.a.reshape(-1)
+                if terms.k != 0.0:
+                    # a is the rule's own new tensor (or scratch): updated in place.
+                    u = u.add_(value, alpha=terms.k)
+                scale = 1.0 / (1.0 - terms.k)
+                norms = [norm(torch.add(value, u, alpha=scale, out=self._scratch(0, value))), norm(u), norm(g_flat)]
+            else:
+                # Measured from a copy, or an elementwise k (L2 decay inside a per-element rate): the update itself.
+                if terms.update is not None:
+                    d = terms.update.reshape(-1)
+                else:
+                    d = (value * terms.k.reshape(-1)).add_(terms.a.reshape(-1)).div_(1 - terms.k.reshape(-1)).neg_()
+                scale = 1.0
+                norms = [norm(value - d), norm(d), norm(g_flat)]
+            if terms.velocity is not None:
+                has_velocity = True
+                norms.append(norm(terms.velocity.reshape(-1)))
+            # Squared, per parameter: |p_before|^2, |update|^2, |grad|^2 (, |velocity|^2).
+            values = [x * x for x in torch.stack(norms).double().tolist()]
+            values[1] *= scale * scale
+            squares.append(values)
+            ratio_by_tensor[name] = _number(math.sqrt(values[1]) / (math.sqrt(values[0]) or 1))
+            offset += size
+        parameter, change, gradient, velocity = 0.0, 0.0, 0.0, 0.0
+        for values in squares:
+            if values is not None:
+                parameter, change, gradient = parameter + values[0], change + values[1], gradient + values[2]
+                velocity += values[3] if len(values) > 3 else 0.0
+        update_norm = math.sqrt(change)
+        effective = None
+        if rates_by_tensor is not None:
+            effective = _summary(torch.cat(pieces), low, high) if pieces else None
+            single = len(self._params) == 1
+            for name, entry in rates_by_tensor.items():
+                if entry is not None:
+                    rates_by_tensor[name] = effective if single else _summary(*entry)
+        detail = details.get(self.detail)
+        answers = []
+        for tensor, request in asked:
+            found = details.get(tensor)
+            answers.append({"requestId": request, "tensor": tensor, "values": found[0], "grad": found[1], "accumulator": found[2]} if found else
+                           {"requestId": request, "tensor": tensor, "error": "%s has no gradient at step %d" % (tensor, self.step)})
+        self._answers = answers
+        lrs = [_number(group["lr"]) for group in groups]
+        return {
+            "step": self.step, "epoch": 0, "lr": lrs[0] if lrs else None, "lrByGroup": lrs, "loss": None, "fullLoss": None,
+            "gradNorm": _number(math.sqrt(gradient)), "updateNorm": _number(update_norm),
+            "updateRatio": _number(update_norm / (math.sqrt(parameter) or 1)), "updateRatioByTensor": ratio_by_tensor,
+            "velocityNorm": _number(math.sqrt(velocity)) if has_velocity else None,
+            "effectiveLr": effective, "effectiveLrByTensor": rates_by_tensor,
+            "effectiveLrDetail": detail[0] if detail else None,
+            "gradDetail": detail[1] if detail else None,
+            "accumulatorDetail": detail[2] if detail else None,
+            "evaluations": 0, "stepSize": None, "warning": self.note if self.step == 1 else None, "params": None,
+        }
+
+    # -------------------------------------------------------------- the user's API
+
+    def log(self, loss=None, epoch=None, **scalars):
+        """Adds the loss (and other scalars: val_loss=..., accuracy=...) to the latest step's record. A step that
+        `every` leaves out keeps no record: its values are not kept either."""
+        if self._pending is None:
+            return
+        record = self._pending["record"]
+        if loss is not None:
+            record["loss"] = _number(loss.item() if torch.is_tensor(loss) else loss)
+        if epoch is not None:
+            record["epoch"] = int(epoch)
+        if scalars:
+            extra = record.setdefault("scalars", {})
+            for key, value in scalars.items():
+                extra[key] = _number(value.item() if torch.is_tensor(value) else value)
+
+    @property
+    def dropped(self):
+        """Records dropped because the dashboard did not keep up (never the script's steps)."""
+        return self._sender.dropped
+
+    def _received(self, line):
+        """A line from the dashboard (the sender's thread): {"type": "detail", "tensor": name, "requestId": n} asks for
+        a parameter's every rate, answered with the next recorded step."""
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("type") == "detail" and isinstance(message.get("requestId"), int):
+            # list.append is atomic: the training thread takes the list whole in _record().
+            self._asked.append((str(message.get("tensor")), message["requestId"]))
+
+    def close(self):
+        """Ends the run: writes the last record and the end of the log, and gives optimizer.step back."""
+        if self._closed:
+            return
+        self._closed = True
+        self._detach()
+        self._emit_pending()
+        self._sender.put({"type": "end", "step": self.step, "seconds": time.perf_counter() - self._clock,
+                          "dropped": self._sender.dropped, "failed": self._failed}, essential=True)
+        self._sender.close()
+        _OPEN.discard(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __repr__(self):
+        where = "live in the dashboard" if self.live else self.log_path
+        return "<gradlens.watch %s: %s, step %d, %s>" % (self.name, self.rule.name, self.step, where)
+
+
+@atexit.register
+def _close_all():
+    for watch in list(_OPEN):
+        watch.close()
