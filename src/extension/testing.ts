@@ -21,6 +21,8 @@ import type { Services } from './services';
 import { PROBLEM_FILE_EXCLUDE } from './settings';
 
 const SECOND_ORDER = '#2';
+/** Items the Debug profile can run: TypeScript/JavaScript problem files (js-debug attaches to their runner). */
+const DEBUGGABLE = new vscode.TestTag('gradlens.debuggable');
 
 /** The last state reported to VS Code per test id. */
 export type TestOutcomes = Map<string, 'passed' | 'failed' | 'errored' | 'skipped'>;
@@ -82,7 +84,7 @@ export class ProblemTests implements vscode.Disposable {
     this.profiles = {
       full: this.controller.createRunProfile('Full check', Run, handler({ mode: 'full', fromTestExplorer: true }), true, undefined, true),
       fast: this.controller.createRunProfile('Fast check (random directions)', Run, handler({ mode: 'fast', fromTestExplorer: true }), false, undefined, true),
-      debug: this.controller.createRunProfile('Debug check', Debug, handler({ fromTestExplorer: true, debug: true }), true, undefined, true),
+      debug: this.controller.createRunProfile('Debug check', Debug, handler({ fromTestExplorer: true, debug: true }), true, DEBUGGABLE, true),
     };
     this.disposables.push(
       this.controller,
@@ -147,6 +149,7 @@ export class ProblemTests implements vscode.Disposable {
     if (!item) {
       item = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
       item.canResolveChildren = true;
+      item.tags = isPythonFile(uri.fsPath) ? [] : [DEBUGGABLE];
       this.data.set(item, { uri, problem: null, order: 1 });
       this.controller.items.add(item);
       this.filesChanged.fire();
@@ -182,12 +185,14 @@ export class ProblemTests implements vscode.Disposable {
     const uri = item.uri!;
     const children = problems.map((problem) => {
       const child = item.children.get(`${item.id}#${problem.name}`) ?? this.controller.createTestItem(`${item.id}#${problem.name}`, problem.name, uri);
+      child.tags = item.tags;
       child.range = problem.line ? new vscode.Range(problem.line - 1, 0, problem.line - 1, 0) : undefined;
       child.description = problem.kind === 'layer' ? 'layer (VJP)' : problem.kind === 'invalid' ? 'not a valid problem' : undefined;
       this.data.set(child, { uri, problem: problem.name, order: 1 });
       if (problem.secondOrder) {
         const id = `${child.id}${SECOND_ORDER}`;
         const second = child.children.get(id) ?? this.controller.createTestItem(id, 'second order (hvp)', uri);
+        second.tags = item.tags;
         second.range = child.range;
         this.data.set(second, { uri, problem: problem.name, order: 2 });
         child.children.replace([second]);
