@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { isPythonFile } from '../runner/runner';
+import { pythonDebuggerType } from './debugging';
 import { verdictTitle } from './describe';
 import type { Services } from './services';
 
@@ -27,15 +28,15 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
     // Before the sandbox has loaded the file: every exported value is a candidate.
     const problems = this.services.store.problems(document.uri, document.getText());
     const lenses: vscode.CodeLens[] = [];
-    // Python problem files cannot be debugged yet (testing.ts): no Debug lens on them.
-    const python = isPythonFile(document.uri.fsPath);
+    // Python problem files are debugged through the Python Debugger extension: no Debug lens without it.
+    const debuggable = !isPythonFile(document.uri.fsPath) || pythonDebuggerType() !== null;
     for (const problem of problems) {
       if (problem.line === null || problem.kind === 'invalid') continue;
       const range = document.lineAt(Math.min(problem.line - 1, document.lineCount - 1)).range;
       const args = [document.uri, problem.name];
       const what = problem.kind === 'layer' ? 'backward' : 'gradient';
       lenses.push(new vscode.CodeLens(range, { title: '$(beaker) Check gradient', command: 'gradlens.checkProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} against central differences` }));
-      if (!python) lenses.push(new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'gradlens.debugProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} with your code under the debugger (no time limit): breakpoints in ${problem.kind === 'layer' ? 'backward' : 'grad'} stop there` }));
+      if (debuggable) lenses.push(new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'gradlens.debugProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} with your code under the debugger (no time limit): breakpoints in ${problem.kind === 'layer' ? 'backward' : 'grad'} stop there` }));
       if (problem.kind === 'scalar') {
         lenses.push(new vscode.CodeLens(range, { title: '$(play) Run optimizer', command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: `Step an optimizer on ${problem.name} and watch it in the dashboard` }));
       }

@@ -1,20 +1,41 @@
 /**
- * Checks under the debugger: the runner process starts paused on an inspector
- * port (supervisor.ts, `limits.debug`), and VS Code's JavaScript debugger
- * (js-debug, built into VS Code) attaches to it, linked to the test run, with
- * the bundle's source maps, so a breakpoint in the user's `grad` or `backward`
- * binds in their .ts file. GradLens's own code is skipped when stepping.
+ * Checks under the debugger. A TypeScript/JavaScript file: the runner process
+ * starts paused on an inspector port (supervisor.ts, `limits.debug`), and VS
+ * Code's JavaScript debugger (js-debug, built into VS Code) attaches to it,
+ * linked to the test run, with the bundle's source maps, so a breakpoint in
+ * the user's `grad` or `backward` binds in their .ts file; GradLens's own code
+ * is skipped when stepping. A Python file: its interpreter listens with
+ * debugpy and waits, and the Python Debugger extension attaches.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DebuggerAddress } from '../runner/runner';
 
-/** The attach configuration for one runner process (pure apart from the types: unit-tested). */
+/** The debug type that attaches to debugpy: the Python Debugger extension's ('debugpy'), else the older Python extension's ('python'); null without either. */
+export function pythonDebuggerType(): 'debugpy' | 'python' | null {
+  const types = new Set(vscode.extensions.all.flatMap((extension) => ((extension.packageJSON as { contributes?: { debuggers?: { type?: string }[] } }).contributes?.debuggers ?? []).map((debuggerEntry) => debuggerEntry.type)));
+  return types.has('debugpy') ? 'debugpy' : types.has('python') ? 'python' : null;
+}
+
+/** The attach configuration for one runner process. */
 export function attachConfiguration(file: string, address: DebuggerAddress, extensionPath: string, attachId: string): vscode.DebugConfiguration {
+  const name = `GradLens: check ${path.basename(file)}`;
+  if (address.kind === 'python') {
+    return {
+      type: pythonDebuggerType() ?? 'debugpy',
+      request: 'attach',
+      name,
+      connect: { host: address.host, port: address.port },
+      justMyCode: true,
+      // GradLens's runner is not the user's code: stepping out of grad goes back to theirs, not into it.
+      rules: [{ path: path.join(extensionPath, 'python'), include: false }],
+      __gradlensAttach: attachId,
+    };
+  }
   return {
     type: 'pwa-node',
     request: 'attach',
-    name: `GradLens: check ${path.basename(file)}`,
+    name,
     address: address.host,
     port: address.port,
     // The process waits at its first line (--inspect-brk) until breakpoints are set.
@@ -62,12 +83,13 @@ export class DebugAttachment implements vscode.Disposable {
     this.current = id;
     const folder = vscode.workspace.getWorkspaceFolder(this.uri);
     const configuration = attachConfiguration(this.uri.fsPath, address, this.extensionPath, id);
+    const debuggerName = address.kind === 'python' ? 'Python debugger' : 'JavaScript debugger';
     void Promise.resolve(vscode.debug.startDebugging(folder, configuration, { testRun: this.testRun, suppressSaveBeforeStart: true })).then(
       (started) => {
-        if (!started && this.current === id) this.stop('the JavaScript debugger did not start');
+        if (!started && this.current === id) this.stop(`the ${debuggerName} did not start`);
       },
       (error: unknown) => {
-        if (this.current === id) this.stop(`the JavaScript debugger did not start: ${error instanceof Error ? error.message : String(error)}`);
+        if (this.current === id) this.stop(`the ${debuggerName} did not start: ${error instanceof Error ? error.message : String(error)}`);
       },
     );
   }

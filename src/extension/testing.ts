@@ -14,6 +14,7 @@ import type { CheckMode } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
 import type { FileReport, ProblemReport } from '../runner/runner';
 import { type CheckSelection, checkTargets } from './checks';
+import { pythonDebuggerType } from './debugging';
 import { isPythonFile } from '../runner/runner';
 import { culprit, errorSentence, lastVerdictOf, problemMessage, worstLines } from './describe';
 import { exportRange, vscodeLocation } from './diagnostics';
@@ -21,7 +22,7 @@ import type { Services } from './services';
 import { PROBLEM_FILE_EXCLUDE } from './settings';
 
 const SECOND_ORDER = '#2';
-/** Items the Debug profile can run: TypeScript/JavaScript problem files (js-debug attaches to their runner). */
+/** Items the Debug profile can run: TypeScript/JavaScript problem files (js-debug attaches to their runner), Python ones with a Python debugger. */
 const DEBUGGABLE = new vscode.TestTag('gradlens.debuggable');
 
 /** The last state reported to VS Code per test id. */
@@ -149,7 +150,7 @@ export class ProblemTests implements vscode.Disposable {
     if (!item) {
       item = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
       item.canResolveChildren = true;
-      item.tags = isPythonFile(uri.fsPath) ? [] : [DEBUGGABLE];
+      item.tags = isPythonFile(uri.fsPath) && pythonDebuggerType() === null ? [] : [DEBUGGABLE];
       this.data.set(item, { uri, problem: null, order: 1 });
       this.controller.items.add(item);
       this.filesChanged.fire();
@@ -302,6 +303,10 @@ export class ProblemTests implements vscode.Disposable {
       return [];
     }
     if (options.debug) this.skipUndebuggable(run, plan);
+    if (plan.size === 0) {
+      run.end();
+      return [];
+    }
     for (const entry of plan.values()) this.enqueue(run, entry.items);
     const reports: FileReport[] = [];
     const doing = options.debug ? 'debugging' : 'checking';
@@ -333,15 +338,16 @@ export class ProblemTests implements vscode.Disposable {
   }
 
   /**
-   * Python problem files cannot be debugged here yet: skipped with the
-   * reason, in the run's output and once as a warning (the user asked for
-   * something that did not happen).
+   * Python problem files are debugged through the Python Debugger extension:
+   * without it they are skipped with the reason, in the run's output and
+   * once as a warning (the user asked for something that did not happen).
    */
   private skipUndebuggable(run: vscode.TestRun, plan: Map<string, { uri: vscode.Uri; items: vscode.TestItem[] }>): void {
+    if (pythonDebuggerType() !== null) return;
     for (const [key, entry] of plan) {
       if (!isPythonFile(entry.uri.fsPath)) continue;
       plan.delete(key);
-      const message = `${path.basename(entry.uri.fsPath)} was not debugged: debugging Python problem files is not supported yet (the Run profile checks them).`;
+      const message = `${path.basename(entry.uri.fsPath)} was not debugged: debugging Python problem files needs the Python Debugger extension (ms-python.debugpy) and debugpy for the interpreter.`;
       run.appendOutput(`${message}\r\n`);
       for (const item of entry.items) {
         run.skipped(item);

@@ -55,7 +55,7 @@ export async function checkFile(
     const helpers = new CheckHelperProcesses(file, options, python, limits, events.signal, (message) => toCheck?.(message));
     let problemStarted = Date.now();
     const outcome = await supervise(
-      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.debug ? NO_TIME_LIMIT_MS : limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python, jobs: limits.debug ? 1 : (limits.jobs ?? 1) },
+      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.debug ? NO_TIME_LIMIT_MS : limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python, jobs: limits.debug ? 1 : (limits.jobs ?? 1), debug: limits.debug === true },
       file,
       limits,
       {

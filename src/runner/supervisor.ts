@@ -55,22 +55,27 @@ export interface SupervisionEvents {
 }
 
 export interface DebuggerAddress {
+  /** Node's inspector (TypeScript/JavaScript user code) or debugpy (a Python file's interpreter). */
+  kind: 'node' | 'python';
   host: string;
   port: number;
 }
 
 /**
- * The inspector's address in what node prints on stderr when it starts with
- * `--inspect` or `--inspect-brk` on port 0:
- * `Debugger listening on ws://127.0.0.1:41999/4c0b…`.
+ * Where a debugger can attach, from what the runner process prints on stderr:
+ * node started with `--inspect-brk` on port 0 says
+ * `Debugger listening on ws://127.0.0.1:41999/4c0b…`; the Python runner under
+ * the debugger says `GradLens: debugpy listening on 127.0.0.1:5678`.
  */
 export function debuggerAddress(stderr: string): DebuggerAddress | null {
-  const found = /Debugger listening on ws:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)\//.exec(stderr);
-  return found ? { host: found[1].replace(/^\[|\]$/g, ''), port: Number(found[2]) } : null;
+  const node = /Debugger listening on ws:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)\//.exec(stderr);
+  if (node) return { kind: 'node', host: node[1].replace(/^\[|\]$/g, ''), port: Number(node[2]) };
+  const python = /^GradLens: debugpy listening on ([^\s:]+):(\d+)$/m.exec(stderr);
+  return python ? { kind: 'python', host: python[1], port: Number(python[2]) } : null;
 }
 
 /** What node prints about the inspector (start, attach, detach): not the user's output. */
-const INSPECTOR_NOISE = /^(Debugger listening on ws:|For help, see: https:\/\/nodejs\.org\/|Debugger attached\.|Waiting for the debugger to disconnect\.\.\.|Debugger ending on ws:)/;
+const INSPECTOR_NOISE = /^(GradLens: debugpy listening on |Debugger listening on ws:|For help, see: https:\/\/nodejs\.org\/|Debugger attached\.|Waiting for the debugger to disconnect\.\.\.|Debugger ending on ws:)/;
 
 export interface Interruption {
   /** The activity's name (a problem, an optimizer run) when one was running. */
@@ -142,8 +147,10 @@ export function supervise(
   return new Promise((resolve) => {
     const result: SupervisionResult = { interrupted: null, cancelled: false, exchanges: 0 };
     const debugging = limits.debug === true;
+    // A Python file's interpreter waits for debugpy itself (CheckRequest.debug); node's inspector serves JavaScript.
+    const inspect = debugging && interpreterArguments(request).length === 0;
     const child: ChildProcess = fork(workerPath(), interpreterArguments(request), {
-      execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`, ...(debugging ? ['--inspect-brk=127.0.0.1:0'] : [])],
+      execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`, ...(inspect ? ['--inspect-brk=127.0.0.1:0'] : [])],
       // fd 4 carries the watchdog's report of where user code hangs.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
     });

@@ -96,7 +96,7 @@ function reportHang(activity: string, place: HangPlace | null): void {
 let loadSeconds = 0;
 
 /** Loads the request's file in its language; reports 'loaded' or 'loadError' (then null). */
-async function loadFile(requested: string, request: { timeoutMs: number; memoryMb: number; python: string | null }): Promise<LoadedFile | null> {
+async function loadFile(requested: string, request: { timeoutMs: number; memoryMb: number; python: string | null; debug?: boolean }): Promise<LoadedFile | null> {
   const file = path.resolve(requested);
   const started = performance.now();
   try {

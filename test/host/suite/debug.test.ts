@@ -87,4 +87,20 @@ describe('debugging a backward pass', function () {
       vscode.debug.removeBreakpoints([breakpoint]);
     }
   });
+
+  it('says what a Python file needs to be debugged when no Python debugger is installed, and runs nothing', async () => {
+    const api = await gradlens();
+    const uri = fixture('buggy_grad.py');
+    assert.equal(vscode.extensions.all.some((extension) => (extension.packageJSON as { contributes?: { debuggers?: { type: string }[] } }).contributes?.debuggers?.some((entry) => entry.type === 'debugpy')), false, 'this host has a Python debugger after all');
+    const before = api.testing!.services.store.result(uri, 'least_squares', 1);
+    const reports = await vscode.commands.executeCommand<FileReport[] | null>('gradlens.debugProblem', uri, 'least_squares');
+    assert.deepEqual(reports, []);
+    assert.equal(api.testing!.outcomes.get(`${uri.toString()}#least_squares`), 'skipped');
+    assert.equal(api.testing!.services.store.result(uri, 'least_squares', 1), before, 'the file was run');
+    // No Debug lens where debugging cannot work.
+    await vscode.window.showTextDocument(uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
+    assert.ok(lenses.some((lens) => lens.command?.title === '$(beaker) Check gradient'));
+    assert.ok(!lenses.some((lens) => lens.command?.title === '$(debug-alt) Debug'));
+  });
 });
