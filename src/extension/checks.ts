@@ -32,10 +32,14 @@ export interface CheckRequestOptions {
 /** The runner reads files from disk: save open editors of these files first (saves a continuous run does not answer). */
 async function saveDirty(services: Services, uris: readonly vscode.Uri[]): Promise<void> {
   const wanted = new Set(uris.map((uri) => uri.toString()));
-  await Promise.all(vscode.workspace.textDocuments.filter((document) => document.isDirty && wanted.has(document.uri.toString())).map((document) => {
-    services.ownSaves.add(document.uri.toString());
-    return document.save();
-  }));
+  const dirty = vscode.workspace.textDocuments.filter((document) => document.isDirty && wanted.has(document.uri.toString()));
+  for (const document of dirty) services.ownSaves.add(document.uri.toString());
+  try {
+    await Promise.all(dirty.map((document) => document.save()));
+  } finally {
+    // The save events came before the saves resolved; a save that failed must not hide the user's next one.
+    for (const document of dirty) services.ownSaves.delete(document.uri.toString());
+  }
 }
 
 export async function checkTargets(services: Services, targets: readonly CheckSelection[], options: CheckRequestOptions, job: JobContext): Promise<FileReport[]> {

@@ -12,10 +12,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckMode } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
-import type { FileReport, ProblemReport } from '../runner/runner';
+import { type FileReport, type ProblemReport, isPythonFile } from '../runner/runner';
 import { type CheckSelection, checkTargets } from './checks';
 import { pythonDebuggerType } from './debugging';
-import { isPythonFile } from '../runner/runner';
 import { culprit, errorSentence, lastVerdictOf, problemMessage, worstLines } from './describe';
 import { exportRange, vscodeLocation } from './diagnostics';
 import type { Services } from './services';
@@ -42,8 +41,6 @@ export interface RunOptions {
   /** Started from the Test Explorer, which shows the progress itself; else from a command (status bar progress). */
   fromTestExplorer?: boolean;
   debug?: boolean;
-  /** One save's re-check of a continuous run. */
-  continuous?: boolean;
 }
 
 /** A continuous run: what it watches (every file when `include` is undefined) until its token is cancelled. */
@@ -100,10 +97,9 @@ export class ProblemTests implements vscode.Disposable {
       }),
       vscode.workspace.onDidSaveTextDocument((document) => {
         const key = document.uri.toString();
-        const ownSave = services.ownSaves.delete(key);
-        if (!this.controller.items.get(key)) return;
-        const watched = ownSave ? false : this.recheckWatched(document.uri);
-        if (!watched) void this.discoverInSandbox(document.uri);
+        // Saved by a check about to run it: that check loads the file anyway.
+        if (services.ownSaves.delete(key) || !this.controller.items.get(key)) return;
+        if (!this.recheckWatched(document.uri)) void this.discoverInSandbox(document.uri);
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('gradlens.problemFiles')) void this.discoverWorkspace();
@@ -228,7 +224,7 @@ export class ProblemTests implements vscode.Disposable {
 
   /** A continuous run: watched files are checked again on save until the run is stopped (no check now: nothing changed yet). */
   private watch(request: vscode.TestRunRequest, token: vscode.CancellationToken, options: RunOptions): void {
-    const watch: Watch = { request, token, options: { ...options, continuous: true }, running: new Set(), again: new Set() };
+    const watch: Watch = { request, token, options, running: new Set(), again: new Set() };
     this.watches.add(watch);
     token.onCancellationRequested(() => this.watches.delete(watch));
   }
