@@ -6,7 +6,8 @@ localization) stays in TypeScript; this process only evaluates, in bulk: one req
 "f at x +- eps*e_i for these i" runs every evaluation in-process and answers once.
 
 Methods:
-  load {file, memoryMb?}          import the file (its folder importable), list its problems
+  load {file, memoryMb?, debug?}  import the file (its folder importable), list its problems; with debug,
+                                   first wait for a debugger (debugpy) to attach
   evaluate {problem, plan}         run one evaluation plan (see evaluate() below)
 No dependencies but NumPy. Whatever user code prints goes to stderr, never into the protocol stream.
 """
@@ -1026,6 +1027,18 @@ def make_problem(name, kind, value):
     return Problem(name, kind, value)
 
 
+def _wait_for_debugger():
+    """Under the editor's debugger: listen on a free local port, say where on stderr (the host attaches there), wait."""
+    try:
+        import debugpy
+    except ImportError as error:
+        raise RpcError(LOAD_ERROR, "debugpy missing", {"message": "ImportError: %s" % error, "missing": "debugpy"})
+    host, port = debugpy.listen(("127.0.0.1", 0))
+    sys.stderr.write("GradLens: debugpy listening on %s:%d\n" % (host, port))
+    sys.stderr.flush()
+    debugpy.wait_for_client()
+
+
 def load(params):
     global _user_root
     import importlib.util
@@ -1033,6 +1046,8 @@ def load(params):
 
     file = os.path.abspath(params["file"])
     _user_root = file
+    if params.get("debug"):
+        _wait_for_debugger()
     memory = params.get("memoryMb")
     if memory:
         try:

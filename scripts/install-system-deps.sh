@@ -4,6 +4,8 @@
 #                  (test/unit/python.test.ts); without it those tests are skipped.
 #   python3-torch: PyTorch 1.13 for the optional oracle tier (test/unit/torch-oracle.test.ts), which
 #                  compares optimizer trajectories with torch.optim; without it that tier is skipped.
+#   python3-debugpy: debugpy, for the test that a breakpoint in a Python problem file's grad is hit
+#                  (test/unit/debug-runner.test.ts); without it that test is skipped.
 set -uo pipefail
 if [ "$(id -u)" != 0 ]; then
   echo "install-system-deps: not root, skipping system packages (the torch oracle and Python tiers may be skipped)" >&2
@@ -12,8 +14,9 @@ fi
 missing=()
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
 /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+/usr/bin/python3 -c 'import debugpy' 2>/dev/null || missing+=(python3-debugpy)
 if [ ${#missing[@]} = 0 ]; then
-  echo "install-system-deps: python3-numpy and python3-torch already installed"
+  echo "install-system-deps: python3-numpy, python3-torch and python3-debugpy already installed"
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -40,6 +40,8 @@ export interface CheckRequest {
   python: string | null;
   /** Processes a costly full or sparse check may use in all (this one and its helpers); 1: this one only. */
   jobs: number;
+  /** Under the editor's debugger: a Python file's interpreter waits for debugpy's client before importing it. */
+  debug?: boolean;
 }
 
 export interface OptimizerRun {

@@ -9,6 +9,7 @@ import { type FileReport, type ProblemReport, checkFile } from '../runner/runner
 import { formatFile } from '../report/checks';
 import { VSCODE_SETTINGS } from './describe';
 import { workspacePath } from './text';
+import { DebugAttachment } from './debugging';
 import type { JobContext } from './jobs';
 import type { Services } from './services';
 
@@ -24,16 +25,25 @@ export interface CheckRequestOptions {
   /** Overrides the `gradlens.check.mode` setting (the Test Explorer's fast profile). */
   mode?: CheckMode;
   onResult?: (uri: vscode.Uri, report: ProblemReport) => void;
+  /** Under the debugger (no time limits), attached as part of this test run. */
+  debug?: { testRun: vscode.TestRun | undefined };
 }
 
-/** The runner reads files from disk: save open editors of these files first. */
-async function saveDirty(uris: readonly vscode.Uri[]): Promise<void> {
+/** The runner reads files from disk: save open editors of these files first (saves a continuous run does not answer). */
+async function saveDirty(services: Services, uris: readonly vscode.Uri[]): Promise<void> {
   const wanted = new Set(uris.map((uri) => uri.toString()));
-  await Promise.all(vscode.workspace.textDocuments.filter((document) => document.isDirty && wanted.has(document.uri.toString())).map((document) => document.save()));
+  const dirty = vscode.workspace.textDocuments.filter((document) => document.isDirty && wanted.has(document.uri.toString()));
+  for (const document of dirty) services.ownSaves.add(document.uri.toString());
+  try {
+    await Promise.all(dirty.map((document) => document.save()));
+  } finally {
+    // The save events came before the saves resolved; a save that failed must not hide the user's next one.
+    for (const document of dirty) services.ownSaves.delete(document.uri.toString());
+  }
 }
 
 export async function checkTargets(services: Services, targets: readonly CheckSelection[], options: CheckRequestOptions, job: JobContext): Promise<FileReport[]> {
-  await saveDirty(targets.map((target) => target.uri));
+  await saveDirty(services, targets.map((target) => target.uri));
   const reports: FileReport[] = [];
   for (const target of targets) {
     if (job.signal.aborted) break;
@@ -41,12 +51,23 @@ export async function checkTargets(services: Services, targets: readonly CheckSe
     const relative = vscode.workspace.asRelativePath(target.uri);
     job.report(relative);
     const python = await services.interpreterFor(target.uri);
+    // Each file's check stops on its own when its debug session ends; the job's stop stops them all.
+    const stopper = new AbortController();
+    const stopAll = () => stopper.abort();
+    job.signal.addEventListener('abort', stopAll);
+    const debugging = options.debug
+      ? new DebugAttachment(target.uri, services.context.extensionPath, options.debug.testRun, (reason) => {
+        services.output.info(`Stopped the check of ${relative}: ${reason}`);
+        stopper.abort();
+      })
+      : null;
     const report = await checkFile(
       target.uri.fsPath,
       { ...settings.check, mode: options.mode ?? settings.check.mode, order: options.order, elementErrors: true },
-      settings.limits,
+      { ...settings.limits, debug: debugging !== null },
       {
-        signal: job.signal,
+        signal: stopper.signal,
+        onDebuggerListening: (address) => debugging?.attach(address),
         onOutput: (text) => services.output.append(text),
         onProblemStarted: (_file, problem) => job.report(`${relative}: ${problem}`),
         onProgress: (_file, problem, done, total) => job.report(`${relative}: ${problem} ${Math.floor((100 * done) / total)} %`),
@@ -58,7 +79,10 @@ export async function checkTargets(services: Services, targets: readonly CheckSe
       },
       target.only,
       python,
-    );
+    ).finally(() => {
+      job.signal.removeEventListener('abort', stopAll);
+      debugging?.dispose();
+    });
     services.store.setFileReport(target.uri, report);
     if (target.only?.length !== 0) {
       services.output.info(`\n${formatFile(report, { color: false, settings: VSCODE_SETTINGS, showPath: workspacePath })}`);

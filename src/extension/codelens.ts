@@ -1,8 +1,11 @@
 /**
- * CodeLens above each exported problem: `Check gradient` · `Run optimizer`
- * · the last result (`✓ max rel err 3e-9`, `✗ W[2,3] rel 0.5`).
+ * CodeLens above each exported problem: `Check gradient` · `Debug` · `Run
+ * optimizer` · the last result (`✓ max rel err 3e-9`, `✗ W[2,3] rel 0.5`),
+ * marked stale once the file has changed since (a click checks again).
  */
 import * as vscode from 'vscode';
+import { isPythonFile } from '../runner/runner';
+import { pythonDebuggerType } from './debugging';
 import { verdictTitle } from './describe';
 import type { Services } from './services';
 
@@ -20,27 +23,31 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
     );
   }
 
-  private isProblemFile(document: vscode.TextDocument): boolean {
-    if (this.services.store.get(document.uri)) return true;
-    return vscode.languages.match({ scheme: 'file', pattern: this.services.settings(document.uri).problemFiles }, document) > 0;
-  }
-
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (!this.isProblemFile(document)) return [];
+    if (!this.services.isProblemDocument(document)) return [];
     // Before the sandbox has loaded the file: every exported value is a candidate.
     const problems = this.services.store.problems(document.uri, document.getText());
     const lenses: vscode.CodeLens[] = [];
+    // Python problem files are debugged through the Python Debugger extension: no Debug lens without it.
+    const debuggable = !isPythonFile(document.uri.fsPath) || pythonDebuggerType() !== null;
     for (const problem of problems) {
       if (problem.line === null || problem.kind === 'invalid') continue;
       const range = document.lineAt(Math.min(problem.line - 1, document.lineCount - 1)).range;
       const args = [document.uri, problem.name];
-      lenses.push(new vscode.CodeLens(range, { title: '$(beaker) Check gradient', command: 'gradlens.checkProblem', arguments: args, tooltip: `Check the ${problem.kind === 'layer' ? 'backward' : 'gradient'} of ${problem.name} against central differences` }));
+      const what = problem.kind === 'layer' ? 'backward' : 'gradient';
+      lenses.push(new vscode.CodeLens(range, { title: '$(beaker) Check gradient', command: 'gradlens.checkProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} against central differences` }));
+      if (debuggable) lenses.push(new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'gradlens.debugProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} with your code under the debugger (no time limit): breakpoints in ${problem.kind === 'layer' ? 'backward' : 'grad'} stop there` }));
       if (problem.kind === 'scalar') {
         lenses.push(new vscode.CodeLens(range, { title: '$(play) Run optimizer', command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: `Step an optimizer on ${problem.name} and watch it in the dashboard` }));
       }
       for (const order of [1, 2] as const) {
         const report = this.services.store.result(document.uri, problem.name, order);
-        if (report) lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: 'Show the full report' }));
+        if (!report) continue;
+        if (this.services.store.isStale(document.uri, problem.name, order)) {
+          lenses.push(new vscode.CodeLens(range, { title: `$(history) stale: ${verdictTitle(report)}`, command: 'gradlens.checkProblem', arguments: args, tooltip: 'The file changed since this check: click to check again' }));
+        } else {
+          lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: 'Show the full report' }));
+        }
       }
     }
     return lenses;

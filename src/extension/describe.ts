@@ -95,8 +95,16 @@ export function worstLines(report: ProblemReport, limit = 5): string[] {
 
 export interface LastVerdict {
   ok: boolean;
+  /** An error only the user can fix outside their code (the runner or its interpreter failed): the status bar turns red. */
+  needsUser: boolean;
   text: string;
   tooltip: string;
+}
+
+/** Errors of the machinery rather than of the user's gradient: the runner process or its interpreter could not do the work. */
+function runnerFailure(reports: readonly FileReport[]): ErrorReport | undefined {
+  const errors = reports.flatMap((report) => [report.loadError, ...report.problems.map((problem) => problem.error)]);
+  return errors.find((error): error is ErrorReport => error?.kind === 'runner' || error?.kind === 'internal');
 }
 
 /** The status bar's summary of a finished check. */
@@ -106,10 +114,43 @@ export function lastVerdictOf(reports: readonly FileReport[]): LastVerdict {
   const summary = formatSummary(problems, loadErrors.length);
   const failing = problems.find((problem) => !problem.passed);
   const ok = loadErrors.length === 0 && failing === undefined && problems.length > 0;
-  if (ok) return { ok, text: problems.length === 1 ? verdictTitle(problems[0]) : `${problems.length} passed`, tooltip: summary };
+  const broken = runnerFailure(reports);
+  const needsUser = broken !== undefined;
+  if (ok) return { ok, needsUser, text: problems.length === 1 ? verdictTitle(problems[0]) : `${problems.length} passed`, tooltip: summary };
+  if (broken) return { ok, needsUser, text: 'runner failed', tooltip: errorSentence(broken) };
   const loadError = loadErrors[0]?.loadError;
-  if (loadError && !failing) return { ok, text: 'file not loaded', tooltip: errorSentence(loadError) };
-  if (!failing) return { ok, text: 'no problems found', tooltip: summary };
+  if (loadError && !failing) return { ok, needsUser, text: 'file not loaded', tooltip: errorSentence(loadError) };
+  if (!failing) return { ok, needsUser, text: 'no problems found', tooltip: summary };
   const element = culprit(failing);
-  return { ok, text: `${failing.name} ${element ? element.element : failing.verdict}`, tooltip: summary };
+  return { ok, needsUser, text: `${failing.name} ${element ? element.element : failing.verdict}`, tooltip: summary };
+}
+
+/**
+ * What a command-started check says in a notification, if anything (VS Code's
+ * UX guidelines: notifications only for what needs action). A pass, an empty
+ * or a stopped check says nothing: the status bar, the Test Explorer and the
+ * Problems panel show it. A runner failure always says so (the user must fix
+ * the setup); failed checks and files that did not load say so unless the
+ * user turned that off ('repeats': it comes back on every failing run).
+ */
+export interface CheckNotification {
+  kind: 'runnerFailure' | 'failure';
+  text: string;
+  /** Comes back on every failing run, so it offers "Don't Show Again". */
+  repeats: boolean;
+}
+
+/** @param describeError an error with its place (the host passes one with workspace-relative paths) */
+export function checkNotification(reports: readonly FileReport[], describeError: (error: ErrorReport) => string = errorSentence): CheckNotification | null {
+  if (reports.length === 0 || reports.some((report) => report.cancelled)) return null;
+  const broken = runnerFailure(reports);
+  if (broken) return { kind: 'runnerFailure', text: `GradLens could not run the check: ${describeError(broken)}`, repeats: false };
+  const problems = reports.flatMap((report) => report.problems);
+  const loadErrors = reports.filter((report) => report.loadError);
+  const failing = problems.filter((problem) => !problem.passed && problem.verdict !== 'skipped');
+  if (loadErrors.length === 0 && failing.length === 0) return null;
+  const text = loadErrors.length === 1 && problems.length === 0
+    ? describeError(loadErrors[0].loadError!)
+    : failing.length === 1 && loadErrors.length === 0 ? problemMessage(failing[0]) : formatSummary(problems, loadErrors.length);
+  return { kind: 'failure', text: `GradLens: ${text}`, repeats: true };
 }

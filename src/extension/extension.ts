@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PROBLEM_FILE_EXCLUDE } from '../runner/problem-files';
-import { type FileReport, isProblemFile } from '../runner/runner';
-import { formatSummary } from '../report/checks';
+import type { FileReport } from '../runner/runner';
+import { checkNotification } from './describe';
 import { errorLine } from './text';
 import { ProblemCodeLenses } from './codelens';
 import { type NewProblemArguments, newProblemFile } from './new-problem';
@@ -15,8 +15,12 @@ import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
 import { Services } from './services';
+import { ProblemFileContext } from './problem-context';
 import { ProblemTests, type TestOutcomes } from './testing';
 import { WatchCommands } from './watch-commands';
+
+/** globalState key: the user chose "Don't Show Again" on the notification of a failed check. */
+const QUIET_FAILURES = 'gradlens.quietCheckFailures';
 
 /** What `activate` returns. */
 export interface GradLensApi {
@@ -32,12 +36,14 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   const outcomes: TestOutcomes | null = context.extensionMode === vscode.ExtensionMode.Test ? new Map() : null;
   const tests = new ProblemTests(services, outcomes);
   const codeLenses = new ProblemCodeLenses(services);
+  const problemContext = new ProblemFileContext(services, tests);
   const optimizers = new OptimizerCommands(services);
   const watch = new WatchCommands(context, services);
   const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   context.subscriptions.push(
     services,
     tests,
+    problemContext,
     codeLenses,
     optimizers,
     watch,
@@ -47,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     command('gradlens.checkSecondOrder', (uri?: vscode.Uri) => checkFile(services, tests, 2, uri)),
     command('gradlens.checkWorkspace', () => checkWorkspace(services, tests)),
     command('gradlens.checkProblem', (uri: vscode.Uri, problem: string) => announce(services, tests.runFile(uri, 1, [problem]))),
+    command('gradlens.debugProblem', (uri: vscode.Uri, problem: string) => tests.runFile(uri, 1, [problem], { debug: true })),
     command('gradlens.runOptimizer', (given?: RawCommandArguments) => optimizers.runOptimizer(commandArguments(given))),
     command('gradlens.runOptimizerOnProblem', (uri: vscode.Uri, problem: string) => optimizers.runOptimizer({ problem: fileChoice(uri, problem) })),
     command('gradlens.compareOptimizers', (given?: RawCommandArguments) => optimizers.compareOptimizers(commandArguments(given))),
@@ -75,13 +82,19 @@ export function deactivate(): void {
 
 /**
  * The file to check: the argument (explorer, editor title), else the active
- * editor's file, else the user picks problems across the workspace.
+ * editor's file, else the user picks problems across the workspace. Only
+ * files matching `gradlens.problemFiles` are run.
  */
 async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, uri?: vscode.Uri): Promise<FileReport[] | undefined> {
-  const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-  if (!target || target.scheme !== 'file' || !isProblemFile(target.fsPath)) {
+  const active = vscode.window.activeTextEditor?.document;
+  const target = uri ?? (active && services.isProblemDocument(active) ? active.uri : undefined);
+  if (uri && !(await services.isProblemUri(uri))) {
+    void vscode.window.showErrorMessage(`GradLens: ${path.basename(uri.fsPath)} is not a problem file (setting gradlens.problemFiles: ${services.settings(uri).problemFiles}).`);
+    return undefined;
+  }
+  if (!target) {
     if (order === 1) return checkWorkspace(services, tests);
-    void vscode.window.showErrorMessage('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs, .py) to check its second-order gradients.');
+    void vscode.window.showErrorMessage(`GradLens: open a problem file (${services.settings().problemFiles}) to check its second-order gradients.`);
     return undefined;
   }
   const reports = await tests.runFile(target, order);
@@ -124,20 +137,21 @@ async function checkWorkspace(services: Services, tests: ProblemTests): Promise<
 }
 
 /**
- * The verdict as a notification. Not awaited: the command returns its
- * reports as soon as the check ends, whatever the user does with the toast.
+ * A command's check ends quietly: its verdict is in the Test Explorer, the
+ * Problems panel and the status bar. A notification only for what needs
+ * action (checkNotification); a failure's can be turned off. Not awaited: the
+ * command returns its reports as soon as the check ends.
  */
 async function announce(services: Services, pending: Promise<FileReport[] | null>): Promise<FileReport[]> {
   const reports = (await pending) ?? [];
-  if (reports.length === 0) return reports;
-  const problems = reports.flatMap((report) => report.problems);
-  const loadErrors = reports.filter((report) => report.loadError);
-  const cancelled = reports.some((report) => report.cancelled);
-  const summary = loadErrors.length === 1 && problems.length === 0 ? errorLine(loadErrors[0].loadError!) : formatSummary(problems, loadErrors.length);
-  const passed = loadErrors.length === 0 && problems.length > 0 && problems.every((problem) => problem.passed);
-  const show = cancelled ? vscode.window.showWarningMessage : passed ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
-  void show(`GradLens: ${cancelled ? 'stopped; ' : ''}${summary}`, 'Show Output').then((choice) => {
-    if (choice) services.output.show(true);
+  const notice = checkNotification(reports, errorLine);
+  const state = services.context.globalState;
+  if (!notice || (notice.repeats && state.get<boolean>(QUIET_FAILURES))) return reports;
+  const actions = notice.kind === 'runnerFailure' ? ['Show Output'] : ['Show Problems', "Don't Show Again"];
+  void vscode.window.showErrorMessage(notice.text, ...actions).then((choice) => {
+    if (choice === 'Show Output') services.output.show(true);
+    else if (choice === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+    else if (choice === "Don't Show Again") void state.update(QUIET_FAILURES, true);
   });
   return reports;
 }

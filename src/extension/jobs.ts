@@ -1,7 +1,10 @@
 /**
- * Long jobs (checks, optimizer runs, analyses): each gets a cancellable
- * progress notification, shows in the status bar while it runs, and stops
- * with **Stop Run**. The status bar keeps the last verdict afterwards.
+ * Long jobs (checks, optimizer runs, analyses): each shows its progress where
+ * it was started (a cancellable notification, the status bar, or only the Test
+ * Explorer's own progress), shows in the status bar while it runs, and stops
+ * with **Stop Run**. The status bar keeps the last verdict afterwards, red
+ * only when the user must act outside their code (the runner failed, settings
+ * are wrong), not for a gradient that is wrong: that is what checks are for.
  */
 import * as vscode from 'vscode';
 import type { LastVerdict } from './describe';
@@ -16,6 +19,7 @@ export class Jobs implements vscode.Disposable {
   private nextId = 1;
   private readonly statusItem: vscode.StatusBarItem;
   private last: LastVerdict | null = null;
+  private settingsProblems: string[] = [];
 
   constructor() {
     this.statusItem = vscode.window.createStatusBarItem('gradlens.status', vscode.StatusBarAlignment.Left, 10);
@@ -28,17 +32,19 @@ export class Jobs implements vscode.Disposable {
   }
 
   /**
-   * Runs `task` with a progress notification (cancel = Stop) or, for
-   * `location: 'window'`, a quieter status-bar progress. An external token
-   * (the Test Explorer's) also stops it.
+   * Runs `task` with a progress notification (cancel = Stop), for
+   * `location: 'window'` a quieter status-bar progress, for 'none' no
+   * progress of its own (a Test Explorer run shows its progress there). An
+   * external token (the Test Explorer's) also stops it.
    */
-  async run<T>(title: string, task: (job: JobContext) => Promise<T>, options: { location?: 'notification' | 'window'; token?: vscode.CancellationToken } = {}): Promise<T> {
+  async run<T>(title: string, task: (job: JobContext) => Promise<T>, options: { location?: 'notification' | 'window' | 'none'; token?: vscode.CancellationToken } = {}): Promise<T> {
     const id = this.nextId++;
     const controller = new AbortController();
     this.running.set(id, { title, controller });
     const external = options.token?.onCancellationRequested(() => controller.abort());
     this.render();
     try {
+      if (options.location === 'none') return await task({ signal: controller.signal, report: () => undefined });
       return await vscode.window.withProgress(
         {
           location: options.location === 'window' ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
@@ -69,6 +75,12 @@ export class Jobs implements vscode.Disposable {
     this.render();
   }
 
+  /** Rejected settings (one line each): the status bar turns red and opens the settings until they are fixed. */
+  setSettingsProblems(problems: string[]): void {
+    this.settingsProblems = problems;
+    this.render();
+  }
+
   private render(): void {
     void vscode.commands.executeCommand('setContext', 'gradlens.running', this.running.size > 0);
     if (this.running.size > 0) {
@@ -80,6 +92,15 @@ export class Jobs implements vscode.Disposable {
       this.statusItem.show();
       return;
     }
+    const error = new vscode.ThemeColor('statusBarItem.errorBackground');
+    if (this.settingsProblems.length > 0) {
+      this.statusItem.text = `$(warning) GradLens: ${this.last ? `${this.last.text} · ` : ''}settings`;
+      this.statusItem.tooltip = `${this.settingsProblems.join('\n')}\nClick to open the GradLens settings`;
+      this.statusItem.command = { title: 'Open Settings', command: 'workbench.action.openSettings', arguments: ['gradlens'] };
+      this.statusItem.backgroundColor = error;
+      this.statusItem.show();
+      return;
+    }
     if (!this.last) {
       this.statusItem.hide();
       return;
@@ -87,7 +108,7 @@ export class Jobs implements vscode.Disposable {
     this.statusItem.text = `${this.last.ok ? '$(pass)' : '$(error)'} GradLens: ${this.last.text}`;
     this.statusItem.tooltip = `${this.last.tooltip}\nClick to show the report`;
     this.statusItem.command = 'gradlens.showOutput';
-    this.statusItem.backgroundColor = this.last.ok ? undefined : new vscode.ThemeColor('statusBarItem.errorBackground');
+    this.statusItem.backgroundColor = this.last.needsUser ? error : undefined;
     this.statusItem.show();
   }
 

@@ -205,7 +205,7 @@ export class OptimizerCommands implements vscode.Disposable {
     if (diverged?.diverged) void vscode.window.showWarningMessage(`GradLens: ${diverged.optimizer} diverged at step ${diverged.diverged.step}: ${diverged.diverged.message}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
     else if (failed?.failure) void vscode.window.showErrorMessage(`GradLens: ${failed.optimizer} stopped at step ${failed.failure.step}: ${errorLine(failed.failure.error)}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
     else void vscode.window.showInformationMessage(text);
-    this.services.jobs.setLastVerdict({ ok: !diverged && !failed && !error, text: lines[0] ?? 'no run', tooltip: text });
+    this.services.jobs.setLastVerdict({ ok: !diverged && !failed && !error, needsUser: failure?.kind === 'runner', text: lines[0] ?? 'no run', tooltip: text });
   }
 
   /** A request of the dashboard about a run (already validated by its channel). */

@@ -15,7 +15,12 @@ export interface FileResults {
   discovered: DiscoveredProblem[] | null;
   /** Last result per problem and order, keyed by `resultKey`. */
   results: Map<string, ProblemReport>;
+  /** Results (by `resultKey`) and, as STALE_LOAD_ERROR, the load error that predate an edit of the file: shown dimmed until checked again. */
+  stale: Set<string>;
 }
+
+/** The key in `FileResults.stale` of a load error that predates an edit. */
+export const STALE_LOAD_ERROR = 'load';
 
 export function resultKey(problem: string, order: 1 | 2): string {
   return `${problem}#${order}`;
@@ -45,6 +50,22 @@ export class ResultStore implements vscode.Disposable {
     return this.get(uri)?.results.get(resultKey(problem, order));
   }
 
+  isStale(uri: vscode.Uri, problem: string, order: 1 | 2): boolean {
+    return this.get(uri)?.stale.has(resultKey(problem, order)) ?? false;
+  }
+
+  /** The file was edited: its results (and load error) no longer say what the file does. Returns whether there were any. */
+  markStale(uri: vscode.Uri): boolean {
+    const entry = this.get(uri);
+    if (!entry) return false;
+    const before = entry.stale.size;
+    for (const key of entry.results.keys()) entry.stale.add(key);
+    if (entry.loadError) entry.stale.add(STALE_LOAD_ERROR);
+    if (entry.stale.size === before) return false;
+    this.changed.fire(uri);
+    return true;
+  }
+
   all(): [vscode.Uri, FileResults][] {
     return [...this.files.entries()].map(([key, value]) => [vscode.Uri.parse(key), value]);
   }
@@ -53,7 +74,7 @@ export class ResultStore implements vscode.Disposable {
     const key = uri.toString();
     let entry = this.files.get(key);
     if (!entry) {
-      entry = { loadError: null, discovered: null, results: new Map() };
+      entry = { loadError: null, discovered: null, results: new Map(), stale: new Set() };
       this.files.set(key, entry);
     }
     return entry;
@@ -64,14 +85,22 @@ export class ResultStore implements vscode.Disposable {
     const entry = this.entry(uri);
     entry.discovered = discovered;
     entry.loadError = null;
+    entry.stale.delete(STALE_LOAD_ERROR);
     const names = new Set(discovered.map((problem) => problem.name));
-    for (const [key, result] of entry.results) if (!names.has(result.name)) entry.results.delete(key);
+    for (const [key, result] of entry.results) {
+      if (names.has(result.name)) continue;
+      entry.results.delete(key);
+      entry.stale.delete(key);
+    }
     this.changed.fire(uri);
   }
 
   /** Records one problem's result as it arrives. */
   setResult(uri: vscode.Uri, report: ProblemReport): void {
-    this.entry(uri).results.set(resultKey(report.name, report.order), report);
+    const entry = this.entry(uri);
+    const key = resultKey(report.name, report.order);
+    entry.results.set(key, report);
+    entry.stale.delete(key);
     this.changed.fire(uri);
   }
 
@@ -79,9 +108,16 @@ export class ResultStore implements vscode.Disposable {
   setFileReport(uri: vscode.Uri, report: FileReport): void {
     const entry = this.entry(uri);
     entry.loadError = report.loadError;
-    if (report.loadError) entry.results.clear();
+    entry.stale.delete(STALE_LOAD_ERROR);
+    if (report.loadError) {
+      entry.results.clear();
+      entry.stale.clear();
+    }
     if (report.discovered) entry.discovered = report.discovered;
-    for (const problem of report.problems) entry.results.set(resultKey(problem.name, problem.order), problem);
+    for (const problem of report.problems) {
+      entry.results.set(resultKey(problem.name, problem.order), problem);
+      entry.stale.delete(resultKey(problem.name, problem.order));
+    }
     this.changed.fire(uri);
   }
 

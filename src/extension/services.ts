@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ProblemSource } from '../protocol';
-import { isPythonFile } from '../runner/runner';
+import { isProblemFile, isPythonFile } from '../runner/runner';
 import { type Settings, readSettings } from './settings';
 import { pythonInterpreter } from './python-interpreter';
 import { Dashboards } from './dashboards';
@@ -16,6 +16,8 @@ export class Services implements vscode.Disposable {
   readonly store = new ResultStore();
   readonly jobs = new Jobs();
   readonly dashboards: Dashboards;
+  /** Problem files GradLens itself saved before checking them (uri strings): no edit of the user's to answer. */
+  readonly ownSaves = new Set<string>();
   private warnedAbout = '';
   private loggedInterpreter = '';
 
@@ -30,6 +32,7 @@ export class Services implements vscode.Disposable {
     const warning = problems.join('\n');
     if (warning !== this.warnedAbout) {
       this.warnedAbout = warning;
+      this.jobs.setSettingsProblems(problems);
       if (warning) {
         this.output.warn(`Settings: ${warning}`);
         void vscode.window.showWarningMessage(`GradLens settings: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'Open Settings').then((choice) => {
@@ -38,6 +41,25 @@ export class Services implements vscode.Disposable {
       }
     }
     return settings;
+  }
+
+  /**
+   * Whether the document is a problem file: it matches `gradlens.problemFiles`
+   * (the only files Check Gradients runs) and has a language GradLens runs.
+   */
+  isProblemDocument(document: vscode.TextDocument): boolean {
+    if (document.uri.scheme !== 'file' || !isProblemFile(document.uri.fsPath)) return false;
+    return vscode.languages.match({ scheme: 'file', pattern: this.settings(document.uri).problemFiles }, document) > 0;
+  }
+
+  /** `isProblemDocument` for a file that may not be open (it is opened, not shown, to match it). */
+  async isProblemUri(uri: vscode.Uri): Promise<boolean> {
+    if (uri.scheme !== 'file' || !isProblemFile(uri.fsPath)) return false;
+    try {
+      return this.isProblemDocument(await vscode.workspace.openTextDocument(uri));
+    } catch {
+      return false;
+    }
   }
 
   /** The interpreter for a Python problem file (logged when it changes); null for other files. */

@@ -1,23 +1,28 @@
 /**
- * The Test Explorer: problem files (the `gradlens.problemFiles` glob, plus
- * any file checked from a command) with one test item per exported problem
- * and a second-order child when the problem has `hvp`. Items come from the
- * source text first (no code runs); once the sandbox has loaded a file, from
- * what it really exports. Every check, from here or from a command, is a
- * test run, so results always show here.
+ * The Test Explorer: problem files (the `gradlens.problemFiles` glob) with
+ * one test item per exported problem and a second-order child when the
+ * problem has `hvp`. Items come from the source text first (no code runs);
+ * once the sandbox has loaded a file, from what it really exports. Every
+ * check, from here or from a command, is a test run, so results always show
+ * here. An edit marks a file's results stale; the run profiles support
+ * continuous runs (a watched file is checked again on every save), and the
+ * Debug profile checks with the user's code under the debugger.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckMode } from '../core/gradcheck';
 import type { DiscoveredProblem } from '../protocol';
 import { PROBLEM_FILE_EXCLUDE } from '../runner/problem-files';
-import type { FileReport, ProblemReport } from '../runner/runner';
+import { type FileReport, type ProblemReport, isPythonFile } from '../runner/runner';
 import { type CheckSelection, checkTargets } from './checks';
+import { pythonDebuggerType } from './debugging';
 import { culprit, errorSentence, lastVerdictOf, problemMessage, worstLines } from './describe';
 import { exportRange, vscodeLocation } from './diagnostics';
 import type { Services } from './services';
 
 const SECOND_ORDER = '#2';
+/** Items the Debug profile can run: TypeScript/JavaScript problem files (js-debug attaches to their runner), Python ones with a Python debugger. */
+const DEBUGGABLE = new vscode.TestTag('gradlens.debuggable');
 
 /** The last state reported to VS Code per test id. */
 export type TestOutcomes = Map<string, 'passed' | 'failed' | 'errored' | 'skipped'>;
@@ -29,11 +34,36 @@ interface ItemData {
   order: 1 | 2;
 }
 
+/** How a run was started: where its progress shows, and whether user code runs under the debugger. */
+export interface RunOptions {
+  /** Overrides the `gradlens.check.mode` setting (the Test Explorer's fast profile). */
+  mode?: CheckMode;
+  /** Started from the Test Explorer, which shows the progress itself; else from a command (status bar progress). */
+  fromTestExplorer?: boolean;
+  debug?: boolean;
+}
+
+/** A continuous run: what it watches (every file when `include` is undefined) until its token is cancelled. */
+interface Watch {
+  request: vscode.TestRunRequest;
+  token: vscode.CancellationToken;
+  options: RunOptions;
+  /** Files (uri strings) being checked for this watch, and those saved again meanwhile. */
+  running: Set<string>;
+  again: Set<string>;
+}
+
 export class ProblemTests implements vscode.Disposable {
   readonly controller = vscode.tests.createTestController('gradlens', 'GradLens');
+  /** The run profiles: checks (continuous runs too) and the debugger's. */
+  readonly profiles: { full: vscode.TestRunProfile; fast: vscode.TestRunProfile; debug: vscode.TestRunProfile };
   private readonly data = new WeakMap<vscode.TestItem, ItemData>();
   private readonly disposables: vscode.Disposable[] = [];
   private watcher: vscode.FileSystemWatcher | undefined;
+  private readonly watches = new Set<Watch>();
+  private readonly filesChanged = new vscode.EventEmitter<void>();
+  /** The set of problem files (the controller's top-level items) changed. */
+  readonly onDidChangeFiles = this.filesChanged.event;
 
   private watchedGlob = '';
 
@@ -44,24 +74,38 @@ export class ProblemTests implements vscode.Disposable {
   ) {
     this.controller.resolveHandler = (item) => this.resolve(item);
     this.controller.refreshHandler = () => this.discoverWorkspace();
-    const run = (mode: CheckMode) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
-      await this.runRequest(request, token, mode);
+    const handler = (options: RunOptions) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
+      if (request.continuous) this.watch(request, token, options);
+      else await this.runRequest(request, token, options);
     };
-    this.controller.createRunProfile('Full check', vscode.TestRunProfileKind.Run, run('full'), true);
-    this.controller.createRunProfile('Fast check (random directions)', vscode.TestRunProfileKind.Run, run('fast'), false);
+    const { Run, Debug } = vscode.TestRunProfileKind;
+    this.profiles = {
+      full: this.controller.createRunProfile('Full check', Run, handler({ mode: 'full', fromTestExplorer: true }), true, undefined, true),
+      fast: this.controller.createRunProfile('Fast check (random directions)', Run, handler({ mode: 'fast', fromTestExplorer: true }), false, undefined, true),
+      debug: this.controller.createRunProfile('Debug check', Debug, handler({ fromTestExplorer: true, debug: true }), true, DEBUGGABLE, true),
+    };
     this.disposables.push(
       this.controller,
+      this.filesChanged,
       services.store.onDidChange((uri) => this.refreshFromStore(uri)),
       vscode.workspace.onDidChangeTextDocument((event) => {
         const item = this.controller.items.get(event.document.uri.toString());
-        if (item && !services.store.get(event.document.uri)?.discovered) this.setChildren(item, services.store.problems(event.document.uri, event.document.getText()));
+        if (!item || event.contentChanges.length === 0) return;
+        if (!services.store.get(event.document.uri)?.discovered) this.setChildren(item, services.store.problems(event.document.uri, event.document.getText()));
+        // Results no longer say what the file does: dimmed here, in the Problems panel and in the CodeLens until checked again.
+        if (services.store.markStale(event.document.uri)) this.controller.invalidateTestResults(item);
       }),
       vscode.workspace.onDidSaveTextDocument((document) => {
-        if (this.controller.items.get(document.uri.toString())) void this.discoverInSandbox(document.uri);
+        const key = document.uri.toString();
+        // Saved by a check about to run it: that check loads the file anyway.
+        if (services.ownSaves.delete(key) || !this.controller.items.get(key)) return;
+        if (!this.recheckWatched(document.uri)) void this.discoverInSandbox(document.uri);
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('gradlens.problemFiles')) void this.discoverWorkspace();
       }),
+      // Granting trust lets the sandbox load files: their real problems replace the static listing.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.discoverWorkspace()),
     );
   }
 
@@ -83,6 +127,7 @@ export class ProblemTests implements vscode.Disposable {
       this.watcher.onDidDelete((uri) => {
         this.controller.items.delete(uri.toString());
         this.services.store.delete(uri);
+        this.filesChanged.fire();
       });
     }
     const files = await vscode.workspace.findFiles(glob, PROBLEM_FILE_EXCLUDE);
@@ -92,6 +137,7 @@ export class ProblemTests implements vscode.Disposable {
       if (data && !keep.has(item.id) && !this.services.store.get(data.uri)) this.controller.items.delete(item.id);
     });
     await Promise.all(files.map((uri) => this.fileItem(uri)));
+    this.filesChanged.fire();
   }
 
   /** The file's item, created (with children from its source text) when new. */
@@ -100,8 +146,10 @@ export class ProblemTests implements vscode.Disposable {
     if (!item) {
       item = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
       item.canResolveChildren = true;
+      item.tags = isPythonFile(uri.fsPath) && pythonDebuggerType() === null ? [] : [DEBUGGABLE];
       this.data.set(item, { uri, problem: null, order: 1 });
       this.controller.items.add(item);
+      this.filesChanged.fire();
     }
     const known = this.services.store.get(uri)?.discovered;
     if (known) this.setChildren(item, known);
@@ -134,12 +182,14 @@ export class ProblemTests implements vscode.Disposable {
     const uri = item.uri!;
     const children = problems.map((problem) => {
       const child = item.children.get(`${item.id}#${problem.name}`) ?? this.controller.createTestItem(`${item.id}#${problem.name}`, problem.name, uri);
+      child.tags = item.tags;
       child.range = problem.line ? new vscode.Range(problem.line - 1, 0, problem.line - 1, 0) : undefined;
       child.description = problem.kind === 'layer' ? 'layer (VJP)' : problem.kind === 'invalid' ? 'not a valid problem' : undefined;
       this.data.set(child, { uri, problem: problem.name, order: 1 });
       if (problem.secondOrder) {
         const id = `${child.id}${SECOND_ORDER}`;
         const second = child.children.get(id) ?? this.controller.createTestItem(id, 'second order (hvp)', uri);
+        second.tags = item.tags;
         second.range = child.range;
         this.data.set(second, { uri, problem: problem.name, order: 2 });
         child.children.replace([second]);
@@ -155,9 +205,9 @@ export class ProblemTests implements vscode.Disposable {
    * Checks a file (or some of its problems) as a test run: what the commands
    * use. Order 2 runs the problems with hvp; null when there are none.
    */
-  async runFile(uri: vscode.Uri, order: 1 | 2, only: string[] | null = null): Promise<FileReport[] | null> {
+  async runFile(uri: vscode.Uri, order: 1 | 2, only: string[] | null = null, options: RunOptions = {}): Promise<FileReport[] | null> {
     let file = await this.fileItem(uri);
-    if (order === 1 && only === null) return this.runRequest(new vscode.TestRunRequest([file]), undefined);
+    if (order === 1 && only === null) return this.runRequest(new vscode.TestRunRequest([file]), undefined, options);
     if (order === 2 && !this.services.store.get(uri)?.discovered) {
       if (!this.services.requireTrust('the second-order check')) return [];
       await this.discoverInSandbox(uri);
@@ -169,10 +219,55 @@ export class ProblemTests implements vscode.Disposable {
       const item = order === 1 ? child : child.children.get(`${child.id}${SECOND_ORDER}`);
       if (item) include.push(item);
     });
-    return include.length === 0 ? null : this.runRequest(new vscode.TestRunRequest(include), undefined);
+    return include.length === 0 ? null : this.runRequest(new vscode.TestRunRequest(include), undefined, options);
   }
 
-  private async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken | undefined, mode?: CheckMode): Promise<FileReport[]> {
+  /** A continuous run: watched files are checked again on save until the run is stopped (no check now: nothing changed yet). */
+  private watch(request: vscode.TestRunRequest, token: vscode.CancellationToken, options: RunOptions): void {
+    const watch: Watch = { request, token, options, running: new Set(), again: new Set() };
+    this.watches.add(watch);
+    token.onCancellationRequested(() => this.watches.delete(watch));
+  }
+
+  /** The items of `uri` a watch covers: the file when it watches everything or the file, else the problems it names. */
+  private watchedItems(watch: Watch, uri: vscode.Uri): vscode.TestItem[] {
+    const file = this.controller.items.get(uri.toString());
+    if (!file) return [];
+    if (!watch.request.include) return [file];
+    return watch.request.include.filter((item) => item === file || this.data.get(item)?.uri.toString() === uri.toString());
+  }
+
+  /** Checks a saved file again for every continuous run that watches it; returns whether any does. */
+  private recheckWatched(uri: vscode.Uri): boolean {
+    let watched = false;
+    for (const watch of this.watches) {
+      const items = this.watchedItems(watch, uri);
+      if (items.length === 0 || watch.token.isCancellationRequested) continue;
+      watched = true;
+      void this.recheck(watch, uri, items);
+    }
+    return watched;
+  }
+
+  /** One save's check of a watched file; a save during it checks once more afterwards. */
+  private async recheck(watch: Watch, uri: vscode.Uri, items: vscode.TestItem[]): Promise<void> {
+    const key = uri.toString();
+    if (watch.running.has(key)) {
+      watch.again.add(key);
+      return;
+    }
+    watch.running.add(key);
+    try {
+      do {
+        watch.again.delete(key);
+        await this.runRequest(new vscode.TestRunRequest(items, watch.request.exclude, watch.request.profile, true), watch.token, watch.options);
+      } while (watch.again.has(key) && !watch.token.isCancellationRequested);
+    } finally {
+      watch.running.delete(key);
+    }
+  }
+
+  private async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken | undefined, options: RunOptions = {}): Promise<FileReport[]> {
     const run = this.controller.createTestRun(request, undefined, true);
     const excluded = new Set(request.exclude ?? []);
     // Per file and order: which problems (null = all of the file).
@@ -198,14 +293,20 @@ export class ProblemTests implements vscode.Disposable {
     };
     if (request.include) request.include.forEach(add);
     else this.controller.items.forEach(add);
-    if (plan.size > 0 && !this.services.requireTrust('the gradient check')) {
+    if (plan.size > 0 && !this.services.requireTrust(options.debug ? 'the debugged check' : 'the gradient check')) {
       for (const entry of plan.values()) for (const item of entry.items) run.skipped(item);
+      run.end();
+      return [];
+    }
+    if (options.debug) this.skipUndebuggable(run, plan);
+    if (plan.size === 0) {
       run.end();
       return [];
     }
     for (const entry of plan.values()) this.enqueue(run, entry.items);
     const reports: FileReport[] = [];
-    const title = plan.size === 1 ? `checking ${path.basename([...plan.values()][0].uri.fsPath)}` : `checking ${plan.size} files`;
+    const doing = options.debug ? 'debugging' : 'checking';
+    const title = plan.size === 1 ? `${doing} ${path.basename([...plan.values()][0].uri.fsPath)}` : `${doing} ${plan.size} files`;
     await this.services.jobs.run(title, async (job) => {
       for (const order of [1, 2] as const) {
         const targets: CheckSelection[] = [];
@@ -218,17 +319,38 @@ export class ProblemTests implements vscode.Disposable {
         }
         const results = await checkTargets(this.services, targets, {
           order,
-          mode,
+          mode: options.mode,
+          debug: options.debug ? { testRun: run } : undefined,
           onResult: (uri, report) => this.report(run, uri, report),
         }, job);
         for (const report of results) this.reportFile(run, report);
         reports.push(...results);
         if (job.signal.aborted) break;
       }
-    }, { token });
+    }, { token, location: options.fromTestExplorer ? 'none' : 'window' });
     run.end();
     if (reports.length > 0) this.services.jobs.setLastVerdict(lastVerdictOf(reports));
     return reports;
+  }
+
+  /**
+   * Python problem files are debugged through the Python Debugger extension:
+   * without it they are skipped with the reason, in the run's output and
+   * once as a warning (the user asked for something that did not happen).
+   */
+  private skipUndebuggable(run: vscode.TestRun, plan: Map<string, { uri: vscode.Uri; items: vscode.TestItem[] }>): void {
+    if (pythonDebuggerType() !== null) return;
+    for (const [key, entry] of plan) {
+      if (!isPythonFile(entry.uri.fsPath)) continue;
+      plan.delete(key);
+      const message = `${path.basename(entry.uri.fsPath)} was not debugged: debugging Python problem files needs the Python Debugger extension (ms-python.debugpy) and debugpy for the interpreter.`;
+      run.appendOutput(`${message}\r\n`);
+      for (const item of entry.items) {
+        run.skipped(item);
+        this.outcomes?.set(item.id, 'skipped');
+      }
+      void vscode.window.showWarningMessage(`GradLens: ${message}`);
+    }
   }
 
   private secondOrderProblems(uri: vscode.Uri): string[] {
@@ -300,6 +422,7 @@ export class ProblemTests implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.watches.clear();
     this.watcher?.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }

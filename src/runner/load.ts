@@ -117,18 +117,21 @@ function loadedDefinition(definition: ProblemDefinition | InvalidProblem, line: 
   };
 }
 
-/** Bundles and loads a TypeScript or JavaScript problem file; throws FileNotLoaded. */
-export async function loadScriptFile(file: string, apiModule: string, watchdog: Watchdog, timeoutMs: number): Promise<LoadedFile> {
+/** No time limit (under a debugger). */
+export const NO_TIME_LIMIT: TimeLimit = { arm: () => undefined, disarm: () => undefined };
+
+/** Bundles and loads a TypeScript or JavaScript problem file; throws FileNotLoaded. A null watchdog: no time limit. */
+export async function loadScriptFile(file: string, apiModule: string, watchdog: Watchdog | null, timeoutMs: number): Promise<LoadedFile> {
   let sources: string[] = [];
   let moduleExports: unknown;
   try {
     if (!fs.existsSync(file)) throw new LoadError(`${path.basename(file)}: no such file`, null);
     const bundle = await bundleProblemFile(file, apiModule);
     sources = bundle.sources;
-    watchdog.bundle(file, bundle.code, bundle.sources);
-    watchdog.arm(LOADING, timeoutMs);
+    watchdog?.bundle(file, bundle.code, bundle.sources);
+    watchdog?.arm(LOADING, timeoutMs);
     moduleExports = loadModule(bundle.code, file);
-    watchdog.disarm();
+    watchdog?.disarm();
   } catch (error) {
     throw new FileNotLoaded(describeModuleError(error, file, sources));
   }
@@ -140,7 +143,7 @@ export async function loadScriptFile(file: string, apiModule: string, watchdog: 
   return {
     file,
     problems,
-    limit: watchdog,
+    limit: watchdog ?? NO_TIME_LIMIT,
     locate: (error) => userFrame(error instanceof UserCodeError ? error.cause : error, sources),
     exchanges: () => 0,
     close: () => undefined,

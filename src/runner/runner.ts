@@ -13,7 +13,10 @@ import { CheckHelperProcesses } from './helpers';
 import { type FileReport, type ProblemReport, type RunnerEvents, atExport } from './reports';
 import { DEFAULT_LIMITS, type RunnerLimits, supervise } from './supervisor';
 
-export { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits, defaultJobs, workerPath } from './supervisor';
+export { DEFAULT_LIMITS, type DebuggerAddress, MAX_JOBS, type RunnerLimits, defaultJobs, workerPath } from './supervisor';
+
+/** The time "limit" of a check under a debugger: the largest delay a timer takes (about 24.8 days). */
+const NO_TIME_LIMIT_MS = 2 ** 31 - 1;
 export type { FileReport, ProblemReport, RunnerEvents } from './reports';
 
 /** Python problem files; everything else is TypeScript or JavaScript. */
@@ -52,7 +55,7 @@ export async function checkFile(
     const helpers = new CheckHelperProcesses(file, options, python, limits, events.signal, (message) => toCheck?.(message));
     let problemStarted = Date.now();
     const outcome = await supervise(
-      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python, jobs: limits.jobs ?? 1 },
+      { type: 'check', file, options, only, skip: [...done], timeoutMs: limits.debug ? NO_TIME_LIMIT_MS : limits.timeoutSeconds * 1000, memoryMb: limits.memoryMb, python, jobs: limits.debug ? 1 : (limits.jobs ?? 1), debug: limits.debug === true },
       file,
       limits,
       {

@@ -22,6 +22,13 @@ export interface RunnerLimits {
   memoryMb: number;
   /** Runner processes a costly full or sparse check may use in all, each with these limits (1 when absent). */
   jobs?: number;
+  /**
+   * Under a debugger: the runner process starts paused for one to attach
+   * (`--inspect-brk`, its address told by `onDebuggerListening`), and no time
+   * limit applies, since a process paused at a breakpoint is not hung. One
+   * process: helpers are never started. The heap limit stays.
+   */
+  debug?: boolean;
 }
 
 /** The most runner processes one check may use, whatever is asked. */
@@ -43,7 +50,32 @@ export interface SupervisionEvents {
   signal?: AbortSignal;
   /** Called once the runner process exists, with a way to send it live-run controls and helper messages. */
   onControlChannel?: (post: (message: LiveMessage) => void) => void;
+  /** With `limits.debug`: where the paused runner process waits for a debugger. */
+  onDebuggerListening?: (address: DebuggerAddress) => void;
 }
+
+export interface DebuggerAddress {
+  /** Node's inspector (TypeScript/JavaScript user code) or debugpy (a Python file's interpreter). */
+  kind: 'node' | 'python';
+  host: string;
+  port: number;
+}
+
+/**
+ * Where a debugger can attach, from what the runner process prints on stderr:
+ * node started with `--inspect-brk` on port 0 says
+ * `Debugger listening on ws://127.0.0.1:41999/4c0b…`; the Python runner under
+ * the debugger says `GradLens: debugpy listening on 127.0.0.1:5678`.
+ */
+export function debuggerAddress(stderr: string): DebuggerAddress | null {
+  const node = /Debugger listening on ws:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)\//.exec(stderr);
+  if (node) return { kind: 'node', host: node[1].replace(/^\[|\]$/g, ''), port: Number(node[2]) };
+  const python = /^GradLens: debugpy listening on ([^\s:]+):(\d+)$/m.exec(stderr);
+  return python ? { kind: 'python', host: python[1], port: Number(python[2]) } : null;
+}
+
+/** What node prints about the inspector (start, attach, detach): not the user's output. */
+const INSPECTOR_NOISE = /^(GradLens: debugpy listening on |Debugger listening on ws:|For help, see: https:\/\/nodejs\.org\/|Debugger attached\.|Waiting for the debugger to disconnect\.\.\.|Debugger ending on ws:)/;
 
 export interface Interruption {
   /** The activity's name (a problem, an optimizer run) when one was running. */
@@ -114,8 +146,11 @@ export function supervise(
   const phase: ErrorPhase = request.type === 'check' || request.type === 'help' ? 'check' : request.type === 'optimize' ? 'optimize' : 'analyze';
   return new Promise((resolve) => {
     const result: SupervisionResult = { interrupted: null, cancelled: false, exchanges: 0 };
+    const debugging = limits.debug === true;
+    // A Python file's interpreter waits for debugpy itself (CheckRequest.debug); node's inspector serves JavaScript.
+    const inspect = debugging && interpreterArguments(request).length === 0;
     const child: ChildProcess = fork(workerPath(), interpreterArguments(request), {
-      execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`],
+      execArgv: ['--enable-source-maps', `--max-old-space-size=${limits.memoryMb}`, ...(inspect ? ['--inspect-brk=127.0.0.1:0'] : [])],
       // fd 4 carries the watchdog's report of where user code hangs.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
     });
@@ -149,6 +184,7 @@ export function supervise(
     const armTimer = (extraMs = 0): void => {
       clearTimeout(timer);
       armedAt = Date.now();
+      if (debugging) return;
       timer = setTimeout(() => interrupt(limitHit('timeout', null)), limits.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS + extraMs);
     };
     readline.createInterface({ input: child.stdio[4] as Readable }).on('line', (line) => {
@@ -164,10 +200,23 @@ export function supervise(
     events.signal?.addEventListener('abort', onAbort);
 
     child.stdout?.on('data', (chunk: Buffer) => events.onOutput?.(chunk.toString(), 'stdout'));
+    // Until the inspector's address is found: what the process printed so far (null once found).
+    let beforeInspector: string | null = debugging ? '' : null;
     child.stderr?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
+      let text = chunk.toString();
+      if (debugging) {
+        if (beforeInspector !== null) {
+          beforeInspector += text;
+          const address = debuggerAddress(beforeInspector);
+          if (address) {
+            beforeInspector = null;
+            events.onDebuggerListening?.(address);
+          }
+        }
+        text = text.split(/(?<=\n)/).filter((line) => !INSPECTOR_NOISE.test(line)).join('');
+      }
       stderrTail = (stderrTail + text).slice(-4000);
-      events.onOutput?.(text, 'stderr');
+      if (text) events.onOutput?.(text, 'stderr');
     });
     child.on('message', (message: WorkerToParent) => {
       switch (message.type) {

@@ -8,6 +8,7 @@
  * same way for every language.
  */
 import * as fs from 'node:fs';
+import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { analyzeCriticalPoint } from '../core/analysis';
 import { asObjective } from '../core/definitions';
@@ -21,7 +22,7 @@ import { type StepGate, type StepRecord, type TrainResult, train } from '../core
 import { type ScalarDefinition, classifyExport } from '../core/problem';
 import { BUILTIN_PROBLEMS, findBuiltin } from '../core/problems';
 import type { AnalyzeRequest, CheckRequest, DiscoveredProblem, HelpRequest, HelperMessage, OptimizeRequest, OptimizerRun, ParentToWorker, RunControlMessage, WorkerToParent } from '../protocol';
-import { FileNotLoaded, type LoadedFile, type LoadedProblem, type TimeLimit, loadScriptFile } from './load';
+import { FileNotLoaded, type LoadedFile, type LoadedProblem, NO_TIME_LIMIT, type TimeLimit, loadScriptFile } from './load';
 import { loadPythonFile } from './python/load';
 import type { HangPlace } from './python/session';
 import { RunControl } from './run-control';
@@ -83,11 +84,17 @@ function guardExit(): void {
  * code runs: a Python file's interpreter keeps its own time, and the inspector slows this process.
  */
 let watchdog: Watchdog | null = null;
-const javascriptWatchdog = (): Watchdog => (watchdog ??= new Watchdog(path.join(__dirname, 'watchdog.js')));
+/**
+ * Under a debugger (the parent started this process with --inspect-brk) there is no time limit and no
+ * watchdog: a process paused at a breakpoint is not hung, and the watchdog's own inspector session
+ * would take the debugger's pauses for hangs.
+ */
+const underDebugger = inspector.url() !== undefined;
+const javascriptWatchdog = (): Watchdog | null => (underDebugger ? null : (watchdog ??= new Watchdog(path.join(__dirname, 'watchdog.js'))));
 /** The file of this request, once loaded: its time limit and its way of locating errors. */
 let loaded: LoadedFile | null = null;
 /** Until a file is loaded (and for built-ins), JavaScript's watchdog keeps the time. */
-const limit = (): TimeLimit => loaded?.limit ?? javascriptWatchdog();
+const limit = (): TimeLimit => loaded?.limit ?? javascriptWatchdog() ?? NO_TIME_LIMIT;
 
 /** A Python time limit met: reported on the watchdog's channel, so the parent handles it like any other hang. */
 function reportHang(activity: string, place: HangPlace | null): void {
@@ -99,7 +106,7 @@ function reportHang(activity: string, place: HangPlace | null): void {
 let loadSeconds = 0;
 
 /** Loads the request's file in its language; reports 'loaded' or 'loadError' (then null). */
-async function loadFile(requested: string, request: { timeoutMs: number; memoryMb: number; python: string | null }): Promise<LoadedFile | null> {
+async function loadFile(requested: string, request: { timeoutMs: number; memoryMb: number; python: string | null; debug?: boolean }): Promise<LoadedFile | null> {
   const file = path.resolve(requested);
   const started = performance.now();
   try {

@@ -4,7 +4,8 @@ import { checkProblem } from '../../src/core/gradcheck';
 import { classifyExport } from '../../src/core/problem';
 import { errorReport, limitError } from '../../src/core/errors';
 import type { ProblemReport } from '../../src/runner/runner';
-import { errorSentence, lastVerdictOf, problemMessage, verdictTitle, worstLines } from '../../src/extension/describe';
+import { checkNotification, errorSentence, lastVerdictOf, problemMessage, verdictTitle, worstLines } from '../../src/extension/describe';
+import type { FileReport } from '../../src/runner/runner';
 
 // f(W) = Σ W_ij², grad 2W, with a sign error in W[1,0].
 const W = [[1, 2], [3, 4]];
@@ -50,5 +51,28 @@ describe('result texts (CodeLens, diagnostics, status bar)', () => {
     assert.equal(errorSentence(hang), 'timed out after 60 s (setting gradlens.timeoutSeconds) while checking f, in f');
     const memory = limitError('memory', 512, ' while checking f', 'check');
     assert.equal(errorSentence(memory), 'ran out of memory at 512 MB (setting gradlens.memoryLimitMb) while checking f');
+  });
+
+  it('notify a command-started check only when something needs action, and redden the status bar only for the setup', async () => {
+    const file = (problems: ProblemReport[], extra: Partial<FileReport> = {}): FileReport => ({ file: 'model.grad.ts', loadError: null, discovered: null, problems, cancelled: false, exchanges: 0, ...extra });
+    const failed = await report('squares', buggy);
+    const passed = await report('squares', { ...buggy, grad: ({ W }: { W: number[][] }) => ({ W: W.map((row) => row.map((value) => 2 * value)) }) });
+    // A pass, nothing checked, or a check the user stopped: quiet.
+    assert.equal(checkNotification([file([passed])]), null);
+    assert.equal(checkNotification([]), null);
+    assert.equal(checkNotification([file([failed], { cancelled: true })]), null);
+    // One failing problem: its own message, which repeats on every failing run (so it can be turned off).
+    assert.deepEqual(checkNotification([file([failed])]), { kind: 'failure', text: `GradLens: ${problemMessage(failed)}`, repeats: true });
+    // The one failure among passes is named; more than one is counted.
+    assert.equal(checkNotification([file([failed]), file([passed])])?.text, `GradLens: ${problemMessage(failed)}`);
+    assert.equal(checkNotification([file([failed, passed]), file([failed])])?.text, 'GradLens: 3 problems: 1 passed, 2 failed');
+    const loadError = errorReport('Unexpected ","', 'user', 'load');
+    assert.deepEqual(checkNotification([file([], { loadError })]), { kind: 'failure', text: 'GradLens: Unexpected ","', repeats: true });
+    // The runner could not run (no interpreter): always said, and the status bar turns red; a wrong gradient does not.
+    const runner = errorReport('python3 was not found', 'runner', 'load');
+    assert.deepEqual(checkNotification([file([], { loadError: runner })]), { kind: 'runnerFailure', text: 'GradLens could not run the check: python3 was not found', repeats: false });
+    assert.equal(lastVerdictOf([file([], { loadError: runner })]).needsUser, true);
+    assert.equal(lastVerdictOf([file([failed])]).needsUser, false);
+    assert.equal(lastVerdictOf([file([], { loadError })]).needsUser, false);
   });
 });

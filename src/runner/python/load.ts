@@ -22,6 +22,10 @@ function loadErrorReport(error: unknown, file: string, memoryMb: number, python:
   if (data.outOfMemory) return limitError('memory', memoryMb, ` while importing ${name}`, 'load', location);
   // The interpreter as a path: `python3` alone does not say which of several on the PATH ran.
   const used = interpreterPath(python);
+  if (data.missing === 'debugpy') {
+    const advice = `debugpy is not installed for the Python interpreter '${python}', so ${name} cannot run under the debugger: install it (${python} -m pip install debugpy, or apt install python3-debugpy for Debian's python3), or choose another interpreter`;
+    return withSetting(errorReport(advice, 'user', 'load', { location: null }), 'python');
+  }
   if (data.missing === 'torch' || data.missing?.startsWith('torch.')) {
     const advice = `PyTorch is not installed for the Python interpreter '${used}' (${name} imports it): install it (${used} -m pip install torch, or apt install python3-torch for Debian's python3), or choose another interpreter`;
     return withSetting(errorReport(advice, 'user', 'load', { location }), 'python');
@@ -67,7 +71,7 @@ function loadedProblem(session: PythonSession, problem: PythonProblem, memoryMb:
  */
 export async function loadPythonFile(
   file: string,
-  options: { python: string | null; memoryMb: number; timeoutMs: number },
+  options: { python: string | null; memoryMb: number; timeoutMs: number; debug?: boolean },
   onOutput: (text: string) => void,
   onHang: (activity: string, place: HangPlace | null) => void,
 ): Promise<LoadedFile> {
@@ -78,7 +82,7 @@ export async function loadPythonFile(
   let loaded: LoadReply;
   try {
     try {
-      loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
+      loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb, debug: options.debug === true });
     } catch (error) {
       // The default python3 has no NumPy (a bare pyenv or venv before the system's): another python3 may.
       const other = error instanceof PythonUnavailable && error.withoutNumpy && chosenInterpreter(options.python) === null ? otherInterpreterWith(['numpy']) : null;
@@ -88,7 +92,7 @@ export async function loadPythonFile(
       session = new PythonSession(python, onOutput);
       limit = new PythonTimeLimit(session, file, onHang);
       limit.arm(LOADING, options.timeoutMs);
-      loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb });
+      loaded = await session.request<LoadReply>('load', { file, memoryMb: options.memoryMb, debug: options.debug === true });
     }
   } catch (error) {
     session.stop('not loaded');
