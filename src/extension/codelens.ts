@@ -15,7 +15,7 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
     this.subscription = vscode.Disposable.from(
       services.store.onDidChange(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('gradlens.problemFiles')) this.changed.fire();
+        if (event.affectsConfiguration('gradlens.problemFiles') || event.affectsConfiguration('gradlens.codeLens.enabled')) this.changed.fire();
       }),
     );
   }
@@ -26,7 +26,7 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (!this.isProblemFile(document)) return [];
+    if (!this.services.settings(document.uri).codeLens || !this.isProblemFile(document)) return [];
     // Before the sandbox has loaded the file: every exported value is a candidate.
     const problems = this.services.store.problems(document.uri, document.getText());
     const lenses: vscode.CodeLens[] = [];

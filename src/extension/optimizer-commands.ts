@@ -79,6 +79,11 @@ export function commandArguments(raw: unknown): CommandArguments {
   return parsed;
 }
 
+/** Settings are read for the problem's file (folder settings apply); built-ins read the window's. */
+function settingsScope(picked: PickedProblem): vscode.Uri | undefined {
+  return 'file' in picked.source ? vscode.Uri.file(picked.source.file) : undefined;
+}
+
 export class OptimizerCommands implements vscode.Disposable {
   private readonly live = new Set<LiveRun>();
   private readonly byRunId = new Map<string, LiveRun>();
@@ -97,7 +102,7 @@ export class OptimizerCommands implements vscode.Disposable {
     const title = 'GradLens: Run Optimizer';
     const picked = given.problem ?? (await pickProblem(this.services, title));
     if (!picked) return undefined;
-    const settings = this.services.settings();
+    const settings = this.services.settings(settingsScope(picked));
     const choice = given.optimizers?.[0] ?? (await pickOptimizer(settings, title));
     if (!choice) return undefined;
     const hyperparameters = given.hyperparameters
@@ -113,7 +118,7 @@ export class OptimizerCommands implements vscode.Disposable {
     if (!picked) return undefined;
     const choices = given.optimizers ?? (await pickOptimizers(title));
     if (!choices) return undefined;
-    const settings = this.services.settings();
+    const settings = this.services.settings(settingsScope(picked));
     const runs = choices.map((choice) => ({ name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) }));
     return this.start(picked, runs, null, `compare-${this.nextId++}`);
   }
@@ -125,13 +130,13 @@ export class OptimizerCommands implements vscode.Disposable {
     const where = given.at ? { at: given.at } : await vscode.window.showQuickPick(
       [
         { label: 'At the start', description: 'the problem\'s own parameters', at: 'start' as const },
-        { label: 'Where an optimizer ends', description: `${this.services.settings().optimizer}, ${this.services.settings().steps} steps (gradlens.optimizer.*)`, at: 'final' as const },
+        { label: 'Where an optimizer ends', description: `${this.services.settings(settingsScope(picked)).optimizer}, ${this.services.settings(settingsScope(picked)).steps} steps (gradlens.optimizer.*)`, at: 'final' as const },
       ],
       { title, placeHolder: 'Where to look at the Hessian' },
     );
     if (!where) return undefined;
     if ('file' in picked.source && !this.services.requireTrust('the analysis')) return undefined;
-    const settings = this.services.settings();
+    const settings = this.services.settings(settingsScope(picked));
     const choice = findOptimizer(settings.optimizer)!;
     const run = where.at === 'final' ? { name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) } : null;
     const source = await this.services.problemSource(picked.source);
@@ -157,7 +162,7 @@ export class OptimizerCommands implements vscode.Disposable {
   /** Runs `runs` on the problem, live in the dashboard; resolves with the results when the request ends. */
   private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null, schedule: ScheduleSpec = CONSTANT): Promise<TrainResult[] | undefined> {
     if ('file' in picked.source && !this.services.requireTrust('the optimizer run')) return undefined;
-    const settings = this.services.settings();
+    const settings = this.services.settings(settingsScope(picked));
     const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
     const source = await this.services.problemSource(picked.source);
     this.services.dashboards.open();
@@ -165,7 +170,7 @@ export class OptimizerCommands implements vscode.Disposable {
       const run = new LiveRun(picked, runs, start, compareGroup, schedule, settings.steps, (name) => `${this.nextId++}-${name}`, {
         broadcast: (message, open) => this.broadcast(message, open),
         progress: (text) => job.report(text),
-        trained: (result) => this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1, VSCODE_SETTINGS)}`),
+        trained: (result) => this.services.output.info(`\n${formatRun(result, picked.label, settings.recordEvery > 1, VSCODE_SETTINGS)}`),
         describeFailure: (result) => result.failure && errorLine(result.failure.error),
       });
       this.live.add(run);
@@ -176,7 +181,7 @@ export class OptimizerCommands implements vscode.Disposable {
           source,
           problem: picked.problem,
           runs,
-          train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true, schedule },
+          train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.recordEvery, seed: settings.check.seed, recordParams: true, schedule },
           start,
           surface: { resolution: SURFACE_RESOLUTION },
         },
@@ -227,7 +232,7 @@ export class OptimizerCommands implements vscode.Disposable {
         // Checked before anything starts, so a typo comes back as the request's error.
         const schedule = request.schedule === null ? CONSTANT : parseSchedule(request.schedule);
         const choice = findOptimizer(request.optimizer)!;
-        void this.start(run.picked, [{ name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings()) }], run.start, null, schedule);
+        void this.start(run.picked, [{ name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings(settingsScope(run.picked))) }], run.start, null, schedule);
         return null;
       }
       case 'requestEffectiveLr':

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { ProblemSource } from '../protocol';
 import { isPythonFile } from '../runner/runner';
-import { type Settings, readSettings } from './settings';
+import { type DeprecatedSetting, type Settings, readSettings } from './settings';
 import { pythonInterpreter } from './python-interpreter';
 import { Dashboards } from './dashboards';
 import { Jobs } from './jobs';
@@ -17,6 +17,8 @@ export class Services implements vscode.Disposable {
   readonly jobs = new Jobs();
   readonly dashboards: Dashboards;
   private warnedAbout = '';
+  /** Deprecated names already announced this session (once each). */
+  private readonly announcedDeprecations = new Set<string>();
   private loggedInterpreter = '';
 
   constructor(readonly context: vscode.ExtensionContext) {
@@ -26,7 +28,8 @@ export class Services implements vscode.Disposable {
   /** The current settings; bad values are replaced by defaults and named in one warning (again only if they change). */
   settings(scope?: vscode.Uri): Settings {
     const configuration = vscode.workspace.getConfiguration('gradlens', scope);
-    const { settings, problems } = readSettings((key) => configuration.get(key));
+    const { settings, problems, deprecated } = readSettings((key) => configuration.get(key), (key) => isSetByUser(configuration.inspect(key)));
+    for (const setting of deprecated) this.announceDeprecation(setting, scope);
     const warning = problems.join('\n');
     if (warning !== this.warnedAbout) {
       this.warnedAbout = warning;
@@ -38,6 +41,17 @@ export class Services implements vscode.Disposable {
       }
     }
     return settings;
+  }
+
+  /** Once per session: the old name is still read; offers to move its value to the new name where it is set. */
+  private announceDeprecation(setting: DeprecatedSetting, scope: vscode.Uri | undefined): void {
+    if (this.announcedDeprecations.has(setting.old)) return;
+    this.announcedDeprecations.add(setting.old);
+    const text = `gradlens.${setting.old} is deprecated: it is now gradlens.${setting.replacement} (its value ${JSON.stringify(setting.value)} is still used).`;
+    this.output.warn(`Settings: ${text}`);
+    void vscode.window.showWarningMessage(`GradLens: ${text}`, 'Rename Setting').then((choice) => {
+      if (choice) void renameSetting(setting, scope).catch((error: unknown) => this.output.error(`Settings: could not rename gradlens.${setting.old}: ${(error as Error).message}`));
+    });
   }
 
   /** The interpreter for a Python problem file (logged when it changes); null for other files. */
@@ -81,5 +95,28 @@ export class Services implements vscode.Disposable {
     this.jobs.dispose();
     this.store.dispose();
     this.output.dispose();
+  }
+}
+
+type Inspection = ReturnType<vscode.WorkspaceConfiguration['inspect']>;
+
+function isSetByUser(inspection: Inspection): boolean {
+  if (!inspection) return false;
+  return [inspection.globalValue, inspection.workspaceValue, inspection.workspaceFolderValue, inspection.globalLanguageValue, inspection.workspaceLanguageValue, inspection.workspaceFolderLanguageValue].some((value) => value !== undefined);
+}
+
+/** Moves the old setting's value to its new name in every place (user, workspace, folder) that sets it. */
+async function renameSetting(setting: DeprecatedSetting, scope: vscode.Uri | undefined): Promise<void> {
+  const configuration = vscode.workspace.getConfiguration('gradlens', scope);
+  const inspection = configuration.inspect(setting.old);
+  const places: [unknown, vscode.ConfigurationTarget][] = [
+    [inspection?.globalValue, vscode.ConfigurationTarget.Global],
+    [inspection?.workspaceValue, vscode.ConfigurationTarget.Workspace],
+    [inspection?.workspaceFolderValue, vscode.ConfigurationTarget.WorkspaceFolder],
+  ];
+  for (const [value, target] of places) {
+    if (value === undefined) continue;
+    await configuration.update(setting.replacement, value, target);
+    await configuration.update(setting.old, undefined, target);
   }
 }
