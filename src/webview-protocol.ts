@@ -17,14 +17,19 @@
  * series; records at or before its last step are ignored), which is what
  * lets the host replay its state after a reload.
  *
- * This module is imported by the host and, for types only, by the browser
- * bundle: it must stay free of Node and DOM APIs.
+ * Zoomed in further than its bounded table resolves, a chart asks for the
+ * records of the range shown (`requestRecords`); the host keeps every record
+ * of a run (on disk) as the chart columns defined here (recordColumns).
+ *
+ * This module is imported by the host and by the browser bundle: it must
+ * stay free of Node and DOM APIs.
  */
 import type { CriticalPointReport } from './core/analysis';
 import type { CheckResult } from './core/gradcheck';
 export type { TensorRelativeErrors } from './core/gradcheck';
 import type { HyperValue, Hyperparameters } from './core/optim/optimizer';
 import type { StepRecord, TrainResult } from './core/optim/train';
+import type { Summary } from './core/optim/telemetry';
 import type { NestedNumbers } from './core/tensor';
 
 export type { StepRecord } from './core/optim/train';
@@ -157,7 +162,25 @@ export interface SavedBody {
   path: string | null;
 }
 
-export type ResponseBody = EffectiveLrBody | SavedBody;
+/**
+ * The answer to `requestRecords`: every record of the run from `fromStep` to
+ * `toStep` (inclusive) as the chart columns of recordColumns (`columns`
+ * names them, in order); `values[c][k]` is column c of record k, null for
+ * NaN (JSON has none).
+ */
+export interface RecordRangeBody {
+  kind: 'recordRange';
+  runId: string;
+  fromStep: number;
+  toStep: number;
+  columns: string[];
+  steps: number[];
+  /** Seconds since the run started, as in RecordsBatch. */
+  seconds: number[];
+  values: (number | null)[][];
+}
+
+export type ResponseBody = EffectiveLrBody | SavedBody | RecordRangeBody;
 
 /** Every request gets one: error null when it was carried out, with what it asked for in `body`. */
 export interface RequestResponse {
@@ -189,6 +212,56 @@ export type HostToWebview =
 export interface HostBatch {
   type: 'batch';
   messages: HostToWebview[];
+}
+
+// ---------------------------------------------------------------- chart columns of a record
+
+export const QUANTILES = ['min', 'q25', 'median', 'q75', 'max'] as const;
+export type Quantile = (typeof QUANTILES)[number];
+
+/** The effective-rate scope of all parameters together (runs with one tensor use that tensor's name). */
+export const ALL_PARAMETERS = '*';
+
+/** Names of the chart columns. */
+export const metric = {
+  loss: 'loss',
+  fullLoss: 'fullLoss',
+  gradNorm: 'gradNorm',
+  updateNorm: 'updateNorm',
+  updateRatio: 'updateRatio',
+  lr: 'lr',
+  ratio: (tensor: string) => `ratio:${tensor}`,
+  rate: (scope: string, quantile: Quantile) => `rate:${scope}:${quantile}`,
+} as const;
+
+export type ColumnValue = (record: StepRecord) => number;
+
+const orNaN = (value: number | null | undefined): number => value ?? NaN;
+
+/**
+ * The numbers of a record the dashboard's charts draw (NaN: none this
+ * step), by name: the same for the dashboard's own table and the records the
+ * host keeps for zoomed charts.
+ */
+export function recordColumns(meta: Pick<RunStarted, 'tensors' | 'adaptive'>): [string, ColumnValue][] {
+  const columns: [string, ColumnValue][] = [
+    [metric.loss, (record) => record.loss],
+    [metric.fullLoss, (record) => orNaN(record.fullLoss)],
+    [metric.gradNorm, (record) => record.gradNorm],
+    [metric.updateNorm, (record) => record.updateNorm],
+    [metric.updateRatio, (record) => record.updateRatio],
+    [metric.lr, (record) => record.lr],
+  ];
+  for (const { name } of meta.tensors) columns.push([metric.ratio(name), (record) => orNaN(record.updateRatioByTensor[name])]);
+  if (!meta.adaptive) return columns;
+  const single = meta.tensors.length === 1;
+  const scopes = single ? [meta.tensors[0].name] : [ALL_PARAMETERS, ...meta.tensors.map((tensor) => tensor.name)];
+  for (const scope of scopes) {
+    const summaryOf = (record: StepRecord): Summary | null | undefined =>
+      scope === ALL_PARAMETERS || single ? record.effectiveLr : record.effectiveLrByTensor?.[scope];
+    for (const quantile of QUANTILES) columns.push([metric.rate(scope, quantile), (record) => orNaN(summaryOf(record)?.[quantile])]);
+  }
+  return columns;
 }
 
 // ---------------------------------------------------------------- webview → host
@@ -269,7 +342,19 @@ export interface RequestEffectiveLr {
   tensor: string;
 }
 
-export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr;
+/** Every record of a run between two steps (inclusive): at most RECORD_RANGE_LIMIT, else the request is refused. */
+export interface RequestRecords {
+  type: 'requestRecords';
+  requestId: number;
+  runId: string;
+  fromStep: number;
+  toStep: number;
+}
+
+/** Most records one requestRecords answers (a zoomed chart asks only when its range holds fewer). */
+export const RECORD_RANGE_LIMIT = 20_000;
+
+export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr | RequestRecords;
 export type WebviewToHost = Ready | WebviewRequest;
 
 // ---------------------------------------------------------------- validation of webview → host
@@ -311,6 +396,10 @@ function isText(value: unknown, maxLength: number): value is string {
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStep(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isHyperValue(value: unknown): value is HyperValue {
@@ -395,6 +484,13 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | null {
       const schedule = fields.schedule;
       if (!optimizer || (schedule !== null && !isText(schedule, LIMITS.idLength))) return null;
       return { type, requestId: fields.requestId, runId: fields.runId, optimizer, schedule };
+    }
+    case 'requestRecords': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'fromStep', 'toStep']);
+      if (!fields || !isRequestId(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      const { fromStep, toStep } = fields;
+      if (!isStep(fromStep) || !isStep(toStep) || fromStep > toStep) return null;
+      return { type, requestId: fields.requestId, runId: fields.runId, fromStep, toStep };
     }
     case 'requestEffectiveLr': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'tensor']);

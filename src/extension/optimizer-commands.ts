@@ -19,6 +19,8 @@ import type { OptimizerRun } from '../protocol';
 import { analyzeSource, optimizeSource } from '../runner/optimize';
 import type { HostToWebview, ResponseBody } from '../webview-protocol';
 import { LiveRun } from './live-run';
+import { PANEL_RETENTION } from './dashboard/retained';
+import { RecordLogs } from './record-log';
 import type { DashboardRequest } from './dashboard';
 import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyperparameters, fileChoice, pickOptimizer, pickOptimizers, pickProblem } from './pickers';
 import type { Services } from './services';
@@ -88,12 +90,15 @@ export class OptimizerCommands implements vscode.Disposable {
   private readonly live = new Set<LiveRun>();
   private readonly byRunId = new Map<string, LiveRun>();
   private nextId = 1;
+  /** Every record of the runs the dashboard keeps, for its zoomed charts. */
+  private readonly recordLogs = new RecordLogs(PANEL_RETENTION.runs);
 
   constructor(private readonly services: Services) {
     services.dashboards.onRunRequest((request) => this.handle(request));
   }
 
   private broadcast(message: HostToWebview, open = false): void {
+    this.recordLogs.observe(message);
     this.services.dashboards.publish(message, open);
   }
 
@@ -237,6 +242,8 @@ export class OptimizerCommands implements vscode.Disposable {
       }
       case 'requestEffectiveLr':
         return run.requestRates(request.runId, request.tensor);
+      case 'requestRecords':
+        return this.recordLogs.range(request.runId, request.fromStep, request.toStep);
     }
   }
 
@@ -248,5 +255,6 @@ export class OptimizerCommands implements vscode.Disposable {
 
   dispose(): void {
     for (const run of this.live) run.close();
+    this.recordLogs.dispose();
   }
 }

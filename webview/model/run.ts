@@ -1,30 +1,21 @@
 /** One optimizer run as the dashboard keeps it: its description, bounded telemetry, path and markers. */
 import type { Hyperparameters } from '../../src/core/optim/optimizer';
 import type { Summary } from '../../src/core/optim/telemetry';
-import type { HyperparametersChanged, RecordsBatch, RunEnded, RunStarted, StepRecord } from '../../src/webview-protocol';
+import {
+  ALL_PARAMETERS,
+  type ColumnValue,
+  type HyperparametersChanged,
+  RECORD_RANGE_LIMIT,
+  type RecordRangeBody,
+  type RecordsBatch,
+  type RunEnded,
+  type RunStarted,
+  recordColumns,
+} from '../../src/webview-protocol';
 import { MetricTable, type SavedTable } from './metric-table';
 import { type SavedTrajectory, Trajectory } from './trajectory';
 
-export const QUANTILES = ['min', 'q25', 'median', 'q75', 'max'] as const;
-export type Quantile = (typeof QUANTILES)[number];
-
-/** The effective-rate scope of all parameters together (runs with one tensor use that tensor's name). */
-export const ALL_PARAMETERS = '*';
-
-export const metric = {
-  loss: 'loss',
-  fullLoss: 'fullLoss',
-  gradNorm: 'gradNorm',
-  updateNorm: 'updateNorm',
-  updateRatio: 'updateRatio',
-  lr: 'lr',
-  ratio: (tensor: string) => `ratio:${tensor}`,
-  rate: (scope: string, quantile: Quantile) => `rate:${scope}:${quantile}`,
-} as const;
-
-type Extractor = (record: StepRecord) => number;
-
-const orNaN = (value: number | null | undefined): number => value ?? NaN;
+export { ALL_PARAMETERS, QUANTILES, type Quantile, metric } from '../../src/webview-protocol';
 
 /** The per-dimension effective learning rates of one tensor at one step. */
 export interface ElementRates {
@@ -51,6 +42,13 @@ export interface SavedRun {
   trajectory: SavedTrajectory | null;
 }
 
+/** The records of a step range at full resolution (one table entry per record). */
+export interface ZoomRecords {
+  fromStep: number;
+  toStep: number;
+  table: MetricTable;
+}
+
 /** The newest effective-rate summaries (for the histogram), by scope. */
 export interface LatestSummaries {
   step: number;
@@ -69,13 +67,15 @@ export class RunModel {
   readonly elementRates = new Map<string, ElementRates>();
   /** As the host last reported (runStatus). */
   paused = false;
-  private readonly extractors: Extractor[];
+  /** Every record of a range a chart is zoomed into, from the host (requestRecords); null: none. */
+  zoom: ZoomRecords | null = null;
+  private readonly extractors: ColumnValue[];
 
   constructor(
     readonly meta: RunStarted,
     saved?: { table: SavedTable; trajectory: SavedTrajectory | null },
   ) {
-    const columns = RunModel.columns(meta);
+    const columns = recordColumns(meta);
     this.extractors = columns.map(([, extract]) => extract);
     this.table = saved ? MetricTable.restore(saved.table) : new MetricTable(columns.map(([name]) => name));
     this.trajectory = meta.twoDimensional ? (saved?.trajectory ? Trajectory.restore(saved.trajectory) : new Trajectory()) : null;
@@ -107,6 +107,11 @@ export class RunModel {
       this.lastStep = record.step;
       for (let c = 0; c < this.extractors.length; c++) values[c] = this.extractors[c](record);
       this.table.append(record.step, batch.seconds[k] ?? NaN, values);
+      // A zoom onto the live end of a run goes on filling as records come.
+      const zoom = this.zoom;
+      if (zoom && record.step <= zoom.toStep && zoom.table.length < RECORD_RANGE_LIMIT && (zoom.table.length === 0 || record.step > zoom.table.stepEnd[zoom.table.length - 1])) {
+        zoom.table.append(record.step, batch.seconds[k] ?? NaN, values);
+      }
       if (record.fullLoss !== null && record.fullLoss !== record.loss) this.separateFullLoss = true;
       if (this.trajectory && record.params && record.params.length >= 2) this.trajectory.push(record.params[0], record.params[1]);
       if (record.effectiveLrByTensor || record.effectiveLr) {
@@ -126,6 +131,40 @@ export class RunModel {
       added = true;
     });
     return added;
+  }
+
+  /**
+   * Whether the table has a range in full (an entry per record), else how
+   * many records it holds at most (entries overlapping it × records per entry).
+   */
+  recordsIn(fromStep: number, toStep: number): { full: boolean; records: number } {
+    const table = this.table;
+    if (table.span === 1) return { full: true, records: 0 };
+    let entries = 0;
+    for (let i = 0; i < table.length; i++) if (table.stepEnd[i] >= fromStep && table.stepStart[i] <= toStep) entries++;
+    return { full: false, records: entries * table.span };
+  }
+
+  /** The table of the zoom when it holds all of `fromStep`..`toStep`, else null. */
+  zoomTableFor(fromStep: number, toStep: number): MetricTable | null {
+    const zoom = this.zoom;
+    return zoom && zoom.fromStep <= fromStep && zoom.toStep >= Math.min(toStep, this.lastStep) ? zoom.table : null;
+  }
+
+  /** Keeps the host's records of a range (requestRecords) for the zoomed charts. */
+  setZoomRecords(body: RecordRangeBody): void {
+    const names = this.table.names;
+    const index = body.columns.map((name) => names.indexOf(name));
+    const table = new MetricTable(names, RECORD_RANGE_LIMIT);
+    const values = new Float64Array(names.length).fill(NaN);
+    for (let k = 0; k < body.steps.length && k < RECORD_RANGE_LIMIT; k++) {
+      values.fill(NaN);
+      index.forEach((column, c) => {
+        if (column >= 0) values[column] = body.values[c][k] ?? NaN;
+      });
+      table.append(body.steps[k], body.seconds[k], values);
+    }
+    this.zoom = { fromStep: body.fromStep, toStep: body.toStep, table };
   }
 
   addMarker(change: HyperparametersChanged): boolean {
@@ -153,26 +192,5 @@ export class RunModel {
     const run = new RunModel(saved.meta, { table: saved.table, trajectory: saved.trajectory });
     Object.assign(run, { ended: saved.ended, paused: saved.paused, markers: saved.markers, lastStep: saved.lastStep, separateFullLoss: saved.separateFullLoss, latest: saved.latest });
     return run;
-  }
-
-  private static columns(meta: RunStarted): [string, Extractor][] {
-    const columns: [string, Extractor][] = [
-      [metric.loss, (record) => record.loss],
-      [metric.fullLoss, (record) => orNaN(record.fullLoss)],
-      [metric.gradNorm, (record) => record.gradNorm],
-      [metric.updateNorm, (record) => record.updateNorm],
-      [metric.updateRatio, (record) => record.updateRatio],
-      [metric.lr, (record) => record.lr],
-    ];
-    for (const { name } of meta.tensors) columns.push([metric.ratio(name), (record) => orNaN(record.updateRatioByTensor[name])]);
-    if (!meta.adaptive) return columns;
-    const single = meta.tensors.length === 1;
-    const scopes = single ? [meta.tensors[0].name] : [ALL_PARAMETERS, ...meta.tensors.map((tensor) => tensor.name)];
-    for (const scope of scopes) {
-      const summaryOf = (record: StepRecord): Summary | null | undefined =>
-        scope === ALL_PARAMETERS || single ? record.effectiveLr : record.effectiveLrByTensor?.[scope];
-      for (const quantile of QUANTILES) columns.push([metric.rate(scope, quantile), (record) => orNaN(summaryOf(record)?.[quantile])]);
-    }
-    return columns;
   }
 }
