@@ -13,6 +13,7 @@ import { type NewProblemArguments, newProblemFile } from './new-problem';
 import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
+import { type ShownStep, onDidShowStep } from './multi-step';
 import { Services } from './services';
 import { PROBLEM_FILE_EXCLUDE } from './settings';
 import { ProblemTests, type TestOutcomes } from './testing';
@@ -22,7 +23,7 @@ export interface GradLensApi {
   /** Milliseconds spent in activate(). */
   activationMs: number;
   /** Only in extension tests (ExtensionMode.Test): the internals they observe. */
-  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes } | null;
+  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes; onDidShowStep: vscode.Event<ShownStep> } | null;
 }
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
@@ -61,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   void tests.discoverWorkspace();
   const activationMs = performance.now() - started;
   services.output.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, testing: outcomes ? { services, tests, outcomes } : null };
+  return { activationMs, testing: outcomes ? { services, tests, outcomes, onDidShowStep } : null };
 }
 
 export function deactivate(): void {

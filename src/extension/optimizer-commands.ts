@@ -23,6 +23,7 @@ import { PANEL_RETENTION } from './dashboard/retained';
 import { RecordLogs } from './record-log';
 import type { DashboardRequest } from './dashboard';
 import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyperparameters, fileChoice, pickOptimizer, pickOptimizers, pickProblem } from './pickers';
+import { type InputStep, MultiStepInput } from './multi-step';
 import type { Services } from './services';
 
 const SURFACE_RESOLUTION = 64;
@@ -81,6 +82,22 @@ export function commandArguments(raw: unknown): CommandArguments {
   return parsed;
 }
 
+/** One step of a command's multi-step input: asks one thing and keeps the answer. */
+type Ask = (input: MultiStepInput) => Promise<void>;
+
+/** Runs the steps as one multi-step input (none: nothing to ask); false when the user cancelled. */
+function ask(title: string, steps: Ask[]): Promise<boolean> {
+  if (steps.length === 0) return Promise.resolve(true);
+  const at = (index: number): InputStep | undefined =>
+    index < steps.length
+      ? async (input) => {
+          await steps[index](input);
+          return at(index + 1);
+        }
+      : undefined;
+  return MultiStepInput.run(title, steps.length, at(0)!);
+}
+
 /** Settings are read for the problem's file (folder settings apply); built-ins read the window's. */
 function settingsScope(picked: PickedProblem): vscode.Uri | undefined {
   return 'file' in picked.source ? vscode.Uri.file(picked.source.file) : undefined;
@@ -102,59 +119,67 @@ export class OptimizerCommands implements vscode.Disposable {
     this.services.dashboards.publish(message, open);
   }
 
-  /** Asks for whatever `given` leaves open (keybindings and tests may pass everything). */
+  /** Asks for whatever `given` leaves open (keybindings and tests may pass everything), in one multi-step input. */
   async runOptimizer(given: CommandArguments = {}): Promise<TrainResult[] | undefined> {
-    const title = 'GradLens: Run Optimizer';
-    const picked = given.problem ?? (await pickProblem(this.services, title));
-    if (!picked) return undefined;
-    const settings = this.services.settings(settingsScope(picked));
-    const choice = given.optimizers?.[0] ?? (await pickOptimizer(settings, title));
-    if (!choice) return undefined;
-    const hyperparameters = given.hyperparameters
-      ? resolveHyperparameters(choice, given.hyperparameters)
-      : await editHyperparameters(choice, settings, `${title}: ${choice.name} on ${picked.label}`);
-    if (!hyperparameters) return undefined;
-    return this.start(picked, [{ name: choice.name, hyperparameters }], null, null);
+    let picked = given.problem;
+    let choice = given.optimizers?.[0];
+    let hyperparameters: Hyperparameters | undefined;
+    const steps: Ask[] = [];
+    if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
+    if (!given.optimizers) steps.push(async (input) => void (choice = await pickOptimizer(input, this.services.settings(settingsScope(picked!)), choice)));
+    if (!given.hyperparameters) steps.push(async (input) => void (hyperparameters = await editHyperparameters(input, choice!, this.services.settings(settingsScope(picked!)), picked!.label)));
+    if (!(await ask('GradLens: Run Optimizer', steps)) || !picked || !choice) return undefined;
+    const values = given.hyperparameters ? resolveHyperparameters(choice, given.hyperparameters) : hyperparameters;
+    if (!values) return undefined;
+    return this.start(picked, [{ name: choice.name, hyperparameters: values }], null, null);
   }
 
   async compareOptimizers(given: CommandArguments = {}): Promise<TrainResult[] | undefined> {
-    const title = 'GradLens: Compare Optimizers';
-    const picked = given.problem ?? (await pickProblem(this.services, title));
-    if (!picked) return undefined;
-    const choices = given.optimizers ?? (await pickOptimizers(title));
-    if (!choices) return undefined;
+    let picked = given.problem;
+    let choices = given.optimizers;
+    const steps: Ask[] = [];
+    if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
+    if (!given.optimizers) steps.push(async (input) => void (choices = await pickOptimizers(input, choices)));
+    if (!(await ask('GradLens: Compare Optimizers', steps)) || !picked || !choices) return undefined;
     const settings = this.services.settings(settingsScope(picked));
     const runs = choices.map((choice) => ({ name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) }));
     return this.start(picked, runs, null, `compare-${this.nextId++}`);
   }
 
   async analyzeCriticalPoint(given: CommandArguments = {}): Promise<CriticalPointReport | undefined> {
-    const title = 'GradLens: Analyze Critical Point';
-    const picked = given.problem ?? (await pickProblem(this.services, title));
-    if (!picked) return undefined;
-    const where = given.at ? { at: given.at } : await vscode.window.showQuickPick(
-      [
-        { label: 'At the start', description: 'the problem\'s own parameters', at: 'start' as const },
-        { label: 'Where an optimizer ends', description: `${this.services.settings(settingsScope(picked)).optimizer}, ${this.services.settings(settingsScope(picked)).steps} steps (gradlens.optimizer.*)`, at: 'final' as const },
-      ],
-      { title, placeHolder: 'Where to look at the Hessian' },
-    );
-    if (!where) return undefined;
-    if ('file' in picked.source && !this.services.requireTrust('the analysis')) return undefined;
-    const settings = this.services.settings(settingsScope(picked));
+    let picked = given.problem;
+    let at = given.at;
+    const steps: Ask[] = [];
+    if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
+    if (!given.at) {
+      steps.push(async (input) => {
+        const settings = this.services.settings(settingsScope(picked!));
+        const items = [
+          { label: 'At the start', description: 'the problem\'s own parameters', at: 'start' as const },
+          { label: 'Where an optimizer ends', description: `${settings.optimizer}, ${settings.steps} steps (gradlens.optimizer.*)`, at: 'final' as const },
+        ];
+        at = (await input.pick({ items, active: items.filter((item) => item.at === at), placeholder: 'Where to look at the Hessian' })).at;
+      });
+    }
+    if (!(await ask('GradLens: Analyze Critical Point', steps))) return undefined;
+    const target = picked;
+    if (!target || !at) return undefined;
+    const where = { at };
+    if ('file' in target.source && !this.services.requireTrust('the analysis')) return undefined;
+    const settings = this.services.settings(settingsScope(target));
     const choice = findOptimizer(settings.optimizer)!;
     const run = where.at === 'final' ? { name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) } : null;
-    const source = await this.services.problemSource(picked.source);
-    const outcome = await this.services.jobs.run(`analyzing ${picked.label}`, (job) => analyzeSource(
-      { source, problem: picked.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
+    const source = await this.services.problemSource(target.source);
+    const outcome = await this.services.jobs.run(`analyzing ${target.label}`, (job) => analyzeSource(
+      { source, problem: target.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
       settings.limits,
       { signal: job.signal, onOutput: (text) => this.services.output.append(text) },
     ));
     if (!outcome.report) {
-      void vscode.window.showErrorMessage(`GradLens: the analysis of ${picked.label} did not finish: ${outcome.error ? errorLine(outcome.error) : 'stopped'}`);
+      void vscode.window.showErrorMessage(`GradLens: the analysis of ${target.label} did not finish: ${outcome.error ? errorLine(outcome.error) : 'stopped'}`);
       return undefined;
     }
-    const place = where.at === 'start' ? `${picked.label} at its start` : `${picked.label} after ${choice.name}`;
+    const place = where.at === 'start' ? `${target.label} at its start` : `${target.label} after ${choice.name}`;
     this.services.output.info(`\n${formatAnalysis(outcome.report, place)}`);
     this.broadcast({ type: 'criticalPoint', runId: null, report: outcome.report }, true);
     const report = outcome.report;
