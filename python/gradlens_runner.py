@@ -70,6 +70,7 @@ LAYER_KEYS = ("inputs", "forward", "backward")
 USER_ERROR = -32001  # user code raised: data has function, exception, location, traceback
 TENSOR_ERROR = -32002  # user code returned something malformed: data has message
 LOAD_ERROR = -32003  # the file could not be imported: data has message, location
+ARGUMENT_WRITTEN = -32005  # user code changed the point it was handed: data has function, index, before, after (or removed)
 
 
 class RpcError(Exception):
@@ -187,6 +188,10 @@ def _shape_text(shape):
 class Problem(object):
     """A problem in GradLens's own convention: params/f/grad[/hvp] or inputs/forward(inputs)/backward(inputs, dy)."""
 
+    # A check reports a function that writes into its argument (as the TypeScript engine does): in the user's own
+    # training loop, sorting or normalizing the parameters in place would corrupt them. Course code is taken as it is.
+    reports_writes = True
+
     def __init__(self, name, kind, value):
         self._begin(name, kind, value, "params" if kind == "scalar" else "inputs")
         tensors = self.get(self.tensors_label)
@@ -216,6 +221,8 @@ class Problem(object):
         self.tensors_label = tensors_label
         # Set once a function was caught writing into its arguments: from then on perturbed() hands out copies too.
         self.writes_arguments = False
+        # Whether this plan reports such writes (a check's plans, for problems that report_writes).
+        self.report_writes = False
         # The arrays last sent for this problem under each plan key (see plan_array).
         self.sent = {}
         self.functions = {}
@@ -224,6 +231,9 @@ class Problem(object):
         self.second_order = False
         self.warnings = []
         self.nondeterminism_hint = None
+        # Gradients returned in another shape of the right size (note_reshaped), and how many were sent.
+        self.reshaped = []
+        self.reshaped_sent = 0
 
     def _lay_out(self, entries):
         """The flat point of (name, float64 array, is a float) entries, in their order."""
@@ -266,8 +276,25 @@ class Problem(object):
                 tree[name] = part.copy() if fresh else part
         return tree
 
-    def read_like(self, result, label, element=None):
-        """Flattens a gradient-like dict matched to the layout by name."""
+    def require_unchanged(self, key, tree, x):
+        """Raises ARGUMENT_WRITTEN when the arrays (or dict) handed to key's function no longer hold the point x."""
+        if not self.report_writes:
+            return
+        for name, start, end, shape in self.slices:
+            if name not in tree:
+                raise RpcError(ARGUMENT_WRITTEN, "%s removed %s from its argument" % (key, name), {"function": key, "removed": name})
+            now = np.asarray(tree[name], dtype=np.float64).ravel() if shape is not None else np.asarray([tree[name]], dtype=np.float64)
+            if now.size != end - start:
+                raise RpcError(ARGUMENT_WRITTEN, "%s replaced %s in its argument" % (key, name), {"function": key, "removed": name})
+            differs = np.flatnonzero(now != x[start:end])
+            if differs.size:
+                k = int(differs[0])
+                raise RpcError(ARGUMENT_WRITTEN, "%s changed its argument" % key, {"function": key, "index": start + k, "before": float(x[start + k]), "after": float(now[k])})
+
+    def read_like(self, result, label, element=None, key=None):
+        """Flattens a gradient-like dict matched to the layout by name. A tensor of another shape but the same size
+        is read row-major and noted (note_reshaped), for the check to say what its values are worth; key names the
+        function that returned it, for the place of the note."""
         if not isinstance(result, dict):
             raise tensor_error("%s is %s, expected a dict with the keys of %s" % (label, type(result).__name__, self.tensors_label), element)
         out = np.empty(self.size)
@@ -285,7 +312,9 @@ class Problem(object):
             except (TypeError, ValueError):
                 raise tensor_error("%s.%s is %s, expected numbers" % (label, name, type(value).__name__), element)
             if list(array.shape) != spec["shape"]:
-                raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name), element)
+                if array.size != spec["size"]:
+                    raise tensor_error("%s.%s has shape %s, expected %s like %s.%s" % (label, name, _shape_text(array.shape), _shape_text(spec["shape"]), self.tensors_label, name), element)
+                self.note_reshaped("%s.%s" % (label, name), name, array.shape, spec["shape"], key)
             out[spec["offset"]:spec["offset"] + spec["size"]] = array.ravel()
         for key in result:
             if key not in names:
@@ -296,6 +325,16 @@ class Problem(object):
             text = "NaN" if np.isnan(out[flat]) else "Infinity" if out[flat] > 0 else "-Infinity"  # as the TS engine prints them
             raise tensor_error("%s is %s, expected a finite number" % (self.element_label(label, flat), text), element, non_finite=True)
         return out
+
+    def note_reshaped(self, label, name, found, expected, key):
+        """A gradient tensor of the right size in another shape, noted once per label; evaluate() sends new notes with
+        its reply (the engine judges them when the check ends: see ShapeMismatch in src/core/objective.ts)."""
+        if any(note["label"] == label for note in self.reshaped):
+            return
+        function = self.functions.get(key) if key is not None else None
+        site = _site(function, True) if function is not None else None
+        self.reshaped.append({"label": label, "like": "%s.%s" % (self.tensors_label, name), "tensor": name, "found": list(found), "expected": list(expected),
+                              "file": site[0] if site else None, "line": site[1] if site else None})
 
     def element_label(self, label, flat):
         """`grad(p).W[2,3]` for the flat position of element (2,3) of W, `grad(p).b` for a float parameter (the TS engine's names)."""
@@ -320,32 +359,49 @@ class Problem(object):
     # them once per plan), else a dict made from x.
 
     def f(self, x, batch, element=None, fresh=True, tree=None):
+        own = tree is None and fresh
         if tree is None:
             tree = self.tree(x, fresh)
         if batch is None:
-            return scalar_value(self.call("f", (tree,), element), "f(p)", element)
-        return scalar_value(self.call("f", (tree, list(batch)), element), "f(p, batch)", element)
+            value = scalar_value(self.call("f", (tree,), element), "f(p)", element)
+        else:
+            value = scalar_value(self.call("f", (tree, list(batch)), element), "f(p, batch)", element)
+        if own:
+            self.require_unchanged("f", tree, x)
+        return value
 
     def grad(self, x, batch, element=None):
-        args = [self.tree(x)] + ([list(batch)] if batch is not None else [])
-        return self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)")
+        tree = self.tree(x)
+        args = [tree] + ([list(batch)] if batch is not None else [])
+        gradient = self.read_like(self.call("grad", args, element), "grad(p, batch)" if batch is not None else "grad(p)", None, "grad")
+        self.require_unchanged("grad", tree, x)
+        return gradient
 
     def value_and_grad(self, x, batch):
         """f then grad at one point: an optimizer step (course code computes both in one call)."""
         return self.f(x, batch), self.grad(x, batch)
 
     def grad_dot(self, x, v, element=None, fresh=True, tree=None):
-        return sequential_dot(v, self.read_like(self.call("grad", (self.tree(x, fresh) if tree is None else tree,), element), "grad(p)", element))
+        return sequential_dot(v, self.read_like(self.call("grad", (self.tree(x, fresh) if tree is None else tree,), element), "grad(p)", element, "grad"))
 
     def hvp(self, x, v):
-        return self.read_like(self.call("hvp", [self.tree(x), self.tree(v)]), "hvp(p, v)")
+        tree = self.tree(x)
+        product = self.read_like(self.call("hvp", [tree, self.tree(v)]), "hvp(p, v)", None, "hvp")
+        self.require_unchanged("hvp", tree, x)
+        return product
 
     def forward(self, x, element=None, fresh=True, tree=None):
-        result = self.call("forward", (self.tree(x, fresh) if tree is None else tree,), element)
+        own = tree is None and fresh
+        if tree is None:
+            tree = self.tree(x, fresh)
+        result = self.call("forward", (tree,), element)
         try:
-            return np.asarray(result, dtype=np.float64)
+            out = np.asarray(result, dtype=np.float64)
         except (TypeError, ValueError):
             raise tensor_error("forward(inputs) returned %s, expected a number or an array" % type(result).__name__, element)
+        if own:
+            self.require_unchanged("forward", tree, x)
+        return out
 
     def forward_dot(self, x, v, shape, element=None, fresh=True, tree=None):
         out = self.forward(x, element, fresh, tree)
@@ -355,7 +411,10 @@ class Problem(object):
 
     def backward(self, x, v, shape):
         grad_output = float(v[0]) if len(shape) == 0 else v.reshape(shape).copy()
-        return self.read_like(self.call("backward", [self.tree(x), grad_output]), "backward(inputs, gradOutput)")
+        tree = self.tree(x)
+        gradient = self.read_like(self.call("backward", [tree, grad_output]), "backward(inputs, gradOutput)", None, "backward")
+        self.require_unchanged("backward", tree, x)
+        return gradient
 
 
 def scalar_value(result, label, element=None):
@@ -479,17 +538,6 @@ def _constant(value):
     return value, "copy"
 
 
-def _squeezed_like(value, shape):
-    """A gradient that has the input's elements in a shape that differs only by axes of length 1 (dgamma of shape
-    (1, D) from a sum with keepdims=True, for gamma of shape (D,)) in the input's shape, as NumPy's broadcasting in
-    the course's own gradient check reads it; anything else as it is, for read_like to judge."""
-    if shape is None or not isinstance(value, np.ndarray) or value.shape == shape or value.size != int(np.prod(shape)):
-        return value
-    if tuple(extent for extent in value.shape if extent != 1) != tuple(extent for extent in shape if extent != 1):
-        return value
-    return value.reshape(shape)
-
-
 def _wrote_into_read_only(error):
     data = error.data or {}
     return error.code == USER_ERROR and data.get("type") == "ValueError" and "read-only" in data.get("message", "")
@@ -576,6 +624,8 @@ class CourseProblem(Problem):
     the constants as _constant passes them; gradients as course code returns them (a tuple in the order of the
     checked inputs, one array, or a dict by name); float32 and float16 arrays upcast with a warning; torch tensors
     (EECS498) given as torch tensors; malformed return values reported at the function's return statement."""
+
+    reports_writes = False
 
     def __init__(self, name, kind, value, tensors_label, functions):
         self._begin(name, kind, value, tensors_label)
@@ -699,9 +749,8 @@ class CourseProblem(Problem):
                     shape = _shape_text(self.layout[k]["shape"])
                     raise self.returned_wrong(key, "%s returned None as the gradient of %s (%d of %d), expected an array of shape %s like %s.%s" % (label, name, k + 1, len(names), shape, self.tensors_label, name), element)
             grads = dict(zip(names, given))
-        shapes = {spec["name"]: tuple(spec["shape"]) for spec in self.layout}
         try:
-            return self.read_like({name: _squeezed_like(_numeric(value), shapes.get(name)) for name, value in grads.items()}, label, element)
+            return self.read_like({name: _numeric(value) for name, value in grads.items()}, label, element, key)
         except RpcError as error:
             raise _located(error, _site(self.functions[key], True))
 
@@ -1138,6 +1187,13 @@ def perturbed(problem, plan):
             raise
         changed = True  # the error may come from the changed point rather than from the function
     if not fresh and (changed or disturbed()):
+        if problem.report_writes:
+            # What the function was handed: the shared views (rebound or removed keys included), against the point.
+            point = np.asarray(originals)
+            problem.require_unchanged(fn.split("_")[0], shared if shared is not None else problem.tree(x, fresh=False), point)
+            differs = np.flatnonzero(x != point)
+            k = int(differs[0]) if differs.size else 0
+            raise RpcError(ARGUMENT_WRITTEN, "%s changed its argument" % fn, {"function": fn.split("_")[0], "index": k, "before": float(point[k]), "after": float(x[k])})
         problem.writes_arguments = True
         return perturbed(problem, plan)
     return {"plus": encode(plus), "minus": encode(minus)}
@@ -1148,6 +1204,16 @@ def evaluate(params):
     if problem is None:
         raise RpcError(-32602, "no problem named %s" % params["problem"])
     plan = params["plan"]
+    problem.report_writes = bool(plan.get("writes")) and problem.reports_writes
+    reply = _evaluated(problem, plan)
+    if len(problem.reshaped) > problem.reshaped_sent:
+        reply["reshaped"] = problem.reshaped[problem.reshaped_sent:]
+        problem.reshaped_sent = len(problem.reshaped)
+    return reply
+
+
+def _evaluated(problem, plan):
+    """The reply to one plan of evaluate()."""
     kind = plan["kind"]
     if kind == "perturbed":
         return perturbed(problem, plan)

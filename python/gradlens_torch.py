@@ -77,6 +77,8 @@ class TorchProblem(object):
     second_order = True
     data_size = None
     description = None
+    # In-place writes into checked tensors are autograd's to report (they break its graph).
+    reports_writes = False
 
     def __init__(self, name, runner):
         self.name = name
@@ -85,6 +87,9 @@ class TorchProblem(object):
         self.writes_arguments = False
         self.sent = {}
         self.nondeterminism_hint = None
+        self.reshaped = []
+        self.reshaped_sent = 0
+        self.report_writes = False
 
     # -- the checked tensors
 
@@ -116,6 +121,9 @@ class TorchProblem(object):
 
     def element_label(self, label, flat):
         return self.runner.Problem.element_label(self, label, flat)
+
+    def note_reshaped(self, label, name, found, expected, key):
+        return self.runner.Problem.note_reshaped(self, label, name, found, expected, None)
 
     def tree(self, x, fresh=True):
         """The checked tensors at x: fresh float64 tensors, or (fresh=False) views into x that follow it as it is perturbed."""

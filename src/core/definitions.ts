@@ -23,6 +23,7 @@ import {
   type Objective,
   PerturbedFailure,
   type PerturbedValues,
+  type ShapeMismatch,
   UserCodeError,
   type UserFunctionName,
   finiteNumber,
@@ -30,7 +31,8 @@ import {
   gradientLabel,
   lossLabel,
   noEvaluations,
-  requireElements,
+  optimizable,
+  shapeMismatchSink,
 } from './objective';
 import { type LayerDefinition, ProblemError, type ScalarDefinition, type UserFunction } from './problem';
 import { type Layout, TensorError, TensorPoint, claimedShape, describeElement, readLike, readTensorInto, readTree, sameShape, treeOf } from './tensor';
@@ -69,13 +71,16 @@ function callUser<T>(evaluations: Evaluations, name: UserFunctionName, fn: UserF
   return validate(result);
 }
 
+/** What ArgumentWritten says, in every language: the element, its value before and after. */
+export function argumentWrittenMessage(layout: Layout, flat: number, before: number, after: number): string {
+  return `user code modified its argument: ${describeElement(layout, flat)} changed from ${before} to ${after} (copy arrays before changing them)`;
+}
+
 /** Throws ArgumentWritten when the view no longer holds `x`. */
 function requireUnchanged(point: TensorPoint, x: Float64Array): void {
   const now = point.readBack();
   for (let i = 0; i < now.length; i++) {
-    if (now[i] !== x[i]) {
-      throw new ArgumentWritten(`user code modified its argument: ${describeElement(point.layout, i)} changed from ${x[i]} to ${now[i]} (copy arrays before changing them)`);
-    }
+    if (now[i] !== x[i]) throw new ArgumentWritten(argumentWrittenMessage(point.layout, i, x[i], now[i]));
   }
 }
 
@@ -135,25 +140,28 @@ export function scalarObjective(definition: ScalarDefinition, options: AdapterOp
   const { layout, values } = readTree(definition.params, 'params');
   const evaluations = noEvaluations();
   const { f, grad, hvp } = definition;
+  const shapeMismatches: ShapeMismatch[] = [];
+  const reshaped = shapeMismatchSink(shapeMismatches);
   // A fresh copy of the batch per call: user code may not change the batch GradLens keeps using.
   const args = (tree: unknown, batch: Batch): unknown[] => (batch ? [tree, [...batch]] : [tree]);
   const loss = (tree: unknown, batch: Batch) => callUser(evaluations, 'f', f, args(tree, batch), finiteNumber(lossLabel(batch)));
   const gradient = (tree: unknown, batch: Batch) =>
-    callUser(evaluations, 'grad', grad, args(tree, batch), (result) => readLike(result, layout, gradientLabel(batch), 'params'));
+    callUser(evaluations, 'grad', grad, args(tree, batch), (result) => readLike(result, layout, gradientLabel(batch), 'params', reshaped));
   return {
     name: definition.name,
     layout,
     initial: values,
     dataSize: definition.dataSize,
     evaluations,
+    shapeMismatches,
     loss: (x, batch) => withView(layout, x, options, (tree) => loss(tree, batch)),
     gradient: (x, batch) => withView(layout, x, options, (tree) => gradient(tree, batch)),
     hvp: hvp
-      ? (x, v) => withView(layout, x, options, (tree) => callUser(evaluations, 'hvp', hvp, [tree, treeOf(layout, v)], (result) => readLike(result, layout, HVP_LABEL, 'params')))
+      ? (x, v) => withView(layout, x, options, (tree) => callUser(evaluations, 'hvp', hvp, [tree, treeOf(layout, v)], (result) => readLike(result, layout, HVP_LABEL, 'params', reshaped)))
       : null,
     perturbedLosses: (x, indices, eps, batch) => perturbInView(layout, x, indices, eps, options, (tree) => loss(tree, batch)),
     perturbedGradientDots: (x, indices, eps, probe) =>
-      perturbInView(layout, x, indices, eps, options, (tree) => callUser(evaluations, 'grad', grad, [tree], (result) => dot(probe, readLike(result, layout, 'grad(p)', 'params')))),
+      perturbInView(layout, x, indices, eps, options, (tree) => callUser(evaluations, 'grad', grad, [tree], (result) => dot(probe, readLike(result, layout, 'grad(p)', 'params', reshaped)))),
   };
 }
 
@@ -172,18 +180,21 @@ export function flatLayer(definition: LayerDefinition, options: AdapterOptions =
   const { layout, values } = readTree(definition.inputs, 'inputs');
   const evaluations = noEvaluations();
   const forward = (tree: unknown) => callUser(evaluations, 'forward', definition.forward, [tree], readOutput);
+  const shapeMismatches: ShapeMismatch[] = [];
+  const reshaped = shapeMismatchSink(shapeMismatches);
   return {
     name: definition.name,
     layout,
     initial: values,
     evaluations,
+    shapeMismatches,
     forward: (x) => withView(layout, x, options, forward),
     backward: (x, gradOutput, shape) => {
       const size = gradOutput.length;
       const outputLayout: Layout = { tensors: [{ name: 'out', shape, size, offset: 0, form: shape.length === 0 ? 'number' : 'nested' }], size };
       const probe = treeOf(outputLayout, gradOutput).out;
       return withView(layout, x, options, (tree) =>
-        callUser(evaluations, 'backward', definition.backward, [tree, probe], (result) => readLike(result, layout, 'backward(inputs, gradOutput)', 'inputs')));
+        callUser(evaluations, 'backward', definition.backward, [tree, probe], (result) => readLike(result, layout, 'backward(inputs, gradOutput)', 'inputs', reshaped)));
     },
     perturbedForwardDots: (x, indices, eps, probe, shape) =>
       perturbInView(layout, x, indices, eps, options, (tree) => {
@@ -203,8 +214,8 @@ export function flatLayer(definition: LayerDefinition, options: AdapterOptions =
  * without parameters.
  */
 export function asObjective(problem: ScalarDefinition | Objective): Objective {
-  if (!('kind' in problem)) return requireElements(problem);
+  if (!('kind' in problem)) return optimizable(problem);
   const kind: unknown = problem.kind;
   if (kind !== 'scalar') throw new ProblemError(`${problem.name}: Hessian analysis needs a scalar problem (params, f, grad), not a layer`);
-  return requireElements(scalarObjective(problem));
+  return optimizable(scalarObjective(problem));
 }

@@ -7,12 +7,12 @@
  */
 import { type CheckHelpers, type Helper, HelperFailure, evaluateInOrder } from './bulk';
 import { flatLayer, scalarObjective } from './definitions';
-import { type ErrorReport, type SourceLocation, UserFault, reportFailure } from './errors';
-import { type Evaluations, type FlatLayer, type Objective, PerturbedFailure, type PerturbedValues, UserCodeError, evaluationsSince, noEvaluations } from './objective';
+import { type ErrorReport, type SourceLocation, UserFault, errorReport, reportFailure } from './errors';
+import { type Evaluations, type FlatLayer, type Objective, PerturbedFailure, type PerturbedValues, type ShapeMismatch, UserCodeError, evaluationsSince, noEvaluations } from './objective';
 import type { ProblemDefinition } from './problem';
 import { Random } from './random';
 import { type CheckTarget, layerSecondOrderTarget, layerTarget, scalarTarget, secondOrderTarget } from './targets';
-import { type Layout, TensorError, describeElement, locateElement } from './tensor';
+import { type Layout, TensorError, describeElement, formatShape, locateElement, sameShape } from './tensor';
 
 export type { Evaluations } from './objective';
 
@@ -53,6 +53,15 @@ export const FAILED_ELEMENTS_LIMIT = 100_000;
 
 /** Largest problem whose per-element errors are kept (a heatmap of more cells says no more). */
 export const ELEMENT_ERRORS_LIMIT = 100_000;
+
+/** One tensor's part of a check: `x 20/20 wrong, gamma 0/5` tells which formula to look at. */
+export interface TensorCounts {
+  name: string;
+  size: number;
+  checked: number;
+  failed: number;
+  kinks: number;
+}
 
 /** The relative error of every element of one tensor. */
 export interface TensorRelativeErrors {
@@ -102,6 +111,8 @@ export interface ElementReport {
   passed: boolean;
   /** A non-differentiable point: one-sided differences disagree and the analytic value lies between them. */
   kink: boolean;
+  /** Passed with a gradient of about 0 (both values within atol): its relError means nothing (CheckResult.zeroGradients). */
+  zeroGradient?: boolean;
   /**
    * Layers: the output components whose Jacobian entry for this input element disagrees, worst first
    * (explained for the worst few failing elements of outputs of at most JACOBIAN_ROWS_LIMIT components).
@@ -149,6 +160,14 @@ export interface CheckResult {
   worst: ElementReport[];
   /** Every element that failed (kinks included), by name in index order; at most FAILED_ELEMENTS_LIMIT. */
   failedElements: string[];
+  /** Per tensor: how many of its elements were checked one by one, and failed (kinks included). */
+  tensors: TensorCounts[];
+  /**
+   * Passing elements whose gradient is about 0 (|analytic| and |numeric| ≤ atol): their relative error
+   * says nothing (1e-12 against 3e-11 is "rel 0.97"), so they are judged, and counted out of
+   * maxRelError, by their absolute error alone.
+   */
+  zeroGradients: number;
   /** Fast mode: the random-direction checks. */
   projections: ProjectionReport[];
   /** The mini-batch f and grad were checked on (sample indices), or null for the full batch. */
@@ -194,6 +213,11 @@ class Recorder {
   checked = 0;
   failed = 0;
   kinks = 0;
+  zeroGradients = 0;
+  /** Per tensor of the layout: checked, failed, kinks. */
+  private readonly counts: Int32Array;
+  /** Where each tensor starts, for finding an element's tensor. */
+  private readonly offsets: number[];
   private readonly worst: Candidate[] = [];
   /** Relative error per flat element (NaN: not checked one by one), when kept. */
   private readonly errors: Float64Array | null;
@@ -206,6 +230,24 @@ class Recorder {
     private readonly options: CheckOptions,
   ) {
     this.errors = options.elementErrors && layout.size <= ELEMENT_ERRORS_LIMIT ? new Float64Array(layout.size).fill(NaN) : null;
+    this.counts = new Int32Array(3 * layout.tensors.length);
+    this.offsets = layout.tensors.map((tensor) => tensor.offset);
+  }
+
+  /** The index of the tensor holding element `flat` (binary search over the offsets). */
+  private tensorOf(flat: number): number {
+    let low = 0;
+    let high = this.offsets.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.offsets[middle] <= flat) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  tensorCounts(): TensorCounts[] {
+    return this.layout.tensors.map((tensor, t) => ({ name: tensor.name, size: tensor.size, checked: this.counts[3 * t], failed: this.counts[3 * t + 1], kinks: this.counts[3 * t + 2] }));
   }
 
   elementErrors(): TensorRelativeErrors[] | null {
@@ -232,12 +274,17 @@ class Recorder {
     const relError = relativeError(analytic, numeric);
     const tolerance = atol + rtol * Math.abs(numeric);
     const passed = absError <= tolerance;
+    const tensor = 3 * this.tensorOf(flat);
     this.checked++;
-    this.note(absError, relError);
-    if (this.errors) this.errors[flat] = relError;
+    this.counts[tensor]++;
+    const zeroGradient = passed && Math.max(Math.abs(analytic), Math.abs(numeric)) <= atol;
+    if (zeroGradient) this.zeroGradients++;
+    this.note(absError, zeroGradient ? 0 : relError);
+    if (this.errors) this.errors[flat] = zeroGradient ? 0 : relError;
     let kink = false;
     if (!passed) {
       this.failed++;
+      this.counts[tensor + 1]++;
       if (this.failures.length < FAILED_ELEMENTS_LIMIT) this.failures.push(flat);
       const forward = (plus - center) / eps;
       const backward = (center - minus) / eps;
@@ -247,6 +294,7 @@ class Recorder {
         analytic <= Math.max(forward, backward) + kinkTolerance;
       if (kink) {
         this.kinks++;
+        this.counts[tensor + 2]++;
         if (this.errors) this.kinkElements.push(flat);
       }
     }
@@ -264,6 +312,7 @@ class Recorder {
         relError,
         passed,
         kink,
+        ...(zeroGradient ? { zeroGradient } : {}),
       };
       let position = worst.length;
       while (position > 0 && worst[position - 1].severity < severity) position--;
@@ -550,6 +599,8 @@ export function blankResult(name: string, kind: 'scalar' | 'layer', options: Pic
     kinks: 0,
     worst: [],
     failedElements: [],
+    tensors: [],
+    zeroGradients: 0,
     projections: [],
     batch: null,
     error: null,
@@ -723,6 +774,8 @@ export async function checkGradients(
       kinks: recorder.kinks,
       worst: recorder.worstReports(),
       failedElements: recorder.failedElements(),
+      tensors: recorder.tensorCounts(),
+      zeroGradients: recorder.zeroGradients,
       elementErrors: recorder.elementErrors(),
       projections: engine.projections,
       note: engine.note,
@@ -737,6 +790,42 @@ export async function checkGradients(
     if (result.failed > result.kinks || (projectionFailed && result.failed === 0)) result.verdict = 'fail';
     else if (result.kinks > 0) result.verdict = 'kink';
   }
+  judgeShapes(result, problem.shapeMismatches ?? []);
   result.passed = result.verdict === 'pass' || result.verdict === 'skipped' || (result.verdict === 'kink' && !options.strict);
   return finish();
+}
+
+/** Only axes of length 1 differ ([1,3] for [3], a sum with keepdims=True): broadcasting reads it as the tensor's own shape. */
+function onlyUnitAxesDiffer(found: readonly number[], expected: readonly number[]): boolean {
+  const withoutUnitAxes = (shape: readonly number[]) => shape.filter((extent) => extent !== 1);
+  return sameShape(withoutUnitAxes(found), withoutUnitAxes(expected));
+}
+
+/** What the values of a reshaped gradient tensor are worth, from the check's counts. */
+function reshapedValues(result: CheckResult, mismatch: ShapeMismatch): string {
+  const counts = result.tensors.find((tensor) => tensor.name === mismatch.tensor);
+  if (!counts || counts.checked === 0) {
+    if (result.mode !== 'fast') return 'its values were not sampled';
+    return result.projections.every((projection) => projection.passed) ? 'once reshaped, the gradient is right along random directions' : 'once reshaped, the gradient is still wrong along random directions';
+  }
+  if (counts.failed === 0) return 'the values are right once reshaped';
+  return `once reshaped, ${counts.failed} of ${counts.checked} are wrong`;
+}
+
+/**
+ * A gradient returned in another shape of the same size was checked row-major. Only axes of length 1
+ * differing (keepdims) is a warning: the verdict is the values'. Any other shape ([3,2] for [2,3]) is
+ * an error, which says what the values are worth.
+ */
+function judgeShapes(result: CheckResult, mismatches: readonly ShapeMismatch[]): void {
+  const sentence = (mismatch: ShapeMismatch) =>
+    `${mismatch.label} has shape ${formatShape(mismatch.found)}, expected ${formatShape(mismatch.expected)} like ${mismatch.like}; ${reshapedValues(result, mismatch)}`;
+  const wrong: ShapeMismatch[] = [];
+  for (const mismatch of mismatches) {
+    if (onlyUnitAxesDiffer(mismatch.found, mismatch.expected)) result.warnings.push(sentence(mismatch));
+    else wrong.push(mismatch);
+  }
+  if (wrong.length === 0 || result.verdict === 'error' || result.verdict === 'nondeterministic') return;
+  result.verdict = 'error';
+  result.error = errorReport(wrong.map(sentence).join('; '), 'user', 'check', { location: wrong[0].location });
 }

@@ -9,8 +9,8 @@
  * and element), wraps what it threw (UserCodeError), and counts itself in
  * `evaluations`. Calls never write into `x`.
  */
-import { UserFault } from './errors';
-import { type Layout, NonFiniteError, TensorError, describeElement } from './tensor';
+import { type SourceLocation, UserFault } from './errors';
+import { type Layout, NonFiniteError, TensorError, describeElement, formatShape } from './tensor';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -70,6 +70,32 @@ export interface Objective {
   perturbedGradientDots?(x: Float64Array, indices: Int32Array, eps: number, probe: Float64Array): MaybePromise<PerturbedValues>;
   /** What the language knows about the problem that a check should say: see ProblemNotes. */
   readonly notes?: ProblemNotes;
+  /** Gradients returned in another shape of the same size, so far (filled as the problem is evaluated). */
+  readonly shapeMismatches?: readonly ShapeMismatch[];
+}
+
+/**
+ * A returned gradient tensor of another shape than its tensor but of the same size (`dgamma` of shape
+ * [1,3] for gamma of [3]): read row-major and checked, then reported with what its values are worth.
+ */
+export interface ShapeMismatch {
+  /** The value as the problem's language names it: `grad(p).gamma`, `batchnorm_backward's dgamma`. */
+  label: string;
+  /** What it should be shaped like: `params.gamma`, `gamma`. */
+  like: string;
+  /** The tensor it belongs to, as the layout names it. */
+  tensor: string;
+  found: readonly number[];
+  expected: readonly number[];
+  /** Where the value was returned, when known (Python: the return statement of the function). */
+  location: SourceLocation | null;
+}
+
+/** Notes each mismatch once per label: the sink a problem's gradients report reshaped values to. */
+export function shapeMismatchSink(mismatches: ShapeMismatch[]): (mismatch: ShapeMismatch) => void {
+  return (mismatch) => {
+    if (!mismatches.some((known) => known.label === mismatch.label)) mismatches.push(mismatch);
+  };
 }
 
 /** What a language knows of a problem beyond its functions (PyTorch: upcast tensors, dropout). */
@@ -109,6 +135,7 @@ export interface FlatLayer {
   /** u·backward(x ± eps·e_i, gradOutput): the same in bulk. */
   perturbedBackwardDots?(x: Float64Array, indices: Int32Array, eps: number, gradOutput: Float64Array, shape: readonly number[], u: Float64Array): MaybePromise<PerturbedValues>;
   readonly notes?: ProblemNotes;
+  readonly shapeMismatches?: readonly ShapeMismatch[];
 }
 
 /** User code threw (or rejected): keeps which function and the original error. */
@@ -182,10 +209,27 @@ export function startingPoint(objective: Pick<Objective, 'layout' | 'initial'>, 
   return Float64Array.from(values);
 }
 
-/** A scalar problem with something to optimize or analyze; throws a TensorError for one without elements. */
-export function requireElements(objective: Objective): Objective {
+/**
+ * A scalar problem to optimize or analyze; throws a TensorError for one without elements. A gradient
+ * returned in another shape of the same size, which a check reads row-major to say what its values
+ * are worth, is an error here: an update would move the wrong elements.
+ */
+export function optimizable(objective: Objective): Objective {
   if (objective.layout.size === 0) throw new TensorError(`${objective.name}: params has no elements, so there is nothing to optimize or analyze`);
-  return objective;
+  const mismatches = objective.shapeMismatches;
+  if (!mismatches) return objective;
+  const strict = <A extends unknown[], R>(evaluate: (...args: A) => MaybePromise<R>) => async (...args: A): Promise<R> => {
+    const result = await evaluate(...args);
+    const [mismatch] = mismatches;
+    if (mismatch) throw new TensorError(`${mismatch.label} has shape ${formatShape(mismatch.found)}, expected ${formatShape(mismatch.expected)} like ${mismatch.like}`);
+    return result;
+  };
+  return {
+    ...objective,
+    gradient: strict(objective.gradient),
+    hvp: objective.hvp && strict(objective.hvp),
+    lossAndGradient: objective.lossAndGradient && strict(objective.lossAndGradient),
+  };
 }
 
 /** f then grad at one point (an optimizer step), in one call where the objective has the bulk form. */

@@ -6,6 +6,7 @@
  * tensor's rank, never over its elements, so millions of elements are fine.
  */
 import { UserFault } from './errors';
+import type { ShapeMismatch } from './objective';
 
 /** A tensor as users write it: a number, a (rectangular) nested array, or a typed array. */
 export type TensorValue = number | readonly TensorValue[] | ArrayLike<number>;
@@ -201,7 +202,7 @@ export function readTree(tree: unknown, label: string): { layout: Layout; values
  * Hessian-vector product, a backward result) into a new flat vector.
  * Keys may come in any order; missing and extra keys are errors.
  */
-export function readLike(value: unknown, layout: Layout, label: string, expectedLabel: string): Float64Array {
+export function readLike(value: unknown, layout: Layout, label: string, expectedLabel: string, onReshaped?: (mismatch: ShapeMismatch) => void): Float64Array {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || isTypedNumberArray(value)) {
     throw new TensorError(`${label} is ${describeValue(value)}, expected an object with the structure of ${expectedLabel}`);
   }
@@ -214,10 +215,13 @@ export function readLike(value: unknown, layout: Layout, label: string, expected
     const element = record[spec.name];
     const elementLabel = `${label}.${spec.name}`;
     const found = inferShape(element, elementLabel);
-    if (!sameShape(found, spec.shape)) {
+    const reshaped = !sameShape(found, spec.shape);
+    if (reshaped && (!onReshaped || shapeSize(found) !== spec.size)) {
       throw new TensorError(`${elementLabel} has shape ${formatShape(found)}, expected ${formatShape(spec.shape)} like ${expectedLabel}.${spec.name}`);
     }
-    readTensorInto(element, spec.shape, out, spec.offset, elementLabel);
+    // Of the same size: read row-major and checked, the shape reported with what the values are worth.
+    if (reshaped) onReshaped!({ label: elementLabel, like: `${expectedLabel}.${spec.name}`, tensor: spec.name, found, expected: spec.shape, location: null });
+    readTensorInto(element, reshaped ? found : spec.shape, out, spec.offset, elementLabel);
   }
   const known = new Set(layout.tensors.map((spec) => spec.name));
   for (const key of Object.keys(record)) {

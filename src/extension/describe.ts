@@ -5,7 +5,7 @@
 import type { ErrorReport } from '../core/errors';
 import type { ElementReport } from '../core/gradcheck';
 import type { FileReport, ProblemReport } from '../runner/reports';
-import { formatSummary, reasonText, reportNumber } from '../report/checks';
+import { errorFigures, formatSummary, reasonText, reportNumber, tensorSummary } from '../report/checks';
 import { type SettingWords, errorMessage } from '../report/errors';
 
 /** How messages shown in VS Code name the settings that govern them. */
@@ -35,7 +35,9 @@ export function verdictTitle(report: ProblemReport): string {
   const order = report.order === 2 ? ' (2nd order)' : '';
   switch (report.verdict) {
     case 'pass':
-      return `✓ max rel err ${reportNumber(report.maxRelError)}${order}`;
+      return report.zeroGradients > 0 && report.zeroGradients === report.checked
+        ? `✓ max abs err ${reportNumber(report.maxAbsError)} (gradient ≈ 0)${order}`
+        : `✓ max rel err ${reportNumber(report.maxRelError)}${order}`;
     case 'fail': {
       const element = culprit(report);
       return element ? `✗ ${element.element} rel ${reportNumber(element.relError)}${order}` : `✗ ${what(report)} wrong along a random direction${order}`;
@@ -62,10 +64,11 @@ export function problemMessage(report: ProblemReport): string {
   const subject = `${report.name}${report.order === 2 ? ' (order 2)' : ''}`;
   switch (report.verdict) {
     case 'pass':
-      return `${subject}: ${what(report)} matches (max rel err ${reportNumber(report.maxRelError)})`;
+      return `${subject}: ${what(report)} matches (${errorFigures(report)})`;
     case 'fail': {
       const element = culprit(report);
-      const count = report.checked > 0 ? `; ${report.failed} of ${report.checked} checked elements fail` : '';
+      const byTensor = tensorSummary(report);
+      const count = report.checked > 0 ? `; ${report.failed} of ${report.checked} checked elements fail${byTensor ? ` (${byTensor})` : ''}` : '';
       if (!element) return `${subject}: ${what(report)} is wrong along a random direction${report.note ? ` (${report.note})` : ''}`;
       const outputs = element.outputs?.length ? `; its Jacobian column is wrong at ${element.outputs.map((output) => output.element).join(', ')}` : '';
       return `${subject}: ${what(report)} wrong at ${elementText(element)}${outputs}${count}`;

@@ -56,6 +56,29 @@ function evaluationSummary(report: ProblemReport): string {
     .join(', ');
 }
 
+/**
+ * Which tensors are wrong, for a failing check: `x 20/20 wrong, gamma 0/5, beta 0/5` (elements checked
+ * one by one; sparse mode's samples). Null in fast mode and when nothing was checked one by one.
+ */
+export function tensorSummary(report: Pick<CheckResult, 'mode' | 'tensors' | 'checked'>): string | null {
+  if (report.mode === 'fast' || report.checked === 0) return null;
+  return report.tensors
+    .map(({ name, checked, failed, kinks }) => {
+      if (checked === 0) return `${name} not sampled`;
+      const atKinks = kinks > 0 ? ` (${kinks === failed ? 'all' : kinks} at kinks)` : '';
+      return `${name} ${failed}/${checked}${failed > 0 ? ' wrong' : ''}${atKinks}`;
+    })
+    .join(', ');
+}
+
+/** `max abs 3e-9, max rel 1e-7`, saying when elements with a gradient of about 0 were judged by abs error alone. */
+export function errorFigures(report: Pick<CheckResult, 'maxAbsError' | 'maxRelError' | 'checked' | 'zeroGradients'>): string {
+  const abs = `max abs ${reportNumber(report.maxAbsError)}`;
+  if (report.zeroGradients === 0) return `${abs}, max rel ${reportNumber(report.maxRelError)}`;
+  if (report.zeroGradients === report.checked) return `${abs} (every gradient ≈ 0: judged by abs error, rel error means nothing there)`;
+  return `${abs}, max rel ${reportNumber(report.maxRelError)} (${report.zeroGradients} with gradient ≈ 0 judged by abs error alone)`;
+}
+
 function elementLine(element: ElementReport): string {
   const tag = element.passed ? 'ok' : element.kink ? 'kink' : 'FAIL';
   return [
@@ -77,11 +100,13 @@ export function formatProblem(report: ProblemReport, style: Style): string {
     for (const warning of report.warnings) lines.push(`      warning: ${warning}`);
     return lines.join('\n');
   }
-  const figures = `max abs ${reportNumber(report.maxAbsError)}, max rel ${reportNumber(report.maxRelError)}; ${evaluationSummary(report)}`;
+  const figures = `${errorFigures(report)}; ${evaluationSummary(report)}`;
   lines.push(`  ${verdict} ${report.name}${order}  ${figures}`);
   for (const warning of report.warnings) lines.push(`      warning: ${warning}`);
   if (report.verdict === 'nondeterministic' && report.error) lines.push(`      ${errorText(report.error, style.settings, style.showPath)}`);
   if (report.verdict === 'fail' || report.verdict === 'kink') {
+    const byTensor = tensorSummary(report);
+    if (byTensor) lines.push(`      ${byTensor}`);
     const shown = report.worst.filter((element) => !element.passed).slice(0, 5);
     for (const element of shown) {
       lines.push(`      ${elementLine(element)}`);

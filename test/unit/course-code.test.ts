@@ -173,7 +173,7 @@ describe('course code: the conventions', { skip: WITHOUT_NUMPY }, () => {
     };
     assert.deepEqual(failure('two_gradients'), ['backward_two_gradients(dout, cache) returned 2 gradients, but affine_forward has 3 float array inputs, x, w, b: one for each, in this order (or name those it returns gradients for in "wrt") at the unperturbed point', 15]);
     assert.deepEqual(failure('none_gradient'), ['backward_none_gradient(dout, cache) returned None as the gradient of b (3 of 3), expected an array of shape [2] like inputs.b at the unperturbed point', 21]);
-    assert.deepEqual(failure('wrong_shape'), ['backward_wrong_shape(dout, cache).w has shape [2,4], expected [4,2] like inputs.w at the unperturbed point', 26]);
+    assert.deepEqual(failure('wrong_shape'), ['backward_wrong_shape(dout, cache).w has shape [2,4], expected [4,2] like inputs.w; once reshaped, 6 of 8 are wrong', 26]);
     assert.deepEqual(failure('no_cache'), ['forward_without_cache(x, w, b) returned an array of shape [3,2] (float64), expected (out, cache): its output and what backward needs at the unperturbed point', 30]);
     assert.deepEqual(failure('backward_arity'), ['step_backward_one_output(dnext_h, cache) takes 2 arguments, but step_forward(x, prev_h, w) returned 2 outputs and a cache: a backward takes one upstream gradient per output, then the cache at the unperturbed point', 38]);
     assert.deepEqual(failure('loss_gradient_count'), ['svm_like(x, y) returned 2 gradients, but svm_like has 1 float array input, x: one for each, in this order (or name those it returns gradients for in "wrt") at the unperturbed point', 43]);

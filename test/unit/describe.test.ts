@@ -26,7 +26,7 @@ describe('result texts (CodeLens, diagnostics, status bar)', () => {
     assert.equal(failed.verdict, 'fail');
     // analytic −6, numeric 6: relative error |−6 − 6| / 6 = 2.
     assert.equal(verdictTitle(failed), '✗ W[1,0] rel 2');
-    assert.match(problemMessage(failed), /^squares: gradient wrong at W\[1,0\]: analytic -6, numeric 6(\.\d+)? \(abs 12(\.\d+)?, rel 2(\.\d+)?\); 1 of 4 checked elements fail$/);
+    assert.match(problemMessage(failed), /^squares: gradient wrong at W\[1,0\]: analytic -6, numeric 6(\.\d+)? \(abs 12(\.\d+)?, rel 2(\.\d+)?\); 1 of 4 checked elements fail \(W 1\/4 wrong\)$/);
     assert.equal(worstLines(failed).length, 1);
     assert.deepEqual(lastVerdictOf([{ file: 'model.grad.ts', loadError: null, discovered: null, problems: [failed], cancelled: false, exchanges: 0 }]).text, 'squares W[1,0]');
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CheckOptions, allclose, checkProblem, relativeError } from '../../src/core/gradcheck';
+import { errorFigures, tensorSummary } from '../../src/report/checks';
 import { type ProblemDefinition, classifyExport } from '../../src/core/problem';
 import { errorOf } from './report-text';
 
@@ -137,6 +138,104 @@ describe('full mode', () => {
     assert.equal(result.verdict, 'pass');
     assert.equal(result.checked, 0);
     assert.equal(result.evaluations.f, 2);
+  });
+});
+
+describe('per-tensor counts and gradients of about zero', () => {
+  // Batch norm's layout: y_i = gamma * (x_i - mean(x)) + beta, loss Σ c_i y_i. dx_i = gamma * (c_i - mean(c)),
+  // dgamma = Σ c_i (x_i - mean(x)), dbeta = Σ c_i. The bug: dx without the mean of c (the 1/N term forgotten).
+  const x = [0.3, -1.2, 0.8, 2.1];
+  const c = [1, -2, 0.5, 3];
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  type BatchNorm = { x: number[]; gamma: number; beta: number };
+  const loss = (p: BatchNorm) => p.x.reduce((sum, value, i) => sum + c[i] * (p.gamma * (value - mean(p.x)) + p.beta), 0);
+  const batchNorm = (dx: (i: number, p: BatchNorm) => number) => define('batchnorm', {
+    params: { x, gamma: 1.5, beta: 0.2 },
+    f: loss,
+    grad: (p: BatchNorm) => ({
+      x: p.x.map((_, i) => dx(i, p)),
+      gamma: p.x.reduce((sum, value, i) => sum + c[i] * (value - mean(p.x)), 0),
+      beta: c.reduce((sum, value) => sum + value, 0),
+    }),
+  });
+
+  it('counts checked and wrong elements per tensor, so a wrong dx stands out against right dgamma and dbeta', async () => {
+    const wrong = await check(batchNorm((i, p) => p.gamma * c[i]));
+    assert.equal(wrong.verdict, 'fail');
+    assert.deepEqual(wrong.tensors, [
+      { name: 'x', size: 4, checked: 4, failed: 4, kinks: 0 },
+      { name: 'gamma', size: 1, checked: 1, failed: 0, kinks: 0 },
+      { name: 'beta', size: 1, checked: 1, failed: 0, kinks: 0 },
+    ]);
+    assert.equal(tensorSummary(wrong), 'x 4/4 wrong, gamma 0/1, beta 0/1');
+    // Sparse mode counts its samples, and names the tensors it never reached.
+    const sparse = await checkProblem(batchNorm((i, p) => p.gamma * c[i]), { mode: 'sparse', samples: 2, seed: 3 });
+    const counted = sparse.tensors.reduce((sum, tensor) => sum + tensor.checked, 0);
+    assert.equal(counted, 2);
+    assert.ok(sparse.tensors.some((tensor) => tensor.checked === 0));
+    assert.match(tensorSummary(sparse)!, / not sampled/);
+    assert.equal(tensorSummary(await checkProblem(batchNorm((i, p) => p.gamma * c[i]), { mode: 'fast' })), null);
+  });
+
+  it('judges elements whose gradient is 0 by their absolute error: rounding noise there is no relative error of 1', async () => {
+    // A bias before batch norm: f = Σ c_i ((x_i + b) - mean(x + b))², so df/db is exactly 0 and the
+    // central differences in b are rounding noise (about 1e-9 here), as are W's own exact terms.
+    type Biased = { b: number[]; w: number[] };
+    const flat = define('bias_before_norm', {
+      params: { b: [0.1, 0.7, 0.1, 0.7], w: [0.5, -0.25] },
+      f: (p: Biased) => p.b.reduce((sum, bias) => {
+        const shifted = x.map((value) => value + bias);
+        const centre = mean(shifted);
+        return sum + shifted.reduce((inner, value, i) => inner + c[i] * (value - centre) ** 2, 0);
+      }, 0) + p.w[0] * p.w[0] + 3 * p.w[1],
+      grad: (p: Biased) => ({ b: p.b.map(() => 0), w: [2 * p.w[0], 3] }),
+    });
+    const result = await checkProblem(flat, { elementErrors: true, worst: 10 });
+    assert.equal(result.verdict, 'pass');
+    const biasElements = result.worst.filter((element) => element.element.startsWith('b['));
+    assert.equal(biasElements.length, 4);
+    // The noise makes some relative errors 1 (|0 - noise| / |noise|): those are the ones the figures leave out.
+    assert.ok(biasElements.some((element) => element.numeric !== 0 && element.relError === 1), JSON.stringify(biasElements));
+    assert.ok(biasElements.every((element) => element.zeroGradient === true));
+    assert.equal(result.zeroGradients, 4);
+    assert.ok(result.maxRelError < 1e-6, `max rel ${result.maxRelError}`);
+    assert.deepEqual(result.elementErrors![0].relErrors, [0, 0, 0, 0]);
+    assert.match(errorFigures(result), /\(4 with gradient ≈ 0 judged by abs error alone\)$/);
+  });
+});
+
+describe('gradients returned in another shape of the same size', () => {
+  type Scaled = { W: number[][]; gamma: number[] };
+  // f = Σ_j gamma_j Σ_i W_ij²: dW_ij = 2 gamma_j W_ij, dgamma_j = Σ_i W_ij².
+  const W = [[1, 2, 3], [4, 5, 6]];
+  const f = (p: Scaled) => p.gamma.reduce((sum, g, j) => sum + g * p.W.reduce((inner, row) => inner + row[j] ** 2, 0), 0);
+  const dW = (p: Scaled) => p.W.map((row) => row.map((value, j) => 2 * p.gamma[j] * value));
+  const dgamma = (p: Scaled) => p.gamma.map((_, j) => p.W.reduce((inner, row) => inner + row[j] ** 2, 0));
+  const problem = (grad: (p: Scaled) => object) => define('scaled', { params: { W, gamma: [0.5, -1, 2] }, f, grad });
+
+  it('checks a keepdims-shaped gradient by its values and warns of the shape', async () => {
+    const right = await check(problem((p) => ({ W: dW(p), gamma: [dgamma(p)] })));
+    assert.equal(right.verdict, 'pass');
+    assert.deepEqual(right.warnings, ['grad(p).gamma has shape [1,3], expected [3] like params.gamma; the values are right once reshaped']);
+    const wrong = await check(problem((p) => ({ W: dW(p), gamma: [dgamma(p).map((value, j) => (j === 0 ? value : -value))] })));
+    assert.equal(wrong.verdict, 'fail');
+    assert.deepEqual(wrong.failedElements, ['gamma[1]', 'gamma[2]']);
+    assert.deepEqual(wrong.warnings, ['grad(p).gamma has shape [1,3], expected [3] like params.gamma; once reshaped, 2 of 3 are wrong']);
+  });
+
+  it('calls any other shape an error, saying what the values are worth read row-major', async () => {
+    // dW transposed: [3,2] for [2,3]. Row-major, its elements land on the wrong places: all but the corners.
+    const transposed = await check(problem((p) => ({ W: dW(p)[0].map((_, j) => dW(p).map((row) => row[j])), gamma: dgamma(p) })));
+    assert.equal(transposed.verdict, 'error');
+    assert.equal(transposed.passed, false);
+    assert.equal(errorOf(transposed.error), 'grad(p).W has shape [3,2], expected [2,3] like params.W; once reshaped, 4 of 6 are wrong');
+    // Flattened but right: the values say so.
+    const flat = await check(problem((p) => ({ W: dW(p).flat(), gamma: dgamma(p) })));
+    assert.equal(flat.verdict, 'error');
+    assert.equal(errorOf(flat.error), 'grad(p).W has shape [6], expected [2,3] like params.W; the values are right once reshaped');
+    // A different size is no reshaping: the error of old.
+    const short = await check(problem((p) => ({ W: dW(p).slice(1), gamma: dgamma(p) })));
+    assert.match(errorOf(short.error), /^grad\(p\)\.W has shape \[1,3\], expected \[2,3\] like params\.W at the unperturbed point$/);
   });
 });
 

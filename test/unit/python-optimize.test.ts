@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import { DEFAULT_TRAIN_OPTIONS, train } from '../../src/core/optim/train';
 import { type SurfaceMessage, optimizeSource } from '../../src/runner/optimize';
-import { type LoadReply, pythonObjective } from '../../src/runner/python/problems';
+import { type LoadReply, RemoteProblem, pythonObjective } from '../../src/runner/python/problems';
 import { PythonSession } from '../../src/runner/python/session';
 import { PYTHON, WITHOUT_NUMPY } from './python-env';
 
@@ -117,18 +117,18 @@ describe('optimizers and analysis on Python problems', { skip }, () => {
       const problem = loaded.problems.find((entry) => entry.name === 'rosenbrock')!;
       const before = session.requests;
       const adam = findOptimizer('adam')!;
-      const result = await train(pythonObjective(session, problem), 'adam', adam.optimizer, resolveHyperparameters(adam, { lr: 0.01 }), { steps: 25 });
+      const result = await train(pythonObjective(new RemoteProblem(session, problem, 0)), 'adam', adam.optimizer, resolveHyperparameters(adam, { lr: 0.01 }), { steps: 25 });
       assert.equal(result.steps.length, 25);
       // 25 steps (f and grad together) and the final loss.
       assert.equal(session.requests - before, 25 + 1);
-      const objective = pythonObjective(session, problem);
+      const objective = pythonObjective(new RemoteProblem(session, problem, 0));
       const grid = Array.from({ length: 100 }, (_, k) => Float64Array.of(k / 10, 1));
       const afterTraining = session.requests;
       const values = await objective.lossesOrNaN!(grid);
       assert.equal(session.requests - afterTraining, 1, 'a contour grid is one exchange');
       grid.forEach(([x, y], k) => assert.ok(Math.abs(values[k] - ((1 - x) ** 2 + 100 * (y - x * x) ** 2)) < 1e-9 * Math.max(1, values[k])));
       // Where f raises (log of x <= 0) the grid has a hole, and the rest is still evaluated.
-      const barrier = pythonObjective(session, loaded.problems.find((entry) => entry.name === 'log_barrier')!);
+      const barrier = pythonObjective(new RemoteProblem(session, loaded.problems.find((entry) => entry.name === 'log_barrier')!, 0));
       assert.deepEqual(await barrier.lossesOrNaN!([Float64Array.of(-1, 0), Float64Array.of(0, 2), Float64Array.of(Math.E, 2)]), [NaN, NaN, 1 + 4]);
     } finally {
       session.stop('finished');

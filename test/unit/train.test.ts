@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { findOptimizer, resolveHyperparameters } from '../../src/core/optim';
 import { parseSchedule } from '../../src/core/optim/schedules';
 import { type TrainOptions, train } from '../../src/core/optim/train';
-import { scalarObjective } from '../../src/core/definitions';
+import { asObjective, scalarObjective } from '../../src/core/definitions';
 import { type ScalarDefinition, classifyExport } from '../../src/core/problem';
 import { findBuiltin } from '../../src/core/problems';
 
@@ -14,7 +14,7 @@ function scalar(value: object): ScalarDefinition {
 async function run(definition: ScalarDefinition, name: string, given: Record<string, unknown>, options: Partial<TrainOptions>) {
   const choice = findOptimizer(name)!;
   const hyper = resolveHyperparameters(choice, given as never);
-  return train(scalarObjective(definition), name, choice.optimizer, hyper, options);
+  return train(asObjective(definition), name, choice.optimizer, hyper, options);
 }
 
 /** f(x) = a/2·x²: gradient descent gives x_k = (1 − γa)^k·x0 exactly. */
@@ -120,6 +120,11 @@ describe('training loop', () => {
     const shaped = await run(misshapen, 'sgd', { lr: 0.1 }, { steps: 3 });
     assert.deepEqual([shaped.stopped, shaped.failure?.error.kind], ['failed', 'user']);
     assert.match(shaped.failure!.error.message, /^grad\(p\)\.x has shape \[1\], expected \[2\]/);
+    // Of the right size but transposed: a check reads it row-major to judge its values; a step must not.
+    const transposed = scalar({ params: { W: [[1, 2, 3], [4, 5, 6]] }, f: () => 0, grad: () => ({ W: [[1, 4], [2, 5], [3, 6]] }) });
+    const moved = await run(transposed, 'sgd', { lr: 0.1 }, { steps: 3 });
+    assert.deepEqual([moved.stopped, moved.failure?.step, moved.failure?.error.kind], ['failed', 1, 'user']);
+    assert.match(moved.failure!.error.message, /^grad\(p\)\.W has shape \[3,2\], expected \[2,3\] like params\.W/);
     const objective = scalarObjective(parabola(4, 1));
     const broken = { ...objective, lossAndGradient: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading '0')")) };
     const choice = findOptimizer('sgd')!;

@@ -7,9 +7,9 @@
 import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { type ErrorReport, errorReport, limitError, reportFailure, withSetting } from '../../core/errors';
-import { UserCodeError, requireElements } from '../../core/objective';
+import { UserCodeError, optimizable } from '../../core/objective';
 import { FileNotLoaded, LOADING, type LoadedFile, type LoadedProblem } from '../load';
-import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective } from './problems';
+import { type ErrorData, LOAD_ERROR, type LoadReply, type PythonProblem, locationOf, pythonLayer, pythonLocation, pythonObjective, RemoteProblem } from './problems';
 import { chosenInterpreter, otherInterpreterWith } from './prestart';
 import { type HangPlace, PythonSession, PythonTimeLimit, PythonUnavailable, resolveInterpreter } from './session';
 
@@ -33,9 +33,12 @@ function loadErrorReport(error: unknown, file: string, memoryMb: number, python:
 
 function loadedProblem(session: PythonSession, problem: PythonProblem, memoryMb: number): LoadedProblem {
   // One objective or layer per problem and session: the runner keeps the arrays sent for each problem.
+  const remote = new RemoteProblem(session, problem, memoryMb);
   let opened: ReturnType<LoadedProblem['checkable']> | null = null;
-  const open = () => {
-    opened ??= problem.kind === 'layer' ? pythonLayer(session, problem, memoryMb) : pythonObjective(session, problem, memoryMb);
+  const open = (reportWrites: boolean) => {
+    // A check reports writes into the arguments, as TypeScript's checks do; a run does not.
+    remote.reportWrites = reportWrites;
+    opened ??= problem.kind === 'layer' ? pythonLayer(remote) : pythonObjective(remote);
     return opened;
   };
   return {
@@ -45,11 +48,11 @@ function loadedProblem(session: PythonSession, problem: PythonProblem, memoryMb:
     secondOrder: problem.secondOrder ?? false,
     looksLike: problem.kind === 'invalid' ? problem.looksLike ?? 'scalar' : problem.kind,
     invalid: problem.kind === 'invalid' ? problem.error ?? `${problem.name} is not a valid problem` : null,
-    checkable: open,
+    checkable: () => open(true),
     objective: () => {
-      const objective = open();
+      const objective = open(false);
       if ('forward' in objective) throw new Error(`${problem.name} is not a scalar problem`);
-      return requireElements(objective);
+      return optimizable(objective);
     },
   };
 }

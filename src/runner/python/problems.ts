@@ -8,6 +8,7 @@
  * TensorError, PerturbedFailure.
  */
 import { ResponseError } from 'vscode-jsonrpc/node';
+import { ArgumentWritten, argumentWrittenMessage } from '../../core/definitions';
 import { KnownFailure, type SourceLocation, UserFault, limitClause } from '../../core/errors';
 import {
   type Batch,
@@ -16,10 +17,12 @@ import {
   type Objective,
   PerturbedFailure,
   type ProblemNotes,
+  type ShapeMismatch,
   UserCodeError,
   finiteNumber,
   lossLabel,
   noEvaluations,
+  shapeMismatchSink,
 } from '../../core/objective';
 import { type Layout, NonFiniteError, TensorError, type TensorSpec } from '../../core/tensor';
 import { decodeFloats, encodeFloats, encodeIndices } from './encoding';
@@ -30,6 +33,7 @@ const USER_ERROR = -32001;
 const TENSOR_ERROR = -32002;
 export const LOAD_ERROR = -32003;
 const OUT_OF_MEMORY = -32004;
+const ARGUMENT_WRITTEN = -32005;
 
 interface LayoutEntry {
   name: string;
@@ -72,6 +76,22 @@ export interface ErrorData {
   nonFinite?: boolean;
   outOfMemory?: boolean;
   element?: { index: number; delta: number };
+  /** ARGUMENT_WRITTEN: the flat element that changed and its values, or the tensor removed or replaced. */
+  index?: number;
+  before?: number;
+  after?: number;
+  removed?: string;
+}
+
+/** A gradient the runner read in another shape of the right size (gradlens_runner.py note_reshaped). */
+interface ReshapedNote {
+  label: string;
+  like: string;
+  tensor: string;
+  found: number[];
+  expected: number[];
+  file: string | null;
+  line: number | null;
 }
 
 /** Python raised in user code. */
@@ -111,11 +131,19 @@ function layoutOf(entries: LayoutEntry[]): Layout {
   return { tensors, size: offset };
 }
 
-/** One problem loaded in a session: its requests, with the arrays the runner already holds sent once. */
-class RemoteProblem {
+/**
+ * One problem loaded in a session: its requests, with the arrays the runner already holds sent once.
+ * One per problem and session, whether it is checked or optimized (the runner keeps what was sent).
+ */
+export class RemoteProblem {
+  /** A check's evaluations report writes into the arguments (ArgumentWritten), as TypeScript's do. */
+  reportWrites = false;
   readonly layout: Layout;
   readonly initial: Float64Array;
   readonly evaluations = noEvaluations();
+  /** Gradients the runner read in another shape of the right size (note_reshaped), as they arrive with replies. */
+  readonly shapeMismatches: ShapeMismatch[] = [];
+  private readonly noteReshaped = shapeMismatchSink(this.shapeMismatches);
   /** The text last sent under each plan key: the runner keeps those arrays per problem (plan_array). */
   private readonly sent = new Map<string, string>();
 
@@ -130,7 +158,7 @@ class RemoteProblem {
 
   /** A plan with its arrays encoded; an array the runner holds already goes as "same". */
   private plan(kind: string, arrays: Record<string, Float64Array>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const plan: Record<string, unknown> = { kind, ...extra };
+    const plan: Record<string, unknown> = { kind, ...extra, ...(this.reportWrites ? { writes: true } : {}) };
     const same: string[] = [];
     for (const [key, values] of Object.entries(arrays)) {
       const text = encodeFloats(values);
@@ -145,17 +173,20 @@ class RemoteProblem {
   }
 
   /** What the objective and the layer of this problem share. */
-  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations; notes: ProblemNotes } {
+  get identity(): { name: string; layout: Layout; initial: Float64Array; evaluations: Evaluations; notes: ProblemNotes; shapeMismatches: readonly ShapeMismatch[] } {
     const notes = { warnings: this.problem.warnings ?? [], nondeterminism: this.problem.nondeterminismHint ?? null };
-    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations, notes };
+    return { name: this.problem.name, layout: this.layout, initial: this.initial, evaluations: this.evaluations, notes, shapeMismatches: this.shapeMismatches };
   }
 
   async evaluate<T>(kind: string, arrays: Record<string, Float64Array>, extra: Record<string, unknown> = {}): Promise<T> {
+    let reply: T & { reshaped?: ReshapedNote[] };
     try {
-      return await this.session.request<T>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
+      reply = await this.session.request<T & { reshaped?: ReshapedNote[] }>('evaluate', { problem: this.problem.name, plan: this.plan(kind, arrays, extra) });
     } catch (error) {
       throw this.translate(error);
     }
+    for (const note of reply.reshaped ?? []) this.noteReshaped({ ...note, location: locationOf(note) });
+    return reply;
   }
 
   private translate(error: unknown): unknown {
@@ -168,6 +199,10 @@ class RemoteProblem {
       translated = data.nonFinite ? new NonFiniteError(data.message ?? error.message) : new TensorError(data.message ?? error.message);
       const location = locationOf(data);
       if (location) returnedAt.set(translated, location);
+    } else if (error.code === ARGUMENT_WRITTEN) {
+      translated = new ArgumentWritten(data.removed !== undefined
+        ? `user code removed or replaced ${data.removed} in its argument (copy the dict before changing it)`
+        : argumentWrittenMessage(this.layout, data.index ?? 0, data.before ?? NaN, data.after ?? NaN));
     } else if (error.code === OUT_OF_MEMORY) {
       const clause = limitClause('memory', this.memoryMb);
       translated = new KnownFailure(clause, 'limit', { name: 'memory', at: clause.length });
@@ -186,9 +221,8 @@ class RemoteProblem {
 const batchPlan = (batch: Batch) => (batch ? { batch } : {});
 
 /** A scalar problem of the session as an objective. */
-export function pythonObjective(session: PythonSession, problem: PythonProblem, memoryMb = 0): Objective {
-  const remote = new RemoteProblem(session, problem, memoryMb);
-  const { evaluations } = remote;
+export function pythonObjective(remote: RemoteProblem): Objective {
+  const { evaluations, problem } = remote;
   return {
     ...remote.identity,
     dataSize: problem.dataSize ?? null,
@@ -232,9 +266,8 @@ export function pythonObjective(session: PythonSession, problem: PythonProblem, 
 }
 
 /** A layer of the session as a flat layer. */
-export function pythonLayer(session: PythonSession, problem: PythonProblem, memoryMb = 0): FlatLayer {
-  const remote = new RemoteProblem(session, problem, memoryMb);
-  const { evaluations } = remote;
+export function pythonLayer(remote: RemoteProblem): FlatLayer {
+  const { evaluations, problem } = remote;
   return {
     ...remote.identity,
     forward: async (x) => {
