@@ -34,13 +34,13 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
       if (problem.line === null || problem.kind === 'invalid') continue;
       const range = document.lineAt(Math.min(problem.line - 1, document.lineCount - 1)).range;
       const args = [document.uri, problem.name];
-      lenses.push(new vscode.CodeLens(range, { title: '$(beaker) Check gradient', command: 'gradlens.checkProblem', arguments: args, tooltip: `Check the ${problem.kind === 'layer' ? 'backward' : 'gradient'} of ${problem.name} against central differences` }));
+      lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(beaker) Check gradient'), command: 'gradlens.checkProblem', arguments: args, tooltip: problem.kind === 'layer' ? vscode.l10n.t('Check the backward of {0} against central differences', problem.name) : vscode.l10n.t('Check the gradient of {0} against central differences', problem.name) }));
       if (problem.kind === 'scalar') {
-        lenses.push(new vscode.CodeLens(range, { title: '$(play) Run optimizer', command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: `Step an optimizer on ${problem.name} and watch it in the dashboard` }));
+        lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(play) Run optimizer'), command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: vscode.l10n.t('Step an optimizer on {0} and watch it in the dashboard', problem.name) }));
       }
       for (const order of [1, 2] as const) {
         const report = this.services.store.result(document.uri, problem.name, order);
-        if (report) lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: 'Show the full report' }));
+        if (report) lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: vscode.l10n.t('Show the full report') }));
       }
     }
     return lenses;

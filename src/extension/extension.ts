@@ -52,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     command('gradlens.openDashboard', () => void services.dashboards.open()),
     command('gradlens.stopRun', () => {
       const stopped = services.jobs.stopAll();
-      if (stopped === 0) void vscode.window.showInformationMessage('GradLens: nothing is running.');
+      if (stopped === 0) void vscode.window.showInformationMessage(vscode.l10n.t('GradLens: nothing is running.'));
       return stopped;
     }),
     command('gradlens.showOutput', () => services.output.show(true)),
@@ -77,15 +77,15 @@ async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, 
   const target = uri ?? vscode.window.activeTextEditor?.document.uri;
   if (!target || target.scheme !== 'file' || !isProblemFile(target.fsPath)) {
     if (order === 1) return checkWorkspace(services, tests);
-    void vscode.window.showErrorMessage('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs, .py) to check its second-order gradients.');
+    void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: open a problem file (.ts, .mts, .js, .mjs, .cjs, .py) to check its second-order gradients.'));
     return undefined;
   }
   const reports = await tests.runFile(target, order);
   if (reports === null) {
     const loadError = services.store.get(target)?.loadError;
     void vscode.window.showErrorMessage(loadError
-      ? `GradLens: ${errorLine(loadError)}`
-      : `GradLens: no problem in ${path.basename(target.fsPath)} has hvp(p, v), so there is no second-order check to run.`);
+      ? vscode.l10n.t('GradLens: {0}', errorLine(loadError))
+      : vscode.l10n.t('GradLens: no problem in {0} has hvp(p, v), so there is no second-order check to run.', path.basename(target.fsPath)));
     return undefined;
   }
   return announce(services, Promise.resolve(reports));
@@ -95,7 +95,7 @@ async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, 
 async function checkWorkspace(services: Services, tests: ProblemTests): Promise<FileReport[] | undefined> {
   const files = await vscode.workspace.findFiles(services.settings().problemFiles, PROBLEM_FILE_EXCLUDE);
   if (files.length === 0) {
-    void vscode.window.showErrorMessage(`GradLens: no problem files (${services.settings().problemFiles}) in this workspace; open one to check it.`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: no problem files ({0}) in this workspace; open one to check it.', services.settings().problemFiles));
     return undefined;
   }
   type Item = vscode.QuickPickItem & { uri?: vscode.Uri; problem?: string };
@@ -105,7 +105,7 @@ async function checkWorkspace(services: Services, tests: ProblemTests): Promise<
     items.push({ label: vscode.workspace.asRelativePath(uri), kind: vscode.QuickPickItemKind.Separator });
     for (const problem of known) items.push({ label: problem.name, description: vscode.workspace.asRelativePath(uri), picked: true, uri, problem: problem.name });
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'GradLens: Check Gradients', placeHolder: 'Problems to check', canPickMany: true });
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('GradLens: Check Gradients'), placeHolder: vscode.l10n.t('Problems to check'), canPickMany: true });
   if (!picked || picked.length === 0) return undefined;
   const byFile = new Map<string, { uri: vscode.Uri; problems: string[] }>();
   for (const item of picked) {
@@ -132,7 +132,7 @@ async function announce(services: Services, pending: Promise<FileReport[] | null
   const summary = loadErrors.length === 1 && problems.length === 0 ? errorLine(loadErrors[0].loadError!) : formatSummary(problems, loadErrors.length);
   const passed = loadErrors.length === 0 && problems.length > 0 && problems.every((problem) => problem.passed);
   const show = cancelled ? vscode.window.showWarningMessage : passed ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
-  void show(`GradLens: ${cancelled ? 'stopped; ' : ''}${summary}`, 'Show Output').then((choice) => {
+  void show(cancelled ? vscode.l10n.t('GradLens: stopped; {0}', summary) : vscode.l10n.t('GradLens: {0}', summary), vscode.l10n.t('Show Output')).then((choice) => {
     if (choice) services.output.show(true);
   });
   return reports;

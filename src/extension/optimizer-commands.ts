@@ -52,14 +52,14 @@ interface CommandArguments {
 /** Checks command arguments; throws an Error that names the bad one. */
 export function commandArguments(raw: unknown): CommandArguments {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`GradLens: command arguments must be an object like { "problem": "builtin:rosenbrock", "optimizer": "adam" }`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(vscode.l10n.t('GradLens: command arguments must be an object like {0}', '{ "problem": "builtin:rosenbrock", "optimizer": "adam" }'));
   const given = raw as RawCommandArguments;
   const parsed: CommandArguments = {};
   if (given.problem !== undefined) {
-    if (typeof given.problem !== 'string') throw new Error('GradLens: "problem" must be a string such as "builtin:rosenbrock" or "/path/model.grad.ts#quadratic"');
+    if (typeof given.problem !== 'string') throw new Error(vscode.l10n.t('GradLens: "problem" must be a string such as "builtin:rosenbrock" or "/path/model.grad.ts#quadratic"'));
     if (given.problem.startsWith('builtin:')) {
       const builtin = findBuiltin(given.problem.slice('builtin:'.length));
-      if (!builtin) throw new Error(`GradLens: no built-in problem ${given.problem} (one of ${BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')})`);
+      if (!builtin) throw new Error(vscode.l10n.t('GradLens: no built-in problem {0} (one of {1})', given.problem, BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')));
       parsed.problem = builtinChoice(builtin);
     } else {
       const [file, problem] = given.problem.split('#');
@@ -70,13 +70,13 @@ export function commandArguments(raw: unknown): CommandArguments {
   if (names !== undefined) {
     parsed.optimizers = names.map((name) => {
       const choice = typeof name === 'string' ? findOptimizer(name) : undefined;
-      if (!choice) throw new Error(`GradLens: unknown optimizer ${JSON.stringify(name)} (one of ${optimizerNames().join(', ')})`);
+      if (!choice) throw new Error(vscode.l10n.t('GradLens: unknown optimizer {0} (one of {1})', JSON.stringify(name), optimizerNames().join(', ')));
       return choice;
     });
   }
   if (given.hyperparameters !== undefined) parsed.hyperparameters = given.hyperparameters;
   if (given.at !== undefined) {
-    if (given.at !== 'start' && given.at !== 'final') throw new Error('GradLens: "at" must be "start" or "final"');
+    if (given.at !== 'start' && given.at !== 'final') throw new Error(vscode.l10n.t('GradLens: "at" must be "start" or "final"'));
     parsed.at = given.at;
   }
   return parsed;
@@ -128,7 +128,7 @@ export class OptimizerCommands implements vscode.Disposable {
     if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
     if (!given.optimizers) steps.push(async (input) => void (choice = await pickOptimizer(input, this.services.settings(settingsScope(picked!)), choice)));
     if (!given.hyperparameters) steps.push(async (input) => void (hyperparameters = await editHyperparameters(input, choice!, this.services.settings(settingsScope(picked!)), picked!.label)));
-    if (!(await ask('GradLens: Run Optimizer', steps)) || !picked || !choice) return undefined;
+    if (!(await ask(vscode.l10n.t('GradLens: Run Optimizer'), steps)) || !picked || !choice) return undefined;
     const values = given.hyperparameters ? resolveHyperparameters(choice, given.hyperparameters) : hyperparameters;
     if (!values) return undefined;
     return this.start(picked, [{ name: choice.name, hyperparameters: values }], null, null);
@@ -140,7 +140,7 @@ export class OptimizerCommands implements vscode.Disposable {
     const steps: Ask[] = [];
     if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
     if (!given.optimizers) steps.push(async (input) => void (choices = await pickOptimizers(input, choices)));
-    if (!(await ask('GradLens: Compare Optimizers', steps)) || !picked || !choices) return undefined;
+    if (!(await ask(vscode.l10n.t('GradLens: Compare Optimizers'), steps)) || !picked || !choices) return undefined;
     const settings = this.services.settings(settingsScope(picked));
     const runs = choices.map((choice) => ({ name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) }));
     return this.start(picked, runs, null, `compare-${this.nextId++}`);
@@ -155,35 +155,35 @@ export class OptimizerCommands implements vscode.Disposable {
       steps.push(async (input) => {
         const settings = this.services.settings(settingsScope(picked!));
         const items = [
-          { label: 'At the start', description: 'the problem\'s own parameters', at: 'start' as const },
-          { label: 'Where an optimizer ends', description: `${settings.optimizer}, ${settings.steps} steps (gradlens.optimizer.*)`, at: 'final' as const },
+          { label: vscode.l10n.t('At the start'), description: vscode.l10n.t('the problem\'s own parameters'), at: 'start' as const },
+          { label: vscode.l10n.t('Where an optimizer ends'), description: vscode.l10n.t('{0}, {1} steps (gradlens.optimizer.*)', settings.optimizer, settings.steps), at: 'final' as const },
         ];
-        at = (await input.pick({ items, active: items.filter((item) => item.at === at), placeholder: 'Where to look at the Hessian' })).at;
+        at = (await input.pick({ items, active: items.filter((item) => item.at === at), placeholder: vscode.l10n.t('Where to look at the Hessian') })).at;
       });
     }
-    if (!(await ask('GradLens: Analyze Critical Point', steps))) return undefined;
+    if (!(await ask(vscode.l10n.t('GradLens: Analyze Critical Point'), steps))) return undefined;
     const target = picked;
     if (!target || !at) return undefined;
     const where = { at };
-    if ('file' in target.source && !this.services.requireTrust('the analysis')) return undefined;
+    if ('file' in target.source && !this.services.requireTrust(vscode.l10n.t('the analysis'))) return undefined;
     const settings = this.services.settings(settingsScope(target));
     const choice = findOptimizer(settings.optimizer)!;
     const run = where.at === 'final' ? { name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) } : null;
     const source = await this.services.problemSource(target.source);
-    const outcome = await this.services.jobs.run(`analyzing ${target.label}`, (job) => analyzeSource(
+    const outcome = await this.services.jobs.run(vscode.l10n.t('analyzing {0}', target.label), (job) => analyzeSource(
       { source, problem: target.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
       settings.limits,
       { signal: job.signal, onOutput: (text) => this.services.output.append(text) },
     ));
     if (!outcome.report) {
-      void vscode.window.showErrorMessage(`GradLens: the analysis of ${target.label} did not finish: ${outcome.error ? errorLine(outcome.error) : 'stopped'}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: the analysis of {0} did not finish: {1}', target.label, outcome.error ? errorLine(outcome.error) : vscode.l10n.t('stopped')));
       return undefined;
     }
-    const place = where.at === 'start' ? `${target.label} at its start` : `${target.label} after ${choice.name}`;
+    const place = where.at === 'start' ? vscode.l10n.t('{0} at its start', target.label) : vscode.l10n.t('{0} after {1}', target.label, choice.name);
     this.services.output.info(`\n${formatAnalysis(outcome.report, place)}`);
     this.broadcast({ type: 'criticalPoint', runId: null, report: outcome.report }, true);
     const report = outcome.report;
-    void vscode.window.showInformationMessage(`GradLens: ${place}: ${report.classification} (gradient norm ${report.gradientNorm.toExponential(2)})`, 'Show Output').then((choiceMade) => {
+    void vscode.window.showInformationMessage(vscode.l10n.t('GradLens: {0}: {1} (gradient norm {2})', place, report.classification, report.gradientNorm.toExponential(2)), vscode.l10n.t('Show Output')).then((choiceMade) => {
       if (choiceMade) this.services.output.show(true);
     });
     return report;
@@ -191,9 +191,9 @@ export class OptimizerCommands implements vscode.Disposable {
 
   /** Runs `runs` on the problem, live in the dashboard; resolves with the results when the request ends. */
   private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null, schedule: ScheduleSpec = CONSTANT): Promise<TrainResult[] | undefined> {
-    if ('file' in picked.source && !this.services.requireTrust('the optimizer run')) return undefined;
+    if ('file' in picked.source && !this.services.requireTrust(vscode.l10n.t('the optimizer run'))) return undefined;
     const settings = this.services.settings(settingsScope(picked));
-    const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
+    const title = runs.length === 1 ? vscode.l10n.t('{0} on {1}', runs[0].name, picked.label) : vscode.l10n.t('comparing {0} optimizers on {1}', runs.length, picked.label);
     const source = await this.services.problemSource(picked.source);
     this.services.dashboards.open();
     const outcome = await this.services.jobs.run(title, (job) => {
@@ -223,7 +223,7 @@ export class OptimizerCommands implements vscode.Disposable {
       });
     });
     if (outcome.error && outcome.nothingRan) {
-      void vscode.window.showErrorMessage(`GradLens: ${errorLine(outcome.error)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: {0}', errorLine(outcome.error)));
       return undefined;
     }
     if (runs.length > 1) this.services.output.info(`\n${formatComparison(outcome.results, picked.label, 1e-6)}`);
@@ -235,10 +235,10 @@ export class OptimizerCommands implements vscode.Disposable {
     const error = failure && errorLine(failure);
     const diverged = results.find((result) => result.diverged);
     const failed = results.find((result) => result.failure);
-    const lines = results.map((result) => `${result.optimizer}: loss ${result.final.loss === null ? 'n/a' : result.final.loss.toPrecision(4)} after ${result.final.step} steps`);
-    const text = `GradLens: ${picked.label}: ${lines.join('; ')}${error ? ` (${error})` : ''}`;
-    if (diverged?.diverged) void vscode.window.showWarningMessage(`GradLens: ${diverged.optimizer} diverged at step ${diverged.diverged.step}: ${diverged.diverged.message}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
-    else if (failed?.failure) void vscode.window.showErrorMessage(`GradLens: ${failed.optimizer} stopped at step ${failed.failure.step}: ${errorLine(failed.failure.error)}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
+    const lines = results.map((result) => vscode.l10n.t('{0}: loss {1} after {2} steps', result.optimizer, result.final.loss === null ? 'n/a' : result.final.loss.toPrecision(4), result.final.step));
+    const text = error ? vscode.l10n.t('GradLens: {0}: {1} ({2})', picked.label, lines.join('; '), error) : vscode.l10n.t('GradLens: {0}: {1}', picked.label, lines.join('; '));
+    if (diverged?.diverged) void vscode.window.showWarningMessage(vscode.l10n.t('GradLens: {0} diverged at step {1}: {2}', diverged.optimizer, diverged.diverged.step, diverged.diverged.message), vscode.l10n.t('Show Output')).then((choice) => choice && this.services.output.show(true));
+    else if (failed?.failure) void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: {0} stopped at step {1}: {2}', failed.optimizer, failed.failure.step, errorLine(failed.failure.error)), vscode.l10n.t('Show Output')).then((choice) => choice && this.services.output.show(true));
     else void vscode.window.showInformationMessage(text);
     this.services.jobs.setLastVerdict({ ok: !diverged && !failed && !error, text: lines[0] ?? 'no run', tooltip: text });
   }
@@ -246,7 +246,7 @@ export class OptimizerCommands implements vscode.Disposable {
   /** A request of the dashboard about a run (already validated by its channel). */
   private async handle(request: Exclude<DashboardRequest, { type: 'reveal' }>): Promise<ResponseBody | null> {
     const run = this.byRunId.get(request.runId);
-    if (!run) throw new Error(`run ${request.runId} is not known`);
+    if (!run) throw new Error(vscode.l10n.t('run {0} is not known', request.runId));
     switch (request.type) {
       case 'control':
         if (request.action === 'restart') this.restart(run, run.start);

@@ -48,19 +48,19 @@ export async function pickProblem(input: MultiStepInput, services: Services, pre
       for (const problem of scalars) {
         items.push({
           label: `$(symbol-variable) ${problem.name}`,
-          description: problem.line ? `line ${problem.line}` : undefined,
-          detail: trusted ? undefined : 'not run: this workspace is not trusted',
+          description: problem.line ? vscode.l10n.t('line {0}', problem.line) : undefined,
+          detail: trusted ? undefined : vscode.l10n.t('not run: this workspace is not trusted'),
           choice: fileChoice(document.uri, problem.name),
         });
       }
     }
   }
-  items.push({ label: 'Built-in problems', kind: vscode.QuickPickItemKind.Separator });
+  items.push({ label: vscode.l10n.t('Built-in problems'), kind: vscode.QuickPickItemKind.Separator });
   for (const builtin of BUILTIN_PROBLEMS) {
-    items.push({ label: `$(library) ${builtin.name}`, description: `${builtin.dimension} parameters`, detail: builtin.description, choice: builtinChoice(builtin) });
+    items.push({ label: `$(library) ${builtin.name}`, description: vscode.l10n.t('{0} parameters', builtin.dimension), detail: builtin.description, choice: builtinChoice(builtin) });
   }
   const active = items.filter((item) => item.choice && item.choice.label === previous?.label);
-  const picked = await input.pick({ items, active, placeholder: 'Problem to optimize', matchOnDescription: true, matchOnDetail: true });
+  const picked = await input.pick({ items, active, placeholder: vscode.l10n.t('Problem to optimize'), matchOnDescription: true, matchOnDetail: true });
   return picked.choice!;
 }
 
@@ -71,8 +71,8 @@ function describeOptimizer(name: string): string {
 export async function pickOptimizer(input: MultiStepInput, settings: Settings, previous: OptimizerChoice | undefined): Promise<OptimizerChoice> {
   const names = optimizerNames();
   const ordered = [settings.optimizer, ...names.filter((name) => name !== settings.optimizer)];
-  const items = ordered.map((name) => ({ label: name, description: name === settings.optimizer ? 'default' : undefined, detail: describeOptimizer(name) }));
-  const picked = await input.pick({ items, active: items.filter((item) => item.label === previous?.name), placeholder: 'Optimizer (torch.optim names)', matchOnDetail: true });
+  const items = ordered.map((name) => ({ label: name, description: name === settings.optimizer ? vscode.l10n.t('default') : undefined, detail: describeOptimizer(name) }));
+  const picked = await input.pick({ items, active: items.filter((item) => item.label === previous?.name), placeholder: vscode.l10n.t('Optimizer (torch.optim names)'), matchOnDetail: true });
   return findOptimizer(picked.label)!;
 }
 
@@ -81,7 +81,7 @@ export const DEFAULT_COMPARISON = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rm
 export async function pickOptimizers(input: MultiStepInput, previous: OptimizerChoice[] | undefined): Promise<OptimizerChoice[]> {
   const chosen = previous?.map((choice) => choice.name) ?? DEFAULT_COMPARISON;
   const items = optimizerNames().map((name) => ({ label: name, detail: describeOptimizer(name) }));
-  const picked = await input.pick({ items, active: items.filter((item) => chosen.includes(item.label)), placeholder: 'Optimizers to compare from the same start', canPickMany: true, matchOnDetail: true });
+  const picked = await input.pick({ items, active: items.filter((item) => chosen.includes(item.label)), placeholder: vscode.l10n.t('Optimizers to compare from the same start'), canPickMany: true, matchOnDetail: true });
   return picked.map((item) => findOptimizer(item.label)!);
 }
 
@@ -95,7 +95,7 @@ export async function editHyperparameters(input: MultiStepInput, choice: Optimiz
   const specs = choice.optimizer.hyperparameters;
   const resolve = (text: string) => resolveHyperparameters(choice, parseHyperparameterText(specs, text));
   const text = await input.inputBox({
-    prompt: `${choice.name} on ${problem}: hyper-parameters (torch names): ${specs.map((spec) => `${spec.name}: ${spec.description}`).join('; ')}`,
+    prompt: vscode.l10n.t('{0} on {1}: hyper-parameters (torch names): {2}', choice.name, problem, specs.map((spec) => `${spec.name}: ${spec.description}`).join('; ')),
     value: formatHyperparameterText(configuredHyperparameters(choice, settings)),
     validate: (value) => {
       try {

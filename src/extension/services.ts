@@ -35,7 +35,7 @@ export class Services implements vscode.Disposable {
       this.warnedAbout = warning;
       if (warning) {
         this.output.warn(`Settings: ${warning}`);
-        void vscode.window.showWarningMessage(`GradLens settings: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'Open Settings').then((choice) => {
+        void vscode.window.showWarningMessage(problems.length > 1 ? vscode.l10n.t('GradLens settings: {0} (and {1} more)', problems[0], problems.length - 1) : vscode.l10n.t('GradLens settings: {0}', problems[0]), vscode.l10n.t('Open Settings')).then((choice) => {
           if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'gradlens');
         });
       }
@@ -47,9 +47,9 @@ export class Services implements vscode.Disposable {
   private announceDeprecation(setting: DeprecatedSetting, scope: vscode.Uri | undefined): void {
     if (this.announcedDeprecations.has(setting.old)) return;
     this.announcedDeprecations.add(setting.old);
-    const text = `gradlens.${setting.old} is deprecated: it is now gradlens.${setting.replacement} (its value ${JSON.stringify(setting.value)} is still used).`;
+    const text = vscode.l10n.t('gradlens.{0} is deprecated: it is now gradlens.{1} (its value {2} is still used).', setting.old, setting.replacement, JSON.stringify(setting.value));
     this.output.warn(`Settings: ${text}`);
-    void vscode.window.showWarningMessage(`GradLens: ${text}`, 'Rename Setting').then((choice) => {
+    void vscode.window.showWarningMessage(vscode.l10n.t('GradLens: {0}', text), vscode.l10n.t('Rename Setting')).then((choice) => {
       if (choice) void renameSetting(setting, scope).catch((error: unknown) => this.output.error(`Settings: could not rename gradlens.${setting.old}: ${(error as Error).message}`));
     });
   }
@@ -84,8 +84,8 @@ export class Services implements vscode.Disposable {
     if (vscode.workspace.isTrusted) return true;
     this.output.warn(`Not run: ${what}. This workspace is not trusted, and GradLens runs the code of problem files.`);
     void vscode.window.showWarningMessage(
-      `GradLens runs the code of problem files, and this workspace is not trusted: ${what} was not run. Built-in problems still work.`,
-      'Manage Workspace Trust',
+      vscode.l10n.t('GradLens runs the code of problem files, and this workspace is not trusted: {0} was not run. Built-in problems still work.', what),
+      vscode.l10n.t('Manage Workspace Trust'),
     ).then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
     return false;
   }

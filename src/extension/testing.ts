@@ -47,8 +47,8 @@ export class ProblemTests implements vscode.Disposable {
     const run = (mode: CheckMode) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
       await this.runRequest(request, token, mode);
     };
-    this.controller.createRunProfile('Full check', vscode.TestRunProfileKind.Run, run('full'), true);
-    this.controller.createRunProfile('Fast check (random directions)', vscode.TestRunProfileKind.Run, run('fast'), false);
+    this.controller.createRunProfile(vscode.l10n.t('Full check'), vscode.TestRunProfileKind.Run, run('full'), true);
+    this.controller.createRunProfile(vscode.l10n.t('Fast check (random directions)'), vscode.TestRunProfileKind.Run, run('fast'), false);
     this.disposables.push(
       this.controller,
       services.store.onDidChange((uri) => this.refreshFromStore(uri)),
@@ -159,7 +159,7 @@ export class ProblemTests implements vscode.Disposable {
     let file = await this.fileItem(uri);
     if (order === 1 && only === null) return this.runRequest(new vscode.TestRunRequest([file]), undefined);
     if (order === 2 && !this.services.store.get(uri)?.discovered) {
-      if (!this.services.requireTrust('the second-order check')) return [];
+      if (!this.services.requireTrust(vscode.l10n.t('the second-order check'))) return [];
       await this.discoverInSandbox(uri);
       file = await this.fileItem(uri);
     }
@@ -198,14 +198,14 @@ export class ProblemTests implements vscode.Disposable {
     };
     if (request.include) request.include.forEach(add);
     else this.controller.items.forEach(add);
-    if (plan.size > 0 && !this.services.requireTrust('the gradient check')) {
+    if (plan.size > 0 && !this.services.requireTrust(vscode.l10n.t('the gradient check'))) {
       for (const entry of plan.values()) for (const item of entry.items) run.skipped(item);
       run.end();
       return [];
     }
     for (const entry of plan.values()) this.enqueue(run, entry.items);
     const reports: FileReport[] = [];
-    const title = plan.size === 1 ? `checking ${path.basename([...plan.values()][0].uri.fsPath)}` : `checking ${plan.size} files`;
+    const title = plan.size === 1 ? vscode.l10n.t('checking {0}', path.basename([...plan.values()][0].uri.fsPath)) : vscode.l10n.t('checking {0} files', plan.size);
     await this.services.jobs.run(title, async (job) => {
       for (const order of [1, 2] as const) {
         const targets: CheckSelection[] = [];

@@ -14,6 +14,9 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..
   contributes: { configuration: { properties: Record<string, Record<string, unknown>> } };
 };
 const contributed = manifest.contributes.configuration.properties;
+// Descriptions are %keys% of package.nls.json (English).
+const nls = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.nls.json'), 'utf8')) as Record<string, string>;
+const localized = (text: unknown) => String(text).replace(/^%([^%]+)%$/, (_, key: string) => nls[key] ?? `missing ${key}`);
 
 /** Check options without what each command decides itself (the order) or the host always asks for. */
 function settingsPart(options: CheckOptions): Partial<CheckOptions> {
@@ -109,8 +112,8 @@ describe('extension settings', () => {
     for (const [oldKey, newKey] of Object.entries(RENAMED_SETTINGS)) {
       const entry = contributed[`gradlens.${oldKey}`];
       assert.ok(entry, `gradlens.${oldKey} stays contributed, so settings.json shows its deprecation`);
-      assert.match(String(entry.deprecationMessage), new RegExp(`gradlens\\.${newKey.replace('.', '\\.')}`));
-      assert.match(String(entry.markdownDeprecationMessage), new RegExp(`#gradlens\\.${newKey.replace('.', '\\.')}#`));
+      assert.match(localized(entry.deprecationMessage), new RegExp(`gradlens\\.${newKey.replace('.', '\\.')}`));
+      assert.match(localized(entry.markdownDeprecationMessage), new RegExp(`#gradlens\\.${newKey.replace('.', '\\.')}#`));
       assert.equal(entry.default, undefined, 'no default: an unset old name must not look set');
       assert.ok(contributed[`gradlens.${newKey}`], `gradlens.${newKey} is contributed`);
     }
@@ -147,7 +150,8 @@ describe('contributed settings (package.json)', () => {
   });
 
   it('names only settings that exist', () => {
-    const text = JSON.stringify(manifest.contributes.configuration);
+    const descriptions = Object.entries(nls).filter(([key]) => key.startsWith('config.')).map(([, text]) => text);
+    const text = JSON.stringify(manifest.contributes.configuration) + JSON.stringify(descriptions);
     const named = new Set([...text.matchAll(/gradlens\.[A-Za-z.]+[A-Za-z]/g)].map((match) => match[0]));
     for (const name of named) assert.ok(contributed[name], `${name} is named in a description but not contributed`);
   });
