@@ -31,6 +31,8 @@ export interface HelperPool {
 }
 
 export interface CheckHelpers {
+  /** The processes a check may be shared over, this one included (the runner's --jobs). */
+  readonly processes: number;
   /**
    * Asked once per check, after its first chunks: the rest would take `remainingSeconds` in this process
    * alone. Returns the helpers to share it with, or null.
@@ -45,6 +47,20 @@ export class HelperFailure extends Error {
     super(report.message);
   }
 }
+
+/**
+ * The check's time limit: a check that cannot end within it, judged from the time of its first chunks
+ * (spread over every process it may use), ends at once with `tooCostly`'s error instead of at the limit.
+ */
+export interface TimeBudget {
+  /** When the limit ends, on performance.now()'s clock. */
+  deadline: number;
+  /** The error for a check that would take `estimatedSeconds` in this process alone, at `secondsPerElement`. */
+  tooCostly(estimatedSeconds: number, secondsPerElement: number): Error;
+}
+
+/** Checks of fewer elements are not timed for their budget: one chunk of them costs too little to matter. */
+const TIMED_MIN_TOTAL = 256;
 
 /** Without helpers: at most this many exchanges of at least BULK_MIN_CHUNK elements each. */
 const BULK_CHUNKS = 16;
@@ -64,6 +80,7 @@ export interface BulkPlan {
   /** Takes each chunk's values, in order. */
   record(part: Int32Array, values: PerturbedValues, done: number): void;
   helpers?: CheckHelpers;
+  budget?: TimeBudget;
   /** A helper is ready: whether to use it (not when its value at the point differs from this process's). */
   admit(helper: Helper): boolean;
   /** Evaluations made by helpers. */
@@ -81,7 +98,9 @@ export async function evaluateInOrder(plan: BulkPlan): Promise<void> {
   const total = all.length;
   if (total === 0) return;
   let position = 0;
-  let chunkSize = plan.helpers ? Math.min(FIRST_CHUNK, total) : Math.max(BULK_MIN_CHUNK, Math.ceil(total / BULK_CHUNKS));
+  // Small first chunks, timed, when their time decides something: whether helpers pay, whether the check fits its time limit.
+  const timing = Boolean(plan.helpers) || (plan.budget !== undefined && total > TIMED_MIN_TOTAL);
+  let chunkSize = timing ? Math.min(FIRST_CHUNK, total) : Math.max(BULK_MIN_CHUNK, Math.ceil(total / BULK_CHUNKS));
   let stopped = false;
   const chunks: Chunk[] = [];
   // The recorder waits for chunk k before anyone claimed it: resolved when it is claimed, or with null at the end.
@@ -132,15 +151,19 @@ export async function evaluateInOrder(plan: BulkPlan): Promise<void> {
     let done = 0;
     let secondsPerElement = Infinity;
     let timed = 0;
-    for (; timed < (plan.helpers ? TIMED_CHUNKS : 1) && position < total; timed++) {
+    for (; timed < (timing ? TIMED_CHUNKS : 1) && position < total; timed++) {
       const started = performance.now();
       const chunk = claim(local)!;
       const values = await chunk.values;
       secondsPerElement = Math.min(secondsPerElement, (performance.now() - started) / 1000 / chunk.part.length);
       plan.record(chunk.part, values, (done += chunk.part.length));
     }
-    if (plan.helpers && position < total) {
-      pool = plan.helpers.offer(secondsPerElement * (total - position));
+    if (timing && position < total) {
+      const remainingSeconds = secondsPerElement * (total - position);
+      // The best case: every process it may use, each as fast as this one.
+      const fastest = remainingSeconds / (plan.helpers?.processes ?? 1);
+      if (plan.budget && fastest > (plan.budget.deadline - performance.now()) / 1000) throw plan.budget.tooCostly(secondsPerElement * total, secondsPerElement);
+      pool = plan.helpers?.offer(remainingSeconds) ?? null;
       chunkSize = pool
         ? Math.max(SHARED_MIN_CHUNK, Math.ceil((total - position) / SHARED_CHUNKS))
         : Math.max(BULK_MIN_CHUNK, Math.ceil((total - position) / BULK_CHUNKS));

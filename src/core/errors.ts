@@ -28,7 +28,7 @@ export type ErrorPhase = 'load' | 'check' | 'optimize' | 'analyze';
 export type ErrorKind = 'user' | 'limit' | 'runner' | 'internal' | 'cancelled';
 
 /** A setting each edge names in its own words (CLI flag, VS Code setting). */
-export type SettingName = 'timeout' | 'memory' | 'python';
+export type SettingName = 'timeout' | 'memory' | 'python' | 'mode';
 
 export interface ErrorReport {
   /** One sentence without a location: `f threw RangeError: bad x with x[1] + 0.000001`. */

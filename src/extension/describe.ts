@@ -13,6 +13,7 @@ export const VSCODE_SETTINGS: SettingWords = Object.freeze({
   timeout: 'setting gradlens.timeoutSeconds',
   memory: 'setting gradlens.memoryLimitMb',
   python: "the Python extension's interpreter or the gradlens.pythonPath setting",
+  mode: 'the "Fast check" run profile, or the setting gradlens.check.mode',
 });
 
 /** An error in VS Code's words, without its place: diagnostics and test messages point at the place themselves. */

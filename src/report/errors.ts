@@ -14,6 +14,7 @@ export const CLI_SETTINGS: SettingWords = Object.freeze({
   timeout: '--timeout',
   memory: '--memory',
   python: '--python PATH or the environment variable GRADLENS_PYTHON',
+  mode: '--mode fast or --mode sparse',
 });
 
 /** How an edge shows a path (relative to the working directory, to the workspace, ...). */

@@ -166,6 +166,10 @@ export class SharedCheck implements CheckHelpers {
     this.deadline = Date.now() + timeoutMs;
   }
 
+  get processes(): number {
+    return this.jobs;
+  }
+
   offer(remainingSeconds: number): HelperPool | null {
     if (this.jobs < 2 || remainingSeconds < Math.max(HELPERS_MIN_SECONDS, STARTUP_FACTOR * this.startupSeconds)) return null;
     this.pool = new RemotePool(this.name, this.jobs - 1, this.send, this.limit, this.deadline);

@@ -135,6 +135,7 @@ async function checkOne(file: LoadedFile, problem: LoadedProblem, request: Check
     result = await checkGradients(problem.checkable(), request.options, {
       locateError: (error) => file.locate(error),
       helpers: shared ?? undefined,
+      timeLimitSeconds: request.timeoutMs / 1000,
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastProgress < PROGRESS_INTERVAL_MS) return;

@@ -68,6 +68,32 @@ describe('bulk evaluations in order', () => {
     assert.ok(parts.length <= 16 && parts.slice(0, -1).every((size) => size >= 256), `chunks ${parts.join(', ')}`);
   });
 
+  it('with a time budget: two small timed chunks, and a check that cannot fit ends there with the budget\'s error', async () => {
+    const indices = Int32Array.from({ length: 10_000 }, (_, i) => i);
+    // 1 ms per element against a budget of 0.5 s: 10 s of work cannot fit, not even over 3 processes.
+    const slow = async (part: Int32Array) => {
+      const until = performance.now() + part.length;
+      while (performance.now() < until);
+      return valuesOf(part);
+    };
+    const parts: number[] = [];
+    const estimates: number[] = [];
+    const budget = { deadline: performance.now() + 500, tooCostly: (estimated: number) => (estimates.push(estimated), new Error('too costly')) };
+    const { seen, record: take } = record(indices.length);
+    await assert.rejects(evaluateInOrder({ indices, evaluate: (part) => (parts.push(part.length), slow(part)), record: take, budget, admit: () => true, helped: () => undefined }), /^Error: too costly$/);
+    assert.deepEqual(parts, [16, 16]);
+    assert.equal(seen.length, 32);
+    // The whole check at the faster chunk's rate: 10,000 elements at ≥ 1 ms.
+    assert.ok(estimates[0] >= 10 && estimates[0] < 100, `estimate ${estimates[0]} s`);
+    // The same check with time enough goes on, in the usual chunks after the timed ones.
+    const roomy = { deadline: performance.now() + 3_600_000, tooCostly: () => new Error('never') };
+    const fine: number[] = [];
+    await evaluateInOrder({ indices, evaluate: async (part) => (fine.push(part.length), valuesOf(part)), record: record(indices.length).record, budget: roomy, admit: () => true, helped: () => undefined });
+    assert.deepEqual(fine.slice(0, 2), [16, 16]);
+    assert.equal(fine.reduce((sum, size) => sum + size, 0), indices.length);
+    assert.ok(fine.length <= 2 + 16);
+  });
+
   it('with helpers: the same elements in the same order, whoever computed them, and their evaluations counted', async () => {
     const indices = Int32Array.from({ length: 2_000 }, (_, i) => (i * 7) % 2_000);
     const pool = poolOf(2, valuesOf);
@@ -78,7 +104,7 @@ describe('bulk evaluations in order', () => {
       indices,
       evaluate: async (part) => ((computedHere += part.length), valuesOf(part)),
       record: take,
-      helpers: { offer: () => pool },
+      helpers: { processes: 3, offer: () => pool },
       admit: () => true,
       helped: (evaluations) => (helped += evaluations.f),
     });
@@ -101,7 +127,7 @@ describe('bulk evaluations in order', () => {
     const pool = poolOf(1, (part) => failAt(part, 'in a helper'));
     const { seen, record: take } = record(indices.length);
     await assert.rejects(
-      evaluateInOrder({ indices, evaluate: async (part) => failAt(part, 'here'), record: take, helpers: { offer: () => pool }, admit: () => true, helped: () => undefined }),
+      evaluateInOrder({ indices, evaluate: async (part) => failAt(part, 'here'), record: take, helpers: { processes: 3, offer: () => pool }, admit: () => true, helped: () => undefined }),
       /^HelperFailure: element 300 failed/,
     );
     assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i), 'a prefix, in order');
@@ -112,7 +138,7 @@ describe('bulk evaluations in order', () => {
     const indices = Int32Array.from({ length: 500 }, (_, i) => i);
     const pool = poolOf(1, valuesOf, [1]);
     const { seen, record: take } = record(indices.length);
-    await evaluateInOrder({ indices, evaluate: async (part) => valuesOf(part), record: take, helpers: { offer: () => pool }, admit: (helper) => helper.center === 0, helped: () => undefined });
+    await evaluateInOrder({ indices, evaluate: async (part) => valuesOf(part), record: take, helpers: { processes: 3, offer: () => pool }, admit: (helper) => helper.center === 0, helped: () => undefined });
     assert.deepEqual(seen, Array.from(indices));
     assert.deepEqual(pool.served, []);
   });

@@ -66,7 +66,8 @@ describe('gradlens check', () => {
     const { code, stdout } = gradlens('check', fixture('cli.grad.ts'));
     assert.equal(code, 1);
     assert.match(stdout, /✓ pass +correct +max abs .*f 8, grad 2/);
-    assert.match(stdout, /✗ fail +signError .*\n +x\[1\] +analytic -3 +numeric 3 .*FAIL/);
+    assert.match(stdout, /✗ fail +signError .*\n +x 1\/3 wrong\n +x\[1\] +analytic -3 +numeric 3 .*FAIL/);
+    assert.match(stdout, /~ kink +reluAtZero .*\n +x 1\/2 wrong \(all at kinks\)\n/);
     assert.match(stdout, /~ kink +reluAtZero/);
     assert.match(stdout, /3 problems: 1 passed, 1 kink, 1 failed/);
     assert.ok(!stdout.includes('\u001b['), 'no ANSI colour codes');

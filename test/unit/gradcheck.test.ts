@@ -174,7 +174,8 @@ describe('per-tensor counts and gradients of about zero', () => {
     assert.equal(counted, 2);
     assert.ok(sparse.tensors.some((tensor) => tensor.checked === 0));
     assert.match(tensorSummary(sparse)!, / not sampled/);
-    assert.equal(tensorSummary(await checkProblem(batchNorm((i, p) => p.gamma * c[i]), { mode: 'fast' })), null);
+    // Fast mode checks no element one by one (this problem is small enough that it runs full mode instead).
+    assert.equal(tensorSummary({ ...wrong, mode: 'fast' }), null);
   });
 
   it('judges elements whose gradient is 0 by their absolute error: rounding noise there is no relative error of 1', async () => {
@@ -273,6 +274,51 @@ describe('fast mode', () => {
     assert.equal(result.verdict, 'fail');
     assert.deepEqual(result.worst.filter((e) => !e.passed).map((e) => e.element), ['x[3001]']);
     assert.ok(result.evaluations.f < 8 * Math.log2(n) * 2, `f evaluations ${result.evaluations.f}`);
+  });
+});
+
+describe('choosing the cheaper mode, and checks too costly for their time limit', () => {
+  it('runs full mode where fast mode could cost more, and says so', async () => {
+    // n = 8: full needs 18 evaluations, fast 24 to find one wrong element (4 per projection, 4 per halving, 4).
+    const small = await checkProblem(cubic([0.5, -1, 2, 0.25, 1, 1.5, -0.5, 0.75], [1, 2, -1, 3, 1, 1, 1, 1], (i) => (i === 5 ? 1 : 0)), { mode: 'fast' });
+    assert.deepEqual([small.mode, small.verdict, small.failedElements], ['full', 'fail', ['x[5]']]);
+    assert.equal(small.evaluations.f, 2 * 8 + 2);
+    assert.equal(small.note, 'checked in full mode: 18 evaluations for 8 elements, no more than fast mode would need to find one wrong element (24)');
+    // n = 16: fast mode pays (10 evaluations passing, 28 for one wrong element, against 34); with every
+    // element wrong it costs more than full would, and says so.
+    const x = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+    const c = x.map(() => 1);
+    const passing = await checkProblem(cubic(x, c), { mode: 'fast' });
+    assert.deepEqual([passing.mode, passing.evaluations.f, passing.note], ['fast', 10, null]);
+    const allWrong = await checkProblem(cubic(x, c, () => 1), { mode: 'fast' });
+    assert.equal(allWrong.mode, 'fast');
+    assert.ok(allWrong.evaluations.f > 34, `fast took ${allWrong.evaluations.f}`);
+    assert.equal(allWrong.note, `fast mode took ${allWrong.evaluations.f} evaluations, more than a full check's 34 for these 16 elements: with this many wrong elements, --mode full names them all for less`);
+  });
+
+  it('ends a full check that cannot fit its time limit early, with the cost of the cheaper modes', async () => {
+    const n = 2_000;
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i));
+    // About 0.5 ms per evaluation: 2,000 elements need about 2 s, against a limit of 0.2 s.
+    const slow = define('slow', {
+      params: { x },
+      f: (p: Vec) => {
+        const until = performance.now() + 0.5;
+        while (performance.now() < until);
+        return p.x.reduce((sum, value) => sum + value * value, 0);
+      },
+      grad: (p: Vec) => ({ x: p.x.map((value) => 2 * value) }),
+    });
+    const result = await checkProblem(slow, {}, { timeLimitSeconds: 0.2 });
+    assert.equal(result.verdict, 'error');
+    assert.equal(result.error?.kind, 'limit');
+    assert.equal(result.checked, 32, 'the two timed chunks');
+    const message = errorOf(result.error);
+    assert.match(message, /^too costly for full mode: 2000 elements at [\d.]+ ms each \(2 evaluations\) would take about [\d.]+ s, over the 0\.2 s time limit; sparse mode checks 20 samples in 44 evaluations \(≈[\d.]+ ms\), fast mode needs 10 evaluations \(≈[\d.]+ ms; about 56 to find one wrong element\) \(--mode fast or --mode sparse\)$/);
+    const estimate = Number(/would take about ([\d.]+) s/.exec(message)![1]);
+    assert.ok(estimate >= 2 && estimate < 200, `estimate ${estimate} s`);
+    // With time enough, the same check runs to its end.
+    assert.equal((await checkProblem(slow, { mode: 'sparse', samples: 5 }, { timeLimitSeconds: 0.2 })).verdict, 'pass');
   });
 });
 

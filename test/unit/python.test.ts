@@ -61,7 +61,8 @@ describe('python problem files', { skip }, () => {
     const report = await checkFile(fixture('large_grad.py'), {}, limits, {}, null, PYTHON);
     assert.equal(report.problems[0].verdict, 'pass');
     assert.equal(report.problems[0].evaluations.f, 20_002);
-    assert.ok(report.exchanges <= 1 + 4 + 16, `${report.exchanges} round trips`);
+    // load, f, grad, two small timed plans (does the check fit its time limit?), at most 16 bulk plans, f, grad again.
+    assert.ok(report.exchanges <= 1 + 4 + 2 + 16, `${report.exchanges} round trips`);
   });
 
   it('gives the same verdicts and element errors as the same problem in TypeScript', async () => {

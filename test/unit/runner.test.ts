@@ -54,7 +54,7 @@ describe('sandboxed runner', () => {
     assert.equal(problem.verdict, 'error');
     assert.equal(problem.error?.kind, 'limit');
     // Each edge names the limit in its own words.
-    assert.match(errorText(problem.error!, { timeout: 'the setting gradlens.timeoutSeconds', memory: '', python: '' }), /^timed out after 3 s \(the setting gradlens\.timeoutSeconds\) while/);
+    assert.match(errorText(problem.error!, { timeout: 'the setting gradlens.timeoutSeconds', memory: '', python: '', mode: '' }), /^timed out after 3 s \(the setting gradlens\.timeoutSeconds\) while/);
     assert.match(errorOf(problem.error), /^timed out after 3 s \(--timeout\) while checking loopsForever, in f \(at .*failures\.grad\.ts:22:\d+\)$/);
     assert.equal(problem.line, 19);
   });
