@@ -45,7 +45,7 @@ export type Extractor = (record: StepRecord) => number;
 const orNaN = (value: number | null | undefined): number => value ?? NaN;
 
 /** The columns of a run's table, in order: a name and how to read it from a record (NaN: no value that step). */
-export function runColumns(meta: RunStarted): [string, Extractor][] {
+export function runColumns(meta: Pick<RunStarted, 'tensors' | 'adaptive'>): [string, Extractor][] {
   const columns: [string, Extractor][] = [
     [metric.loss, (record) => record.loss],
     [metric.fullLoss, (record) => orNaN(record.fullLoss)],

@@ -22,8 +22,12 @@
  * series; records at or before its last step are ignored), which is what
  * lets the host replay its state after a reload.
  *
- * This module is imported by the host and, for types only, by the browser
- * bundle: it must stay free of Node and DOM APIs.
+ * Zoomed in further than its bounded table resolves, a chart asks for the
+ * records of the range shown (`requestRecords`); the host keeps every record
+ * of a run (on disk) as the chart columns defined here (runColumns in dashboard-table.ts).
+ *
+ * This module is imported by the host and by the browser bundle: it must
+ * stay free of Node and DOM APIs.
  */
 import type { CriticalPointReport } from './core/analysis';
 import type { CheckResult } from './core/gradcheck';
@@ -209,7 +213,25 @@ export interface SavedBody {
   path: string | null;
 }
 
-export type ResponseBody = EffectiveLrBody | SavedBody;
+/**
+ * The answer to `requestRecords`: every record of the run from `fromStep` to
+ * `toStep` (inclusive) as the chart columns of runColumns (dashboard-table.ts) (`columns`
+ * names them, in order); `values[c][k]` is column c of record k, null for
+ * NaN (JSON has none).
+ */
+export interface RecordRangeBody {
+  kind: 'recordRange';
+  runId: string;
+  fromStep: number;
+  toStep: number;
+  columns: string[];
+  steps: number[];
+  /** Seconds since the run started, as in RecordsBatch. */
+  seconds: number[];
+  values: (number | null)[][];
+}
+
+export type ResponseBody = EffectiveLrBody | SavedBody | RecordRangeBody;
 
 /** Every request gets one: error null when it was carried out, with what it asked for in `body`. */
 export interface RequestResponse {
@@ -329,7 +351,19 @@ export interface RequestEffectiveLr {
   tensor: string;
 }
 
-export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr;
+/** Every record of a run between two steps (inclusive): at most RECORD_RANGE_LIMIT, else the request is refused. */
+export interface RequestRecords {
+  type: 'requestRecords';
+  requestId: number;
+  runId: string;
+  fromStep: number;
+  toStep: number;
+}
+
+/** Most records one requestRecords answers (a zoomed chart asks only when its range holds fewer). */
+export const RECORD_RANGE_LIMIT = 20_000;
+
+export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr | RequestRecords;
 export type WebviewToHost = Ready | Received | WebviewRequest;
 
 // ---------------------------------------------------------------- validation of webview → host
@@ -371,6 +405,10 @@ function isText(value: unknown, maxLength: number): value is string {
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStep(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isHyperValue(value: unknown): value is HyperValue {
@@ -459,6 +497,13 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | null {
       const schedule = fields.schedule;
       if (!optimizer || (schedule !== null && !isText(schedule, LIMITS.idLength))) return null;
       return { type, requestId: fields.requestId, runId: fields.runId, optimizer, schedule };
+    }
+    case 'requestRecords': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'fromStep', 'toStep']);
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength)) return null;
+      const { fromStep, toStep } = fields;
+      if (!isStep(fromStep) || !isStep(toStep) || fromStep > toStep) return null;
+      return { type, requestId: fields.requestId, runId: fields.runId, fromStep, toStep };
     }
     case 'requestEffectiveLr': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'tensor']);

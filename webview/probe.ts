@@ -37,6 +37,12 @@ export interface DashboardProbe {
   /** Viewport position of a point of the loss surface, or null. */
   surfacePoint(x: number, y: number): { x: number; y: number } | null;
   surfacePaths(): { label: string; points: number }[];
+  /** The x range a line chart is zoomed into (by title, as lineCharts), or null. */
+  zoomRange(chart: string): { min: number; max: number } | null;
+  /** Zooms a line chart to an x range, as a drag over it would. */
+  zoomTo(chart: string, min: number, max: number): void;
+  /** The points a line chart draws for a series with x in [min, max]. */
+  pointsIn(chart: string, label: string, min: number, max: number): { x: number; y: number }[];
   /** The colour of the Loss chart's tick labels, as drawn. */
   chartTextColor(): string;
 }

@@ -18,13 +18,13 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
     this.subscription = vscode.Disposable.from(
       services.store.onDidChange(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('gradlens.problemFiles')) this.changed.fire();
+        if (event.affectsConfiguration('gradlens.problemFiles') || event.affectsConfiguration('gradlens.codeLens.enabled')) this.changed.fire();
       }),
     );
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (!this.services.isProblemDocument(document)) return [];
+    if (!this.services.settings(document.uri).codeLens || !this.services.isProblemDocument(document)) return [];
     // Before the sandbox has loaded the file: every exported value is a candidate.
     const problems = this.services.store.problems(document.uri, document.getText());
     const lenses: vscode.CodeLens[] = [];
@@ -34,19 +34,24 @@ export class ProblemCodeLenses implements vscode.CodeLensProvider, vscode.Dispos
       if (problem.line === null || problem.kind === 'invalid') continue;
       const range = document.lineAt(Math.min(problem.line - 1, document.lineCount - 1)).range;
       const args = [document.uri, problem.name];
-      const what = problem.kind === 'layer' ? 'backward' : 'gradient';
-      lenses.push(new vscode.CodeLens(range, { title: '$(beaker) Check gradient', command: 'gradlens.checkProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} against central differences` }));
-      if (debuggable) lenses.push(new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'gradlens.debugProblem', arguments: args, tooltip: `Check the ${what} of ${problem.name} with your code under the debugger (no time limit): breakpoints in ${problem.kind === 'layer' ? 'backward' : 'grad'} stop there` }));
+      const isLayer = problem.kind === 'layer';
+      lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(beaker) Check gradient'), command: 'gradlens.checkProblem', arguments: args, tooltip: isLayer ? vscode.l10n.t('Check the backward of {0} against central differences', problem.name) : vscode.l10n.t('Check the gradient of {0} against central differences', problem.name) }));
+      if (debuggable) {
+        const tooltip = isLayer
+          ? vscode.l10n.t('Check the backward of {0} with your code under the debugger (no time limit): breakpoints in backward stop there', problem.name)
+          : vscode.l10n.t('Check the gradient of {0} with your code under the debugger (no time limit): breakpoints in grad stop there', problem.name);
+        lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(debug-alt) Debug'), command: 'gradlens.debugProblem', arguments: args, tooltip }));
+      }
       if (problem.kind === 'scalar') {
-        lenses.push(new vscode.CodeLens(range, { title: '$(play) Run optimizer', command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: `Step an optimizer on ${problem.name} and watch it in the dashboard` }));
+        lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(play) Run optimizer'), command: 'gradlens.runOptimizerOnProblem', arguments: args, tooltip: vscode.l10n.t('Step an optimizer on {0} and watch it in the dashboard', problem.name) }));
       }
       for (const order of [1, 2] as const) {
         const report = this.services.store.result(document.uri, problem.name, order);
         if (!report) continue;
         if (this.services.store.isStale(document.uri, problem.name, order)) {
-          lenses.push(new vscode.CodeLens(range, { title: `$(history) stale: ${verdictTitle(report)}`, command: 'gradlens.checkProblem', arguments: args, tooltip: 'The file changed since this check: click to check again' }));
+          lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(history) stale: {0}', verdictTitle(report)), command: 'gradlens.checkProblem', arguments: args, tooltip: vscode.l10n.t('The file changed since this check: click to check again') }));
         } else {
-          lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: 'Show the full report' }));
+          lenses.push(new vscode.CodeLens(range, { title: verdictTitle(report), command: 'gradlens.showOutput', tooltip: vscode.l10n.t('Show the full report') }));
         }
       }
     }

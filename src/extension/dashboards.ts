@@ -82,7 +82,7 @@ export class Dashboards implements vscode.Disposable {
   private async handle(request: DashboardRequest): Promise<ResponseBody | null> {
     if (request.type !== 'reveal') {
       if (this.external?.owns(request.runId)) return this.external.handle(request);
-      if (!this.runHandler) throw new Error('runs are not available');
+      if (!this.runHandler) throw new Error(vscode.l10n.t('runs are not available'));
       return this.runHandler(request);
     }
     const uri = await this.resolve(request.file);
@@ -104,7 +104,7 @@ export class Dashboards implements vscode.Disposable {
         // Not in this folder.
       }
     }
-    throw new Error(`${file} is not in the workspace`);
+    throw new Error(vscode.l10n.t('{0} is not in the workspace', file));
   }
 
   dispose(): void {

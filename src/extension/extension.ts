@@ -14,6 +14,7 @@ import { type NewProblemArguments, newProblemFile } from './new-problem';
 import { registerDiagnostics } from './diagnostics';
 import { OptimizerCommands, type RawCommandArguments, commandArguments } from './optimizer-commands';
 import { fileChoice } from './pickers';
+import { type ShownStep, onDidShowStep } from './multi-step';
 import { Services } from './services';
 import { ProblemFileContext } from './problem-context';
 import { ProblemTests, type TestOutcomes } from './testing';
@@ -27,7 +28,7 @@ export interface GradLensApi {
   /** Milliseconds spent in activate(). */
   activationMs: number;
   /** Only in extension tests (ExtensionMode.Test): the internals they observe. */
-  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes; watch: WatchCommands } | null;
+  testing: { services: Services; tests: ProblemTests; outcomes: TestOutcomes; watch: WatchCommands; onDidShowStep: vscode.Event<ShownStep> } | null;
 }
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
@@ -61,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     command('gradlens.openDashboard', () => void services.dashboards.open()),
     command('gradlens.stopRun', () => {
       const stopped = services.jobs.stopAll();
-      if (stopped === 0) void vscode.window.showInformationMessage('GradLens: nothing is running.');
+      if (stopped === 0) void vscode.window.showInformationMessage(vscode.l10n.t('GradLens: nothing is running.'));
       return stopped;
     }),
     command('gradlens.showOutput', () => services.output.show(true)),
@@ -73,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   void watch.start();
   const activationMs = performance.now() - started;
   services.output.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, testing: outcomes ? { services, tests, outcomes, watch } : null };
+  return { activationMs, testing: outcomes ? { services, tests, outcomes, watch, onDidShowStep } : null };
 }
 
 export function deactivate(): void {
@@ -94,15 +95,15 @@ async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, 
   }
   if (!target) {
     if (order === 1) return checkWorkspace(services, tests);
-    void vscode.window.showErrorMessage(`GradLens: open a problem file (${services.settings().problemFiles}) to check its second-order gradients.`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: open a problem file ({0}) to check its second-order gradients.', services.settings().problemFiles));
     return undefined;
   }
   const reports = await tests.runFile(target, order);
   if (reports === null) {
     const loadError = services.store.get(target)?.loadError;
     void vscode.window.showErrorMessage(loadError
-      ? `GradLens: ${errorLine(loadError)}`
-      : `GradLens: no problem in ${path.basename(target.fsPath)} has hvp(p, v), so there is no second-order check to run.`);
+      ? vscode.l10n.t('GradLens: {0}', errorLine(loadError))
+      : vscode.l10n.t('GradLens: no problem in {0} has hvp(p, v), so there is no second-order check to run.', path.basename(target.fsPath)));
     return undefined;
   }
   return announce(services, Promise.resolve(reports));
@@ -112,7 +113,7 @@ async function checkFile(services: Services, tests: ProblemTests, order: 1 | 2, 
 async function checkWorkspace(services: Services, tests: ProblemTests): Promise<FileReport[] | undefined> {
   const files = await vscode.workspace.findFiles(services.settings().problemFiles, PROBLEM_FILE_EXCLUDE);
   if (files.length === 0) {
-    void vscode.window.showErrorMessage(`GradLens: no problem files (${services.settings().problemFiles}) in this workspace; open one to check it.`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: no problem files ({0}) in this workspace; open one to check it.', services.settings().problemFiles));
     return undefined;
   }
   type Item = vscode.QuickPickItem & { uri?: vscode.Uri; problem?: string };
@@ -122,7 +123,7 @@ async function checkWorkspace(services: Services, tests: ProblemTests): Promise<
     items.push({ label: vscode.workspace.asRelativePath(uri), kind: vscode.QuickPickItemKind.Separator });
     for (const problem of known) items.push({ label: problem.name, description: vscode.workspace.asRelativePath(uri), picked: true, uri, problem: problem.name });
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'GradLens: Check Gradients', placeHolder: 'Problems to check', canPickMany: true });
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('GradLens: Check Gradients'), placeHolder: vscode.l10n.t('Problems to check'), canPickMany: true });
   if (!picked || picked.length === 0) return undefined;
   const byFile = new Map<string, { uri: vscode.Uri; problems: string[] }>();
   for (const item of picked) {
@@ -147,11 +148,11 @@ async function announce(services: Services, pending: Promise<FileReport[] | null
   const notice = checkNotification(reports, errorLine);
   const state = services.context.globalState;
   if (!notice || (notice.repeats && state.get<boolean>(QUIET_FAILURES))) return reports;
-  const actions = notice.kind === 'runnerFailure' ? ['Show Output'] : ['Show Problems', "Don't Show Again"];
+  const actions = notice.kind === 'runnerFailure' ? [vscode.l10n.t('Show Output')] : [vscode.l10n.t('Show Problems'), vscode.l10n.t("Don't Show Again")];
   void vscode.window.showErrorMessage(notice.text, ...actions).then((choice) => {
-    if (choice === 'Show Output') services.output.show(true);
-    else if (choice === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
-    else if (choice === "Don't Show Again") void state.update(QUIET_FAILURES, true);
+    if (choice === actions[0] && notice.kind === 'runnerFailure') services.output.show(true);
+    else if (choice === actions[0]) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    else if (choice === actions[1]) void state.update(QUIET_FAILURES, true);
   });
   return reports;
 }

@@ -48,7 +48,7 @@ export class Jobs implements vscode.Disposable {
       return await vscode.window.withProgress(
         {
           location: options.location === 'window' ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
-          title: `GradLens: ${title}`,
+          title: vscode.l10n.t('GradLens: {0}', title),
           cancellable: true,
         },
         (progress, token) => {
@@ -85,8 +85,8 @@ export class Jobs implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'gradlens.running', this.running.size > 0);
     if (this.running.size > 0) {
       const titles = [...this.running.values()].map((job) => job.title);
-      this.statusItem.text = `$(sync~spin) GradLens: ${titles[0]}${titles.length > 1 ? ` (+${titles.length - 1})` : ''}`;
-      this.statusItem.tooltip = `${titles.join('\n')}\nClick to stop`;
+      this.statusItem.text = titles.length > 1 ? vscode.l10n.t('$(sync~spin) GradLens: {0} (+{1})', titles[0], titles.length - 1) : vscode.l10n.t('$(sync~spin) GradLens: {0}', titles[0]);
+      this.statusItem.tooltip = `${titles.join('\n')}\n${vscode.l10n.t('Click to stop')}`;
       this.statusItem.command = 'gradlens.stopRun';
       this.statusItem.backgroundColor = undefined;
       this.statusItem.show();
@@ -105,8 +105,8 @@ export class Jobs implements vscode.Disposable {
       this.statusItem.hide();
       return;
     }
-    this.statusItem.text = `${this.last.ok ? '$(pass)' : '$(error)'} GradLens: ${this.last.text}`;
-    this.statusItem.tooltip = `${this.last.tooltip}\nClick to show the report`;
+    this.statusItem.text = this.last.ok ? vscode.l10n.t('$(pass) GradLens: {0}', this.last.text) : vscode.l10n.t('$(error) GradLens: {0}', this.last.text);
+    this.statusItem.tooltip = `${this.last.tooltip}\n${vscode.l10n.t('Click to show the report')}`;
     this.statusItem.command = 'gradlens.showOutput';
     this.statusItem.backgroundColor = this.last.needsUser ? error : undefined;
     this.statusItem.show();

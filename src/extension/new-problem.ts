@@ -56,9 +56,9 @@ async function providePythonHints(extensionUri: vscode.Uri, file: vscode.Uri): P
 export async function newProblemFile(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, given: NewProblemArguments = {}): Promise<vscode.Uri | undefined> {
   const template = given.template
     ? PROBLEM_TEMPLATES.find((candidate) => candidate.id === given.template)
-    : (await vscode.window.showQuickPick(PROBLEM_TEMPLATES.map((entry) => ({ label: entry.label, detail: entry.detail, template: entry })), { title: 'GradLens: New Problem File', placeHolder: 'What to start from' }))?.template;
+    : (await vscode.window.showQuickPick(PROBLEM_TEMPLATES.map((entry) => ({ label: entry.label, detail: entry.detail, template: entry })), { title: vscode.l10n.t('GradLens: New Problem File'), placeHolder: vscode.l10n.t('What to start from') }))?.template;
   if (!template) {
-    if (given.template) throw new Error(`GradLens: no template ${given.template} (one of ${PROBLEM_TEMPLATES.map((entry) => entry.id).join(', ')})`);
+    if (given.template) throw new Error(vscode.l10n.t('GradLens: no template {0} (one of {1})', given.template, PROBLEM_TEMPLATES.map((entry) => entry.id).join(', ')));
     return undefined;
   }
   const python = template.language === 'python';
@@ -66,13 +66,13 @@ export async function newProblemFile(context: vscode.ExtensionContext, log: vsco
   const target = given.path
     ? vscode.Uri.file(given.path)
     : await vscode.window.showSaveDialog({
-      title: 'GradLens: New Problem File',
+      title: vscode.l10n.t('GradLens: New Problem File'),
       defaultUri: folder ? vscode.Uri.joinPath(folder, template.fileName) : undefined,
-      filters: python ? { 'Python problem files': ['py'] } : { 'Problem files': ['ts'] },
+      filters: python ? { [vscode.l10n.t('Python problem files')]: ['py'] } : { [vscode.l10n.t('Problem files')]: ['ts'] },
     });
   if (!target) return undefined;
   if (!(python ? /[._]grad\.py$/ : /\.grad\.[cm]?[jt]s$/).test(target.path)) {
-    void vscode.window.showWarningMessage(`GradLens: ${vscode.workspace.asRelativePath(target)} does not match ${python ? '*_grad.py' : '*.grad.ts'}, so the Test Explorer will not list it (the gradlens.problemFiles setting); commands still check it.`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('GradLens: {0} does not match {1}, so the Test Explorer will not list it (the gradlens.problemFiles setting); commands still check it.', vscode.workspace.asRelativePath(target), python ? '*_grad.py' : '*.grad.ts'));
   }
   await vscode.workspace.fs.writeFile(target, Buffer.from(template.source));
   const owner = vscode.workspace.getWorkspaceFolder(target)?.uri;

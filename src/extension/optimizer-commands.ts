@@ -19,8 +19,11 @@ import type { OptimizerRun } from '../protocol';
 import { analyzeSource, optimizeSource } from '../runner/optimize';
 import type { HostToWebview, ResponseBody } from '../webview-protocol';
 import { LiveRun } from './live-run';
+import { PANEL_RETENTION } from './dashboard/retained';
+import { RecordLogs } from './record-log';
 import type { DashboardRequest } from './dashboard';
 import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyperparameters, fileChoice, pickOptimizer, pickOptimizers, pickProblem } from './pickers';
+import { type InputStep, MultiStepInput } from './multi-step';
 import type { Services } from './services';
 
 const SURFACE_RESOLUTION = 64;
@@ -49,14 +52,14 @@ interface CommandArguments {
 /** Checks command arguments; throws an Error that names the bad one. */
 export function commandArguments(raw: unknown): CommandArguments {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`GradLens: command arguments must be an object like { "problem": "builtin:rosenbrock", "optimizer": "adam" }`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(vscode.l10n.t('GradLens: command arguments must be an object like {0}', '{ "problem": "builtin:rosenbrock", "optimizer": "adam" }'));
   const given = raw as RawCommandArguments;
   const parsed: CommandArguments = {};
   if (given.problem !== undefined) {
-    if (typeof given.problem !== 'string') throw new Error('GradLens: "problem" must be a string such as "builtin:rosenbrock" or "/path/model.grad.ts#quadratic"');
+    if (typeof given.problem !== 'string') throw new Error(vscode.l10n.t('GradLens: "problem" must be a string such as "builtin:rosenbrock" or "/path/model.grad.ts#quadratic"'));
     if (given.problem.startsWith('builtin:')) {
       const builtin = findBuiltin(given.problem.slice('builtin:'.length));
-      if (!builtin) throw new Error(`GradLens: no built-in problem ${given.problem} (one of ${BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')})`);
+      if (!builtin) throw new Error(vscode.l10n.t('GradLens: no built-in problem {0} (one of {1})', given.problem, BUILTIN_PROBLEMS.map((entry) => entry.name).join(', ')));
       parsed.problem = builtinChoice(builtin);
     } else {
       const [file, problem] = given.problem.split('#');
@@ -67,88 +70,120 @@ export function commandArguments(raw: unknown): CommandArguments {
   if (names !== undefined) {
     parsed.optimizers = names.map((name) => {
       const choice = typeof name === 'string' ? findOptimizer(name) : undefined;
-      if (!choice) throw new Error(`GradLens: unknown optimizer ${JSON.stringify(name)} (one of ${optimizerNames().join(', ')})`);
+      if (!choice) throw new Error(vscode.l10n.t('GradLens: unknown optimizer {0} (one of {1})', JSON.stringify(name), optimizerNames().join(', ')));
       return choice;
     });
   }
   if (given.hyperparameters !== undefined) parsed.hyperparameters = given.hyperparameters;
   if (given.at !== undefined) {
-    if (given.at !== 'start' && given.at !== 'final') throw new Error('GradLens: "at" must be "start" or "final"');
+    if (given.at !== 'start' && given.at !== 'final') throw new Error(vscode.l10n.t('GradLens: "at" must be "start" or "final"'));
     parsed.at = given.at;
   }
   return parsed;
+}
+
+/** One step of a command's multi-step input: asks one thing and keeps the answer. */
+type Ask = (input: MultiStepInput) => Promise<void>;
+
+/** Runs the steps as one multi-step input (none: nothing to ask); false when the user cancelled. */
+function ask(title: string, steps: Ask[]): Promise<boolean> {
+  if (steps.length === 0) return Promise.resolve(true);
+  const at = (index: number): InputStep | undefined =>
+    index < steps.length
+      ? async (input) => {
+          await steps[index](input);
+          return at(index + 1);
+        }
+      : undefined;
+  return MultiStepInput.run(title, steps.length, at(0)!);
+}
+
+/** Settings are read for the problem's file (folder settings apply); built-ins read the window's. */
+function settingsScope(picked: PickedProblem): vscode.Uri | undefined {
+  return 'file' in picked.source ? vscode.Uri.file(picked.source.file) : undefined;
 }
 
 export class OptimizerCommands implements vscode.Disposable {
   private readonly live = new Set<LiveRun>();
   private readonly byRunId = new Map<string, LiveRun>();
   private nextId = 1;
+  /** Every record of the runs the dashboard keeps, for its zoomed charts. */
+  private readonly recordLogs = new RecordLogs(PANEL_RETENTION.runs);
 
   constructor(private readonly services: Services) {
     services.dashboards.onRunRequest((request) => this.handle(request));
   }
 
   private broadcast(message: HostToWebview, open = false): void {
+    this.recordLogs.observe(message);
     this.services.dashboards.publish(message, open);
   }
 
-  /** Asks for whatever `given` leaves open (keybindings and tests may pass everything). */
+  /** Asks for whatever `given` leaves open (keybindings and tests may pass everything), in one multi-step input. */
   async runOptimizer(given: CommandArguments = {}): Promise<TrainResult[] | undefined> {
-    const title = 'GradLens: Run Optimizer';
-    const picked = given.problem ?? (await pickProblem(this.services, title));
-    if (!picked) return undefined;
-    const settings = this.services.settings();
-    const choice = given.optimizers?.[0] ?? (await pickOptimizer(settings, title));
-    if (!choice) return undefined;
-    const hyperparameters = given.hyperparameters
-      ? resolveHyperparameters(choice, given.hyperparameters)
-      : await editHyperparameters(choice, settings, `${title}: ${choice.name} on ${picked.label}`);
-    if (!hyperparameters) return undefined;
-    return this.start(picked, [{ name: choice.name, hyperparameters }], null, null);
+    let picked = given.problem;
+    let choice = given.optimizers?.[0];
+    let hyperparameters: Hyperparameters | undefined;
+    const steps: Ask[] = [];
+    if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
+    if (!given.optimizers) steps.push(async (input) => void (choice = await pickOptimizer(input, this.services.settings(settingsScope(picked!)), choice)));
+    if (!given.hyperparameters) steps.push(async (input) => void (hyperparameters = await editHyperparameters(input, choice!, this.services.settings(settingsScope(picked!)), picked!.label)));
+    if (!(await ask(vscode.l10n.t('GradLens: Run Optimizer'), steps)) || !picked || !choice) return undefined;
+    const values = given.hyperparameters ? resolveHyperparameters(choice, given.hyperparameters) : hyperparameters;
+    if (!values) return undefined;
+    return this.start(picked, [{ name: choice.name, hyperparameters: values }], null, null);
   }
 
   async compareOptimizers(given: CommandArguments = {}): Promise<TrainResult[] | undefined> {
-    const title = 'GradLens: Compare Optimizers';
-    const picked = given.problem ?? (await pickProblem(this.services, title));
-    if (!picked) return undefined;
-    const choices = given.optimizers ?? (await pickOptimizers(title));
-    if (!choices) return undefined;
-    const settings = this.services.settings();
+    let picked = given.problem;
+    let choices = given.optimizers;
+    const steps: Ask[] = [];
+    if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
+    if (!given.optimizers) steps.push(async (input) => void (choices = await pickOptimizers(input, choices)));
+    if (!(await ask(vscode.l10n.t('GradLens: Compare Optimizers'), steps)) || !picked || !choices) return undefined;
+    const settings = this.services.settings(settingsScope(picked));
     const runs = choices.map((choice) => ({ name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) }));
     return this.start(picked, runs, null, `compare-${this.nextId++}`);
   }
 
   async analyzeCriticalPoint(given: CommandArguments = {}): Promise<CriticalPointReport | undefined> {
-    const title = 'GradLens: Analyze Critical Point';
-    const picked = given.problem ?? (await pickProblem(this.services, title));
-    if (!picked) return undefined;
-    const where = given.at ? { at: given.at } : await vscode.window.showQuickPick(
-      [
-        { label: 'At the start', description: 'the problem\'s own parameters', at: 'start' as const },
-        { label: 'Where an optimizer ends', description: `${this.services.settings().optimizer}, ${this.services.settings().steps} steps (gradlens.optimizer.*)`, at: 'final' as const },
-      ],
-      { title, placeHolder: 'Where to look at the Hessian' },
-    );
-    if (!where) return undefined;
-    if ('file' in picked.source && !this.services.requireTrust('the analysis')) return undefined;
-    const settings = this.services.settings();
+    let picked = given.problem;
+    let at = given.at;
+    const steps: Ask[] = [];
+    if (!given.problem) steps.push(async (input) => void (picked = await pickProblem(input, this.services, picked)));
+    if (!given.at) {
+      steps.push(async (input) => {
+        const settings = this.services.settings(settingsScope(picked!));
+        const items = [
+          { label: vscode.l10n.t('At the start'), description: vscode.l10n.t('the problem\'s own parameters'), at: 'start' as const },
+          { label: vscode.l10n.t('Where an optimizer ends'), description: vscode.l10n.t('{0}, {1} steps (gradlens.optimizer.*)', settings.optimizer, settings.steps), at: 'final' as const },
+        ];
+        at = (await input.pick({ items, active: items.filter((item) => item.at === at), placeholder: vscode.l10n.t('Where to look at the Hessian') })).at;
+      });
+    }
+    if (!(await ask(vscode.l10n.t('GradLens: Analyze Critical Point'), steps))) return undefined;
+    const target = picked;
+    if (!target || !at) return undefined;
+    const where = { at };
+    if ('file' in target.source && !this.services.requireTrust(vscode.l10n.t('the analysis'))) return undefined;
+    const settings = this.services.settings(settingsScope(target));
     const choice = findOptimizer(settings.optimizer)!;
     const run = where.at === 'final' ? { name: choice.name, hyperparameters: configuredHyperparameters(choice, settings) } : null;
-    const source = await this.services.problemSource(picked.source);
-    const outcome = await this.services.jobs.run(`analyzing ${picked.label}`, (job) => analyzeSource(
-      { source, problem: picked.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
+    const source = await this.services.problemSource(target.source);
+    const outcome = await this.services.jobs.run(vscode.l10n.t('analyzing {0}', target.label), (job) => analyzeSource(
+      { source, problem: target.problem, run, train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.steps } },
       settings.limits,
       { signal: job.signal, onOutput: (text) => this.services.output.append(text) },
     ));
     if (!outcome.report) {
-      void vscode.window.showErrorMessage(`GradLens: the analysis of ${picked.label} did not finish: ${outcome.error ? errorLine(outcome.error) : 'stopped'}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: the analysis of {0} did not finish: {1}', target.label, outcome.error ? errorLine(outcome.error) : vscode.l10n.t('stopped')));
       return undefined;
     }
-    const place = where.at === 'start' ? `${picked.label} at its start` : `${picked.label} after ${choice.name}`;
+    const place = where.at === 'start' ? vscode.l10n.t('{0} at its start', target.label) : vscode.l10n.t('{0} after {1}', target.label, choice.name);
     this.services.output.info(`\n${formatAnalysis(outcome.report, place)}`);
     this.broadcast({ type: 'criticalPoint', runId: null, report: outcome.report }, true);
     const report = outcome.report;
-    void vscode.window.showInformationMessage(`GradLens: ${place}: ${report.classification} (gradient norm ${report.gradientNorm.toExponential(2)})`, 'Show Output').then((choiceMade) => {
+    void vscode.window.showInformationMessage(vscode.l10n.t('GradLens: {0}: {1} (gradient norm {2})', place, report.classification, report.gradientNorm.toExponential(2)), vscode.l10n.t('Show Output')).then((choiceMade) => {
       if (choiceMade) this.services.output.show(true);
     });
     return report;
@@ -156,16 +191,16 @@ export class OptimizerCommands implements vscode.Disposable {
 
   /** Runs `runs` on the problem, live in the dashboard; resolves with the results when the request ends. */
   private async start(picked: PickedProblem, runs: OptimizerRun[], start: number[] | null, compareGroup: string | null, schedule: ScheduleSpec = CONSTANT): Promise<TrainResult[] | undefined> {
-    if ('file' in picked.source && !this.services.requireTrust('the optimizer run')) return undefined;
-    const settings = this.services.settings();
-    const title = runs.length === 1 ? `${runs[0].name} on ${picked.label}` : `comparing ${runs.length} optimizers on ${picked.label}`;
+    if ('file' in picked.source && !this.services.requireTrust(vscode.l10n.t('the optimizer run'))) return undefined;
+    const settings = this.services.settings(settingsScope(picked));
+    const title = runs.length === 1 ? vscode.l10n.t('{0} on {1}', runs[0].name, picked.label) : vscode.l10n.t('comparing {0} optimizers on {1}', runs.length, picked.label);
     const source = await this.services.problemSource(picked.source);
     this.services.dashboards.open();
     const outcome = await this.services.jobs.run(title, (job) => {
       const run = new LiveRun(picked, runs, start, compareGroup, schedule, settings.steps, (name) => `${this.nextId++}-${name}`, {
         broadcast: (message, open) => this.broadcast(message, open),
         progress: (text) => job.report(text),
-        trained: (result) => this.services.output.info(`\n${formatRun(result, picked.label, settings.telemetryEvery > 1, VSCODE_SETTINGS)}`),
+        trained: (result) => this.services.output.info(`\n${formatRun(result, picked.label, settings.recordEvery > 1, VSCODE_SETTINGS)}`),
         describeFailure: (result) => result.failure && errorLine(result.failure.error),
       });
       this.live.add(run);
@@ -176,7 +211,7 @@ export class OptimizerCommands implements vscode.Disposable {
           source,
           problem: picked.problem,
           runs,
-          train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.telemetryEvery, seed: settings.check.seed, recordParams: true, schedule },
+          train: { ...DEFAULT_TRAIN_OPTIONS, steps: settings.steps, every: settings.recordEvery, seed: settings.check.seed, recordParams: true, schedule },
           start,
           surface: { resolution: SURFACE_RESOLUTION },
         },
@@ -188,7 +223,7 @@ export class OptimizerCommands implements vscode.Disposable {
       });
     });
     if (outcome.error && outcome.nothingRan) {
-      void vscode.window.showErrorMessage(`GradLens: ${errorLine(outcome.error)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: {0}', errorLine(outcome.error)));
       return undefined;
     }
     if (runs.length > 1) this.services.output.info(`\n${formatComparison(outcome.results, picked.label, 1e-6)}`);
@@ -200,10 +235,10 @@ export class OptimizerCommands implements vscode.Disposable {
     const error = failure && errorLine(failure);
     const diverged = results.find((result) => result.diverged);
     const failed = results.find((result) => result.failure);
-    const lines = results.map((result) => `${result.optimizer}: loss ${result.final.loss === null ? 'n/a' : result.final.loss.toPrecision(4)} after ${result.final.step} steps`);
-    const text = `GradLens: ${picked.label}: ${lines.join('; ')}${error ? ` (${error})` : ''}`;
-    if (diverged?.diverged) void vscode.window.showWarningMessage(`GradLens: ${diverged.optimizer} diverged at step ${diverged.diverged.step}: ${diverged.diverged.message}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
-    else if (failed?.failure) void vscode.window.showErrorMessage(`GradLens: ${failed.optimizer} stopped at step ${failed.failure.step}: ${errorLine(failed.failure.error)}`, 'Show Output').then((choice) => choice && this.services.output.show(true));
+    const lines = results.map((result) => vscode.l10n.t('{0}: loss {1} after {2} steps', result.optimizer, result.final.loss === null ? 'n/a' : result.final.loss.toPrecision(4), result.final.step));
+    const text = error ? vscode.l10n.t('GradLens: {0}: {1} ({2})', picked.label, lines.join('; '), error) : vscode.l10n.t('GradLens: {0}: {1}', picked.label, lines.join('; '));
+    if (diverged?.diverged) void vscode.window.showWarningMessage(vscode.l10n.t('GradLens: {0} diverged at step {1}: {2}', diverged.optimizer, diverged.diverged.step, diverged.diverged.message), vscode.l10n.t('Show Output')).then((choice) => choice && this.services.output.show(true));
+    else if (failed?.failure) void vscode.window.showErrorMessage(vscode.l10n.t('GradLens: {0} stopped at step {1}: {2}', failed.optimizer, failed.failure.step, errorLine(failed.failure.error)), vscode.l10n.t('Show Output')).then((choice) => choice && this.services.output.show(true));
     else void vscode.window.showInformationMessage(text);
     this.services.jobs.setLastVerdict({ ok: !diverged && !failed && !error, needsUser: failure?.kind === 'runner', text: lines[0] ?? 'no run', tooltip: text });
   }
@@ -211,7 +246,7 @@ export class OptimizerCommands implements vscode.Disposable {
   /** A request of the dashboard about a run (already validated by its channel). */
   private async handle(request: Exclude<DashboardRequest, { type: 'reveal' }>): Promise<ResponseBody | null> {
     const run = this.byRunId.get(request.runId);
-    if (!run) throw new Error(`run ${request.runId} is not known`);
+    if (!run) throw new Error(vscode.l10n.t('run {0} is not known', request.runId));
     switch (request.type) {
       case 'control':
         if (request.action === 'restart') this.restart(run, run.start);
@@ -227,11 +262,13 @@ export class OptimizerCommands implements vscode.Disposable {
         // Checked before anything starts, so a typo comes back as the request's error.
         const schedule = request.schedule === null ? CONSTANT : parseSchedule(request.schedule);
         const choice = findOptimizer(request.optimizer)!;
-        void this.start(run.picked, [{ name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings()) }], run.start, null, schedule);
+        void this.start(run.picked, [{ name: choice.name, hyperparameters: configuredHyperparameters(choice, this.services.settings(settingsScope(run.picked))) }], run.start, null, schedule);
         return null;
       }
       case 'requestEffectiveLr':
         return run.requestRates(request.runId, request.tensor);
+      case 'requestRecords':
+        return this.recordLogs.range(request.runId, request.fromStep, request.toStep);
     }
   }
 
@@ -243,5 +280,6 @@ export class OptimizerCommands implements vscode.Disposable {
 
   dispose(): void {
     for (const run of this.live) run.close();
+    this.recordLogs.dispose();
   }
 }

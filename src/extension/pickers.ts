@@ -1,7 +1,8 @@
 /**
- * Quick picks of the optimizer commands: a problem (the active file's
- * exports, then the built-ins), an optimizer, its hyper-parameters
- * (pre-filled with the torch defaults and the user's settings).
+ * The steps of the optimizer commands' multi-step quick input: a problem
+ * (the active file's exports, then the built-ins), an optimizer, its
+ * hyper-parameters (pre-filled with the torch defaults and the user's
+ * settings). Each step opens with what was chosen before, after Back.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,6 +12,7 @@ import type { Hyperparameters } from '../core/optim/optimizer';
 import { BUILTIN_PROBLEMS, type BuiltinProblem } from '../core/problems';
 import type { ProblemSource } from '../protocol';
 import { isProblemFile } from '../runner/runner';
+import type { MultiStepInput } from './multi-step';
 import type { Services } from './services';
 import type { Settings } from './settings';
 
@@ -33,7 +35,7 @@ export function fileChoice(uri: vscode.Uri, problem: string | null): PickedProbl
 }
 
 /** The problems of the active editor's file (as far as they are known), then every built-in. */
-export async function pickProblem(services: Services, title: string): Promise<PickedProblem | undefined> {
+export async function pickProblem(input: MultiStepInput, services: Services, previous: PickedProblem | undefined): Promise<PickedProblem> {
   type Item = vscode.QuickPickItem & { choice?: PickedProblem };
   const items: Item[] = [];
   const document = vscode.window.activeTextEditor?.document;
@@ -46,43 +48,40 @@ export async function pickProblem(services: Services, title: string): Promise<Pi
       for (const problem of scalars) {
         items.push({
           label: `$(symbol-variable) ${problem.name}`,
-          description: problem.line ? `line ${problem.line}` : undefined,
-          detail: trusted ? undefined : 'not run: this workspace is not trusted',
+          description: problem.line ? vscode.l10n.t('line {0}', problem.line) : undefined,
+          detail: trusted ? undefined : vscode.l10n.t('not run: this workspace is not trusted'),
           choice: fileChoice(document.uri, problem.name),
         });
       }
     }
   }
-  items.push({ label: 'Built-in problems', kind: vscode.QuickPickItemKind.Separator });
+  items.push({ label: vscode.l10n.t('Built-in problems'), kind: vscode.QuickPickItemKind.Separator });
   for (const builtin of BUILTIN_PROBLEMS) {
-    items.push({ label: `$(library) ${builtin.name}`, description: `${builtin.dimension} parameters`, detail: builtin.description, choice: builtinChoice(builtin) });
+    items.push({ label: `$(library) ${builtin.name}`, description: vscode.l10n.t('{0} parameters', builtin.dimension), detail: builtin.description, choice: builtinChoice(builtin) });
   }
-  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Problem to optimize', matchOnDescription: true, matchOnDetail: true });
-  return picked?.choice;
+  const active = items.filter((item) => item.choice && item.choice.label === previous?.label);
+  const picked = await input.pick({ items, active, placeholder: vscode.l10n.t('Problem to optimize'), matchOnDescription: true, matchOnDetail: true });
+  return picked.choice!;
 }
 
 function describeOptimizer(name: string): string {
   return findOptimizer(name)!.optimizer.summary;
 }
 
-export async function pickOptimizer(settings: Settings, title: string): Promise<OptimizerChoice | undefined> {
+export async function pickOptimizer(input: MultiStepInput, settings: Settings, previous: OptimizerChoice | undefined): Promise<OptimizerChoice> {
   const names = optimizerNames();
   const ordered = [settings.optimizer, ...names.filter((name) => name !== settings.optimizer)];
-  const picked = await vscode.window.showQuickPick(
-    ordered.map((name) => ({ label: name, description: name === settings.optimizer ? 'default' : undefined, detail: describeOptimizer(name) })),
-    { title, placeHolder: 'Optimizer (torch.optim names)', matchOnDetail: true },
-  );
-  return picked ? findOptimizer(picked.label) : undefined;
+  const items = ordered.map((name) => ({ label: name, description: name === settings.optimizer ? vscode.l10n.t('default') : undefined, detail: describeOptimizer(name) }));
+  const picked = await input.pick({ items, active: items.filter((item) => item.label === previous?.name), placeholder: vscode.l10n.t('Optimizer (torch.optim names)'), matchOnDetail: true });
+  return findOptimizer(picked.label)!;
 }
 
 export const DEFAULT_COMPARISON = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'];
 
-export async function pickOptimizers(title: string): Promise<OptimizerChoice[] | undefined> {
-  const picked = await vscode.window.showQuickPick(
-    optimizerNames().map((name) => ({ label: name, detail: describeOptimizer(name), picked: DEFAULT_COMPARISON.includes(name) })),
-    { title, placeHolder: 'Optimizers to compare from the same start', canPickMany: true, matchOnDetail: true },
-  );
-  if (!picked || picked.length === 0) return undefined;
+export async function pickOptimizers(input: MultiStepInput, previous: OptimizerChoice[] | undefined): Promise<OptimizerChoice[]> {
+  const chosen = previous?.map((choice) => choice.name) ?? DEFAULT_COMPARISON;
+  const items = optimizerNames().map((name) => ({ label: name, detail: describeOptimizer(name) }));
+  const picked = await input.pick({ items, active: items.filter((item) => chosen.includes(item.label)), placeholder: vscode.l10n.t('Optimizers to compare from the same start'), canPickMany: true, matchOnDetail: true });
   return picked.map((item) => findOptimizer(item.label)!);
 }
 
@@ -92,14 +91,13 @@ export function configuredHyperparameters(choice: OptimizerChoice, settings: Set
 }
 
 /** An input box pre-filled with every hyper-parameter; validated as the user types. */
-export async function editHyperparameters(choice: OptimizerChoice, settings: Settings, title: string): Promise<Hyperparameters | undefined> {
+export async function editHyperparameters(input: MultiStepInput, choice: OptimizerChoice, settings: Settings, problem: string): Promise<Hyperparameters> {
   const specs = choice.optimizer.hyperparameters;
   const resolve = (text: string) => resolveHyperparameters(choice, parseHyperparameterText(specs, text));
-  const text = await vscode.window.showInputBox({
-    title,
-    prompt: `${choice.name} hyper-parameters (torch names): ${specs.map((spec) => `${spec.name}: ${spec.description}`).join('; ')}`,
+  const text = await input.inputBox({
+    prompt: vscode.l10n.t('{0} on {1}: hyper-parameters (torch names): {2}', choice.name, problem, specs.map((spec) => `${spec.name}: ${spec.description}`).join('; ')),
     value: formatHyperparameterText(configuredHyperparameters(choice, settings)),
-    validateInput: (value) => {
+    validate: (value) => {
       try {
         resolve(value);
         return null;
@@ -108,5 +106,5 @@ export async function editHyperparameters(choice: OptimizerChoice, settings: Set
       }
     },
   });
-  return text === undefined ? undefined : resolve(text);
+  return resolve(text);
 }

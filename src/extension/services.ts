@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { ProblemSource } from '../protocol';
 import { isProblemFile, isPythonFile } from '../runner/runner';
-import { type Settings, readSettings } from './settings';
+import { type DeprecatedSetting, type Settings, readSettings } from './settings';
 import { pythonInterpreter } from './python-interpreter';
 import { Dashboards } from './dashboards';
 import { Jobs } from './jobs';
@@ -19,6 +19,8 @@ export class Services implements vscode.Disposable {
   /** Problem files GradLens itself saved before checking them (uri strings): no edit of the user's to answer. */
   readonly ownSaves = new Set<string>();
   private warnedAbout = '';
+  /** Deprecated names already announced this session (once each). */
+  private readonly announcedDeprecations = new Set<string>();
   private loggedInterpreter = '';
 
   constructor(readonly context: vscode.ExtensionContext) {
@@ -28,14 +30,15 @@ export class Services implements vscode.Disposable {
   /** The current settings; bad values are replaced by defaults and named in one warning (again only if they change). */
   settings(scope?: vscode.Uri): Settings {
     const configuration = vscode.workspace.getConfiguration('gradlens', scope);
-    const { settings, problems } = readSettings((key) => configuration.get(key));
+    const { settings, problems, deprecated } = readSettings((key) => configuration.get(key), (key) => isSetByUser(configuration.inspect(key)));
+    for (const setting of deprecated) this.announceDeprecation(setting, scope);
     const warning = problems.join('\n');
     if (warning !== this.warnedAbout) {
       this.warnedAbout = warning;
       this.jobs.setSettingsProblems(problems);
       if (warning) {
         this.output.warn(`Settings: ${warning}`);
-        void vscode.window.showWarningMessage(`GradLens settings: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'Open Settings').then((choice) => {
+        void vscode.window.showWarningMessage(problems.length > 1 ? vscode.l10n.t('GradLens settings: {0} (and {1} more)', problems[0], problems.length - 1) : vscode.l10n.t('GradLens settings: {0}', problems[0]), vscode.l10n.t('Open Settings')).then((choice) => {
           if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'gradlens');
         });
       }
@@ -60,6 +63,17 @@ export class Services implements vscode.Disposable {
     } catch {
       return false;
     }
+  }
+
+  /** Once per session: the old name is still read; offers to move its value to the new name where it is set. */
+  private announceDeprecation(setting: DeprecatedSetting, scope: vscode.Uri | undefined): void {
+    if (this.announcedDeprecations.has(setting.old)) return;
+    this.announcedDeprecations.add(setting.old);
+    const text = vscode.l10n.t('gradlens.{0} is deprecated: it is now gradlens.{1} (its value {2} is still used).', setting.old, setting.replacement, JSON.stringify(setting.value));
+    this.output.warn(`Settings: ${text}`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('GradLens: {0}', text), vscode.l10n.t('Rename Setting')).then((choice) => {
+      if (choice) void renameSetting(setting, scope).catch((error: unknown) => this.output.error(`Settings: could not rename gradlens.${setting.old}: ${(error as Error).message}`));
+    });
   }
 
   /** The interpreter for a Python problem file (logged when it changes); null for other files. */
@@ -92,8 +106,8 @@ export class Services implements vscode.Disposable {
     if (vscode.workspace.isTrusted) return true;
     this.output.warn(`Not run: ${what}. This workspace is not trusted, and GradLens runs the code of problem files.`);
     void vscode.window.showWarningMessage(
-      `GradLens runs the code of problem files, and this workspace is not trusted: ${what} was not run. Built-in problems still work.`,
-      'Manage Workspace Trust',
+      vscode.l10n.t('GradLens runs the code of problem files, and this workspace is not trusted: {0} was not run. Built-in problems still work.', what),
+      vscode.l10n.t('Manage Workspace Trust'),
     ).then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
     return false;
   }
@@ -103,5 +117,28 @@ export class Services implements vscode.Disposable {
     this.jobs.dispose();
     this.store.dispose();
     this.output.dispose();
+  }
+}
+
+type Inspection = ReturnType<vscode.WorkspaceConfiguration['inspect']>;
+
+function isSetByUser(inspection: Inspection): boolean {
+  if (!inspection) return false;
+  return [inspection.globalValue, inspection.workspaceValue, inspection.workspaceFolderValue, inspection.globalLanguageValue, inspection.workspaceLanguageValue, inspection.workspaceFolderLanguageValue].some((value) => value !== undefined);
+}
+
+/** Moves the old setting's value to its new name in every place (user, workspace, folder) that sets it. */
+async function renameSetting(setting: DeprecatedSetting, scope: vscode.Uri | undefined): Promise<void> {
+  const configuration = vscode.workspace.getConfiguration('gradlens', scope);
+  const inspection = configuration.inspect(setting.old);
+  const places: [unknown, vscode.ConfigurationTarget][] = [
+    [inspection?.globalValue, vscode.ConfigurationTarget.Global],
+    [inspection?.workspaceValue, vscode.ConfigurationTarget.Workspace],
+    [inspection?.workspaceFolderValue, vscode.ConfigurationTarget.WorkspaceFolder],
+  ];
+  for (const [value, target] of places) {
+    if (value === undefined) continue;
+    await configuration.update(setting.replacement, value, target);
+    await configuration.update(setting.old, undefined, target);
   }
 }

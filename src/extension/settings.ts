@@ -12,13 +12,17 @@ import { DEFAULT_LIMITS, MAX_JOBS, type RunnerLimits, defaultJobs } from '../run
 
 export interface Settings {
   problemFiles: string;
-  check: Pick<CheckOptions, 'mode' | 'eps' | 'atol' | 'rtol' | 'seed'>;
+  /** Everything of a check but its order, which the command decides. */
+  check: Omit<CheckOptions, 'order' | 'elementErrors'>;
   limits: RunnerLimits;
   optimizer: string;
   /** Per optimizer name, values that replace its torch defaults. */
   hyperparameters: Record<string, Hyperparameters>;
   steps: number;
-  telemetryEvery: number;
+  /** Every k-th step is recorded for the dashboard and the result (gradlens.optimizer.recordEvery). */
+  recordEvery: number;
+  /** CodeLens above each problem. */
+  codeLens: boolean;
   /** Interpreter for .py problem files when the Python extension has none; null: python3 on the PATH. */
   pythonPath: string | null;
 }
@@ -27,10 +31,24 @@ export interface SettingsReading {
   settings: Settings;
   /** One line per rejected value, naming the setting, the value and the default used instead. */
   problems: string[];
+  /** Deprecated settings that are set and still read, with their new names. */
+  deprecated: DeprecatedSetting[];
 }
 
-/** Reads `gradlens.<key>`; undefined when unset. */
+/** Reads `gradlens.<key>`: the user's value, else the contributed default; undefined when neither. */
 export type SettingGetter = (key: string) => unknown;
+/** Whether the user set `gradlens.<key>` anywhere (user, workspace, folder), not only its default. */
+export type SettingIsSet = (key: string) => boolean;
+
+export interface DeprecatedSetting {
+  /** Keys under `gradlens.`. */
+  old: string;
+  replacement: string;
+  value: unknown;
+}
+
+/** Old names still read when the new one is not set: old key → new key. */
+export const RENAMED_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ 'telemetry.every': 'optimizer.recordEvery' });
 
 /** The accepted value, or why it is rejected. */
 type Check<T> = (value: unknown) => { value: T } | { error: string };
@@ -42,6 +60,9 @@ const nonNegativeNumber = accept<number>((value) => isNumber(value) && value >= 
 const integerAtLeast = (minimum: number) => accept<number>((value) => isNumber(value) && Number.isInteger(value) && value >= minimum, `must be an integer ≥ ${minimum}`);
 /** gradlens.jobs: 0 for the default (the cores, capped), else 1..MAX_JOBS. */
 const jobsCheck = accept<number>((value) => isNumber(value) && Number.isInteger(value) && value >= 0 && value <= MAX_JOBS, `must be an integer from 0 (automatic) to ${MAX_JOBS}`);
+const booleanCheck = accept<boolean>((value) => typeof value === 'boolean', 'must be true or false');
+/** check.batchSize: null (the full batch) or a whole number of samples. */
+const batchCheck = accept<number | null>((value) => value === null || (isNumber(value) && Number.isInteger(value) && value >= 1), 'must be null (the full batch) or an integer ≥ 1');
 const modeCheck = accept<CheckMode>((value) => value === 'full' || value === 'fast' || value === 'sparse', 'must be "full", "fast" or "sparse"');
 const pathCheck = accept<string>((value) => typeof value === 'string', 'must be a path to a Python interpreter');
 const globCheck = accept<string>((value) => typeof value === 'string' && value.trim() !== '', 'must be a non-empty glob pattern');
@@ -54,11 +75,23 @@ function shown(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-export function readSettings(get: SettingGetter): SettingsReading {
+export function readSettings(get: SettingGetter, isSet: SettingIsSet = (key) => get(key) !== undefined): SettingsReading {
   const problems: string[] = [];
-  const read = <T>(key: string, check: Check<T>, fallback: T): T => {
-    const value = get(key);
-    if (value === undefined || value === null) return fallback;
+  const deprecated: DeprecatedSetting[] = [];
+  const renamedFrom = new Map(Object.entries(RENAMED_SETTINGS).map(([old, replacement]) => [replacement, old]));
+  /** The value of `key`, or of its old name when only that is set. */
+  const valueOf = (key: string): { key: string; value: unknown } => {
+    const old = renamedFrom.get(key);
+    if (old !== undefined && !isSet(key) && isSet(old)) {
+      const value = get(old);
+      deprecated.push({ old, replacement: key, value });
+      return { key: old, value };
+    }
+    return { key, value: get(key) };
+  };
+  const read = <T>(wanted: string, check: Check<T>, fallback: T, nullable = false): T => {
+    const { key, value } = valueOf(wanted);
+    if (value === undefined || (value === null && !nullable)) return fallback;
     const checked = check(value);
     if ('error' in checked) {
       problems.push(`gradlens.${key} ${checked.error}, got ${shown(value)}; using ${shown(fallback)}`);
@@ -74,6 +107,12 @@ export function readSettings(get: SettingGetter): SettingsReading {
       atol: read('check.atol', nonNegativeNumber, DEFAULT_CHECK_OPTIONS.atol),
       rtol: read('check.rtol', nonNegativeNumber, DEFAULT_CHECK_OPTIONS.rtol),
       seed: read('check.seed', integerAtLeast(0), DEFAULT_CHECK_OPTIONS.seed),
+      samples: read('check.samples', integerAtLeast(1), DEFAULT_CHECK_OPTIONS.samples),
+      projections: read('check.projections', integerAtLeast(1), DEFAULT_CHECK_OPTIONS.projections),
+      worst: read('check.worst', integerAtLeast(1), DEFAULT_CHECK_OPTIONS.worst),
+      nondetTolerance: read('check.nondeterminismTolerance', nonNegativeNumber, DEFAULT_CHECK_OPTIONS.nondetTolerance),
+      strict: read('check.strict', booleanCheck, DEFAULT_CHECK_OPTIONS.strict),
+      batchSize: read('check.batchSize', batchCheck, DEFAULT_CHECK_OPTIONS.batchSize, true),
     },
     limits: {
       timeoutSeconds: read('timeoutSeconds', positiveNumber, DEFAULT_LIMITS.timeoutSeconds),
@@ -83,7 +122,8 @@ export function readSettings(get: SettingGetter): SettingsReading {
     optimizer: read('optimizer.default', optimizerCheck, 'adam'),
     hyperparameters: {},
     steps: read('optimizer.steps', integerAtLeast(1), 200),
-    telemetryEvery: read('telemetry.every', integerAtLeast(1), 1),
+    recordEvery: read('optimizer.recordEvery', integerAtLeast(1), 1),
+    codeLens: read('codeLens.enabled', booleanCheck, true),
     pythonPath: read('pythonPath', pathCheck, '').trim() || null,
   };
   const overrides = get('optimizer.hyperparameters');
@@ -104,5 +144,5 @@ export function readSettings(get: SettingGetter): SettingsReading {
       }
     }
   }
-  return { settings, problems };
+  return { settings, problems, deprecated };
 }

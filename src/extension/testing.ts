@@ -80,9 +80,9 @@ export class ProblemTests implements vscode.Disposable {
     };
     const { Run, Debug } = vscode.TestRunProfileKind;
     this.profiles = {
-      full: this.controller.createRunProfile('Full check', Run, handler({ mode: 'full', fromTestExplorer: true }), true, undefined, true),
-      fast: this.controller.createRunProfile('Fast check (random directions)', Run, handler({ mode: 'fast', fromTestExplorer: true }), false, undefined, true),
-      debug: this.controller.createRunProfile('Debug check', Debug, handler({ fromTestExplorer: true, debug: true }), true, DEBUGGABLE, true),
+      full: this.controller.createRunProfile(vscode.l10n.t('Full check'), Run, handler({ mode: 'full', fromTestExplorer: true }), true, undefined, true),
+      fast: this.controller.createRunProfile(vscode.l10n.t('Fast check (random directions)'), Run, handler({ mode: 'fast', fromTestExplorer: true }), false, undefined, true),
+      debug: this.controller.createRunProfile(vscode.l10n.t('Debug check'), Debug, handler({ fromTestExplorer: true, debug: true }), true, DEBUGGABLE, true),
     };
     this.disposables.push(
       this.controller,
@@ -209,7 +209,7 @@ export class ProblemTests implements vscode.Disposable {
     let file = await this.fileItem(uri);
     if (order === 1 && only === null) return this.runRequest(new vscode.TestRunRequest([file]), undefined, options);
     if (order === 2 && !this.services.store.get(uri)?.discovered) {
-      if (!this.services.requireTrust('the second-order check')) return [];
+      if (!this.services.requireTrust(vscode.l10n.t('the second-order check'))) return [];
       await this.discoverInSandbox(uri);
       file = await this.fileItem(uri);
     }
@@ -293,7 +293,7 @@ export class ProblemTests implements vscode.Disposable {
     };
     if (request.include) request.include.forEach(add);
     else this.controller.items.forEach(add);
-    if (plan.size > 0 && !this.services.requireTrust(options.debug ? 'the debugged check' : 'the gradient check')) {
+    if (plan.size > 0 && !this.services.requireTrust(options.debug ? vscode.l10n.t('the debugged check') : vscode.l10n.t('the gradient check'))) {
       for (const entry of plan.values()) for (const item of entry.items) run.skipped(item);
       run.end();
       return [];
@@ -305,8 +305,9 @@ export class ProblemTests implements vscode.Disposable {
     }
     for (const entry of plan.values()) this.enqueue(run, entry.items);
     const reports: FileReport[] = [];
-    const doing = options.debug ? 'debugging' : 'checking';
-    const title = plan.size === 1 ? `${doing} ${path.basename([...plan.values()][0].uri.fsPath)}` : `${doing} ${plan.size} files`;
+    const title = plan.size === 1
+      ? (options.debug ? vscode.l10n.t('debugging {0}', path.basename([...plan.values()][0].uri.fsPath)) : vscode.l10n.t('checking {0}', path.basename([...plan.values()][0].uri.fsPath)))
+      : (options.debug ? vscode.l10n.t('debugging {0} files', plan.size) : vscode.l10n.t('checking {0} files', plan.size));
     await this.services.jobs.run(title, async (job) => {
       for (const order of [1, 2] as const) {
         const targets: CheckSelection[] = [];

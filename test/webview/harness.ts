@@ -161,6 +161,11 @@ export class DashboardPage {
     return this.page.evaluate((name) => (globalThis as unknown as ProbeWindow)[name].redraw(), PROBE_GLOBAL);
   }
 
+  /** The points a line chart draws for a series with x in [min, max]. */
+  pointsIn(chart: string, label: string, min: number, max: number): Promise<{ x: number; y: number }[]> {
+    return this.page.evaluate(([name, title, series, low, high]) => (globalThis as unknown as ProbeWindow)[name].pointsIn(title, series, low, high), [PROBE_GLOBAL, chart, label, min, max] as const);
+  }
+
   markers(): Promise<Record<string, string[]>> {
     return this.page.evaluate((name) => (globalThis as unknown as ProbeWindow)[name].markers(), PROBE_GLOBAL);
   }

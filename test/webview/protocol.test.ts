@@ -21,6 +21,8 @@ const VALID: WebviewToHost[] = [
   { type: 'runWith', requestId: 10, runId: 'run-1', optimizer: 'nesterov', schedule: 'step:step_size=1,gamma=0.9' },
   { type: 'runWith', requestId: 11, runId: 'run-1', optimizer: 'adam', schedule: null },
   { type: 'received', sequence: 1 },
+  { type: 'requestRecords', requestId: 12, runId: 'run-1', fromStep: 500_000, toStep: 500_100 },
+  { type: 'requestRecords', requestId: 13, runId: 'run-1', fromStep: 7, toStep: 7 },
 ];
 
 /** Deep copy with one field replaced (or removed with `undefined` and remove = true). */
@@ -72,6 +74,13 @@ describe('parseWebviewMessage', () => {
     const runWith = VALID.find((message) => message.type === 'runWith')!;
     for (const optimizer of ['adamm', '', 42, null]) assert.equal(parseWebviewMessage(altered(runWith, 'optimizer', optimizer)), null, `optimizer ${String(optimizer)}`);
     for (const schedule of ['', 'x'.repeat(LIMITS.idLength + 1), 3]) assert.equal(parseWebviewMessage(altered(runWith, 'schedule', schedule)), null, `schedule ${String(schedule)}`);
+  });
+
+  it('takes record ranges of whole, non-negative steps in order only', () => {
+    const request = VALID.find((message) => message.type === 'requestRecords')!;
+    for (const [fromStep, toStep] of [[-1, 5], [5, 4], [1.5, 3], [0, Number.POSITIVE_INFINITY], ['0', 3], [0, null]]) {
+      assert.equal(parseWebviewMessage({ ...request, fromStep, toStep }), null, `steps ${String(fromStep)}–${String(toStep)}`);
+    }
   });
 
   it('checks run ids, actions and points', () => {

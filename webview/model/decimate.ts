@@ -94,26 +94,66 @@ class PointWriter {
   }
 }
 
-/** The bucket of an x among `requested` equal ranges spanning a non-empty series (capped so no series exceeds MAX_POINTS_PER_SERIES). */
-function bucketIndex(series: EntrySeries, requested: number): (x: number) => number {
-  const buckets = Math.max(1, Math.min(Math.floor(requested), MAX_POINTS_PER_SERIES >> 1));
-  const x0 = series.xStart(0);
-  const width = series.xEnd(series.length - 1) - x0 || 1;
-  return (x) => Math.min(buckets - 1, Math.floor(((x - x0) / width) * buckets));
+/** Before the first entry (buckets left of a zoomed range are negative too). */
+const NO_BUCKET = -1;
+
+/** The x range a chart shows (zoomed in); null: the whole series. */
+export interface XRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * The entries to decimate: all of them, or, zoomed in, those overlapping the
+ * range and one more on each side, so the lines run on to the chart's edges.
+ */
+function entriesIn(series: EntrySeries, range: XRange | null): { first: number; end: number } {
+  const n = series.length;
+  if (!range || n === 0) return { first: 0, end: n };
+  let first = 0;
+  let high = n;
+  while (first < high) {
+    const middle = (first + high) >> 1;
+    if (series.xEnd(middle) < range.min) first = middle + 1;
+    else high = middle;
+  }
+  let end = first;
+  high = n;
+  while (end < high) {
+    const middle = (end + high) >> 1;
+    if (series.xStart(middle) <= range.max) end = middle + 1;
+    else high = middle;
+  }
+  return { first: Math.max(0, first - 1), end: Math.min(n, end + 1) };
+}
+
+/**
+ * The bucket of an x among `requested` equal ranges spanning the range shown
+ * (the whole non-empty series when not zoomed; capped so no series exceeds
+ * MAX_POINTS_PER_SERIES). Zoomed in, the neighbours outside get buckets of their own.
+ */
+function bucketIndex(series: EntrySeries, requested: number, range: XRange | null): (x: number) => number {
+  const buckets = Math.max(1, Math.min(Math.floor(requested), (MAX_POINTS_PER_SERIES >> 1) - 2));
+  const x0 = range ? range.min : series.xStart(0);
+  const width = (range ? range.max : series.xEnd(series.length - 1)) - x0 || 1;
+  if (!range) return (x) => Math.min(buckets - 1, Math.floor(((x - x0) / width) * buckets));
+  return (x) => (x < x0 ? -2 : x > x0 + width ? buckets : Math.min(buckets - 1, Math.floor(((x - x0) / width) * buckets)));
 }
 
 /**
  * Min-max decimation into `buckets` equal x-ranges (one per pixel column):
  * each bucket contributes its lowest and highest value, in the order they
  * occurred, so spikes and the extremes of the whole series are always drawn.
- * At most 2·buckets points (never more than MAX_POINTS_PER_SERIES).
+ * At most 2·buckets points (never more than MAX_POINTS_PER_SERIES). Zoomed
+ * in (`range`), the buckets span the range shown: the same resolution as
+ * the whole series had, for the entries in view.
  */
-export function decimateMinMax(series: EntrySeries, requestedBuckets: number, out: Point[]): Point[] {
+export function decimateMinMax(series: EntrySeries, requestedBuckets: number, out: Point[], range: XRange | null = null): Point[] {
   const writer = new PointWriter(out);
-  const n = series.length;
-  if (n === 0) return writer.finish();
-  const bucketOf = bucketIndex(series, requestedBuckets);
-  let bucket = -1;
+  const { first: start, end: n } = entriesIn(series, range);
+  if (n <= start) return writer.finish();
+  const bucketOf = bucketIndex(series, requestedBuckets, range);
+  let bucket = NO_BUCKET;
   let lowX = 0;
   let lowY = 0;
   let highX = 0;
@@ -121,7 +161,7 @@ export function decimateMinMax(series: EntrySeries, requestedBuckets: number, ou
   let firstX = 0;
   let lastX = 0;
   const flush = () => {
-    if (bucket < 0) return;
+    if (bucket === NO_BUCKET) return;
     if (lowY === highY) {
       // A flat stretch: its two ends, so a constant series still reaches the last step.
       writer.put(firstX, lowY);
@@ -134,7 +174,7 @@ export function decimateMinMax(series: EntrySeries, requestedBuckets: number, ou
       writer.put(lowX, lowY);
     }
   };
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < n; i++) {
     const low = series.low(i);
     if (Number.isNaN(low)) continue;
     const high = series.high(i);
@@ -174,19 +214,19 @@ export type Reduction = 'min' | 'max' | 'mean';
  * (count-weighted) mean value. Series decimated this way over the same table
  * share their x positions, which is what a filled quantile band needs.
  */
-export function decimateEnvelope(series: EntrySeries, requestedBuckets: number, reduction: Reduction, out: Point[]): Point[] {
+export function decimateEnvelope(series: EntrySeries, requestedBuckets: number, reduction: Reduction, out: Point[], range: XRange | null = null): Point[] {
   const writer = new PointWriter(out);
-  const n = series.length;
-  if (n === 0) return writer.finish();
-  const bucketOf = bucketIndex(series, requestedBuckets);
-  let bucket = -1;
+  const { first: start, end: n } = entriesIn(series, range);
+  if (n <= start) return writer.finish();
+  const bucketOf = bucketIndex(series, requestedBuckets, range);
+  let bucket = NO_BUCKET;
   let x = 0;
   let value = 0;
   let weight = 0;
   const flush = () => {
-    if (bucket >= 0) writer.put(x, reduction === 'mean' ? value / weight : value);
+    if (bucket !== NO_BUCKET) writer.put(x, reduction === 'mean' ? value / weight : value);
   };
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < n; i++) {
     const count = series.count(i);
     if (count === 0) continue;
     const b = bucketOf(series.xStart(i));

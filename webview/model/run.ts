@@ -2,7 +2,16 @@
 import type { Hyperparameters } from '../../src/core/optim/optimizer';
 import type { Summary } from '../../src/core/optim/telemetry';
 import { ALL_PARAMETERS, type Extractor, runColumns } from '../../src/dashboard-table';
-import type { HyperparametersChanged, RecordSpans, RecordsBatch, RunEnded, RunStarted, StepRecord } from '../../src/webview-protocol';
+import {
+  type HyperparametersChanged,
+  RECORD_RANGE_LIMIT,
+  type RecordRangeBody,
+  type RecordSpans,
+  type RecordsBatch,
+  type RunEnded,
+  type RunStarted,
+  type StepRecord,
+} from '../../src/webview-protocol';
 import { MetricTable, type SavedTable } from './metric-table';
 import { type SavedTrajectory, Trajectory } from './trajectory';
 
@@ -39,6 +48,13 @@ export interface SavedRun {
   trajectory: SavedTrajectory | null;
 }
 
+/** The records of a step range at full resolution (one table entry per record). */
+export interface ZoomRecords {
+  fromStep: number;
+  toStep: number;
+  table: MetricTable;
+}
+
 /** The newest effective-rate summaries (for the histogram), by scope. */
 export interface LatestSummaries {
   step: number;
@@ -59,6 +75,8 @@ export class RunModel {
   paused = false;
   /** An external run: records its script dropped (runStatus). */
   dropped = 0;
+  /** Every record of a range a chart is zoomed into, from the host (requestRecords); null: none. */
+  zoom: ZoomRecords | null = null;
   private readonly extractors: Extractor[];
 
   constructor(
@@ -96,6 +114,11 @@ export class RunModel {
       if (record.step <= this.lastStep) return;
       for (let c = 0; c < this.extractors.length; c++) values[c] = this.extractors[c](record);
       this.table.append(record.step, batch.seconds[k] ?? NaN, values);
+      // A zoom onto the live end of a run goes on filling as records come.
+      const zoom = this.zoom;
+      if (zoom && record.step <= zoom.toStep && zoom.table.length < RECORD_RANGE_LIMIT && (zoom.table.length === 0 || record.step > zoom.table.stepEnd[zoom.table.length - 1])) {
+        zoom.table.append(record.step, batch.seconds[k] ?? NaN, values);
+      }
       if (record.fullLoss !== null && record.fullLoss !== record.loss) this.separateFullLoss = true;
       this.trajectory?.push(...position(record), 1);
       this.takeNewest(record);
@@ -136,6 +159,40 @@ export class RunModel {
         source: 'live',
       });
     }
+  }
+
+  /**
+   * Whether the table has a range in full (an entry per record), else how
+   * many records it holds at most (entries overlapping it × records per entry).
+   */
+  recordsIn(fromStep: number, toStep: number): { full: boolean; records: number } {
+    const table = this.table;
+    if (table.span === 1) return { full: true, records: 0 };
+    let entries = 0;
+    for (let i = 0; i < table.length; i++) if (table.stepEnd[i] >= fromStep && table.stepStart[i] <= toStep) entries++;
+    return { full: false, records: entries * table.span };
+  }
+
+  /** The table of the zoom when it holds all of `fromStep`..`toStep`, else null. */
+  zoomTableFor(fromStep: number, toStep: number): MetricTable | null {
+    const zoom = this.zoom;
+    return zoom && zoom.fromStep <= fromStep && zoom.toStep >= Math.min(toStep, this.lastStep) ? zoom.table : null;
+  }
+
+  /** Keeps the host's records of a range (requestRecords) for the zoomed charts. */
+  setZoomRecords(body: RecordRangeBody): void {
+    const names = this.table.names;
+    const index = body.columns.map((name) => names.indexOf(name));
+    const table = new MetricTable(names, RECORD_RANGE_LIMIT);
+    const values = new Float64Array(names.length).fill(NaN);
+    for (let k = 0; k < body.steps.length && k < RECORD_RANGE_LIMIT; k++) {
+      values.fill(NaN);
+      index.forEach((column, c) => {
+        if (column >= 0) values[column] = body.values[c][k] ?? NaN;
+      });
+      table.append(body.steps[k], body.seconds[k], values);
+    }
+    this.zoom = { fromStep: body.fromStep, toStep: body.toStep, table };
   }
 
   addMarker(change: HyperparametersChanged): boolean {

@@ -144,6 +144,11 @@ export class App implements ViewContext {
       [`rates/${this.rates.band.title}`, this.rates.band],
       ['compact/Loss', this.compact.loss],
     ];
+    const lineCard = (name: string): LineChartCard => {
+      const found = lineCards.find(([title]) => title === name);
+      if (!found) throw new Error(`no line chart ${name}`);
+      return found[1];
+    };
     return {
       lineCharts: () =>
         Object.fromEntries(
@@ -185,6 +190,10 @@ export class App implements ViewContext {
       },
       surfacePoint: (x, y) => this.surface.viewportPoint(x, y),
       surfacePaths: () => this.surface.pathLengths(),
+      zoomRange: (chart) => lineCard(chart).zoomRange,
+      zoomTo: (chart, min, max) => lineCard(chart).zoomTo({ min, max }),
+      pointsIn: (chart, label, min, max) =>
+        (lineCard(chart).chart.data.datasets.find((dataset) => dataset.label === label)?.data ?? []).filter((point) => point.x >= min && point.x <= max).map(({ x, y }) => ({ x, y })),
       chartTextColor: () => String((this.optimizer.charts[0].card.chart.scales.x.options as unknown as { ticks: { color: unknown } }).ticks.color),
     };
   }

@@ -22,10 +22,11 @@ import {
   Tooltip as TooltipPlugin,
 } from 'chart.js';
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
+import zoomPlugin from 'chartjs-plugin-zoom';
 import { formatNumber } from './format';
 import type { Palette } from './theme';
 
-Chart.register(BarController, BarElement, CategoryScale, Filler, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, TooltipPlugin, MatrixController, MatrixElement);
+Chart.register(BarController, BarElement, CategoryScale, Filler, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, TooltipPlugin, MatrixController, MatrixElement, zoomPlugin);
 
 /** A vertical line at x with a short label: a hyper-parameter change. */
 export interface ChartMarker {
@@ -150,12 +151,20 @@ export function numberLabel(value: number | string): string {
   return formatNumber(Number(value));
 }
 
-/** Step numbers on x axes: 2500, 40k, 1.5M. */
-export function stepLabel(value: number | string): string {
+/**
+ * Step numbers on x axes: 2500, 40k, 1.5M, with as many digits as the tick
+ * spacing needs (a zoom into steps 500,000–500,100 reads 500,020, not 500k).
+ */
+export function stepLabel(value: number | string, _index?: number, ticks?: readonly { value: number }[]): string {
   const step = Number(value);
-  if (Math.abs(step) >= 1e6) return `${Number((step / 1e6).toPrecision(3))}M`;
-  if (Math.abs(step) >= 1e4) return `${Number((step / 1e3).toPrecision(3))}k`;
-  return String(Math.round(step));
+  const magnitude = Math.abs(step);
+  if (magnitude < 1e4) return String(Math.round(step));
+  const [unit, suffix] = magnitude >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
+  const spacing = ticks && ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0;
+  if (spacing <= 0) return `${Number((step / unit).toPrecision(3))}${suffix}`;
+  const decimals = Math.max(0, Math.ceil(Math.log10(unit / spacing) - 1e-9));
+  if (decimals > 2) return Math.round(step).toLocaleString('en-US');
+  return `${Number((step / unit).toFixed(Math.max(decimals, magnitude >= 1e6 ? 1 : 0)))}${suffix}`;
 }
 
 /** Settings every chart shares (the quality bar: no animation, pre-parsed data, no Chart.js decimation). */

@@ -3,9 +3,9 @@
  * decimated points on every redraw (`update('none')`, no animation).
  */
 import { Chart, type ChartDataset } from 'chart.js';
-import { type EntrySeries, type Point, type Reduction, type XAxis, decimateEnvelope, decimateMinMax } from '../model/decimate';
+import { type EntrySeries, type Point, type Reduction, type XAxis, type XRange, decimateEnvelope, decimateMinMax } from '../model/decimate';
 import { BASE_OPTIONS, type ChartMarker, numberLabel, setOptions, stepLabel, themeChart, thinLogTicks } from './charts';
-import { cardHeader, h } from './dom';
+import { button, cardHeader, h } from './dom';
 import { formatNumber } from './format';
 import { type Palette, withAlpha } from './theme';
 import type { Tooltip } from './tooltip';
@@ -41,26 +41,52 @@ const TICK_SAMPLE = 8;
 /** Without a layout yet (a hidden tab), decimate for a typical width. */
 const DEFAULT_BUCKETS = 800;
 
+/** How a zoomable chart is zoomed and panned (chartjs-plugin-zoom), said in its reset button's tooltip. */
+export const ZOOM_HELP = 'Drag to zoom into steps, Ctrl+wheel or pinch to zoom, Shift+drag to pan; double-click or Reset to see the whole run';
+
+/** Narrowest x range a zoom may show (steps or seconds). */
+const MIN_ZOOM_RANGE = 4;
+
 export class LineChartCard {
   readonly element: HTMLElement;
   readonly chart: Chart<'line', Point[]>;
   private readonly datasets = new Map<string, LineDataset>();
   private xAxis: XAxis = 'step';
   private applied: { xAxis: XAxis; logY: boolean; limits: string; markers: string; palette: Palette } | null = null;
+  /** The x range zoomed into; null: the whole series. */
+  private zoomed: XRange | null = null;
+  private readonly resetButton: HTMLButtonElement | null = null;
+  /** After a zoom, pan or reset: takes the new range and tells the owner. */
+  private readonly afterZoom: () => void;
 
   constructor(
     readonly title: string,
     tooltip: Tooltip,
     onSavePng: (card: LineChartCard) => void,
-    options: { legend?: boolean; className?: string } = {},
+    options: { legend?: boolean; className?: string; onZoom?: (card: LineChartCard, range: XRange | null) => void } = {},
   ) {
     const canvas = h('canvas', { role: 'img', 'aria-label': `${title}: no data yet` });
+    const header = cardHeader(title, `the ${title} chart`, () => onSavePng(this));
+    const onZoom = options.onZoom;
+    if (onZoom) {
+      this.resetButton = button('Reset zoom', `Reset the zoom of the ${title} chart. ${ZOOM_HELP}`, () => this.resetZoom(), 'icon-button zoom-reset');
+      this.resetButton.hidden = true;
+      header.insertBefore(this.resetButton, header.lastChild);
+      canvas.title = ZOOM_HELP;
+      canvas.addEventListener('dblclick', () => this.resetZoom());
+    }
     this.element = h(
       'section',
       { class: `card ${options.className ?? ''}`.trim(), 'aria-label': title },
-      cardHeader(title, `the ${title} chart`, () => onSavePng(this)),
+      header,
       h('div', { class: 'chart-box' }, canvas),
     );
+    this.afterZoom = () => {
+      const { min, max } = this.chart.scales.x;
+      this.zoomed = this.chart.isZoomedOrPanned() ? { min, max } : null;
+      if (this.resetButton) this.resetButton.hidden = this.zoomed === null;
+      onZoom?.(this, this.zoomed);
+    };
     this.chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
       data: { datasets: [] },
@@ -92,15 +118,46 @@ export class LineChartCard {
           },
           markers: { markers: [] },
           themeBackground: { color: '' },
+          zoom: onZoom
+            ? {
+                limits: { x: { minRange: MIN_ZOOM_RANGE } },
+                pan: { enabled: true, mode: 'x', modifierKey: 'shift', onPanComplete: this.afterZoom },
+                zoom: {
+                  mode: 'x',
+                  // Ctrl: a plain wheel scrolls the dashboard (a trackpad pinch arrives as Ctrl+wheel).
+                  wheel: { enabled: true, modifierKey: 'ctrl' },
+                  drag: { enabled: true, threshold: 5 },
+                  pinch: { enabled: true },
+                  onZoomComplete: this.afterZoom,
+                },
+              }
+            : undefined,
         },
       },
     });
+  }
+
+  /** The x range zoomed into, or null. */
+  get zoomRange(): XRange | null {
+    return this.zoomed;
+  }
+
+  /** Zooms to an x range (the tests; the plugin's own gestures end in the same callback). */
+  zoomTo(range: XRange): void {
+    this.chart.zoomScale('x', range, 'none');
+    this.afterZoom();
+  }
+
+  resetZoom(): void {
+    if (this.zoomed === null && !this.chart.isZoomedOrPanned()) return;
+    this.chart.resetZoom('none');
   }
 
   /** Decimates every series for the current width and redraws once. */
   render(frame: ChartFrame, palette: Palette): void {
     this.xAxis = frame.xAxis;
     const buckets = Math.round(this.chart.chartArea?.width || DEFAULT_BUCKETS);
+    const range = this.zoomed;
     const used = new Set<string>();
     const datasets = frame.series.map((series) => {
       used.add(series.key);
@@ -113,12 +170,12 @@ export class LineChartCard {
       dataset.fill = series.fillToPrevious === undefined ? false : '-1';
       (dataset as { inLegend?: boolean }).inLegend = series.inLegend ?? !series.faint;
       dataset.data = series.reduction === 'minmax'
-        ? decimateMinMax(series.source, buckets, dataset.data)
-        : decimateEnvelope(series.source, buckets, series.reduction, dataset.data);
+        ? decimateMinMax(series.source, buckets, dataset.data, range)
+        : decimateEnvelope(series.source, buckets, series.reduction, dataset.data, range);
       return dataset;
     });
     for (const key of this.datasets.keys()) if (!used.has(key)) this.datasets.delete(key);
-    this.applyOptions(frame, palette, valueLimits(datasets, frame.logY));
+    this.applyOptions(frame, palette, valueLimits(datasets, frame.logY, range));
     this.chart.data.datasets = datasets;
     this.chart.update('none');
     this.describe(frame);
@@ -142,6 +199,8 @@ export class LineChartCard {
     };
     const last = this.applied;
     if (wanted.xAxis !== last?.xAxis) {
+      // Steps zoomed into are no range of seconds.
+      if (last && this.zoomed) this.resetZoom();
       x.title = { display: true, text: frame.xAxis === 'step' ? 'step' : 'seconds' };
       setOptions(x as unknown as Record<string, unknown>, 'ticks', { callback: frame.xAxis === 'step' ? stepLabel : numberLabel });
     }
@@ -183,18 +242,19 @@ export class LineChartCard {
 const FLAT = 1e-9;
 
 /**
- * Explicit y limits where Chart.js's own mislead: a log axis starts at the
+ * Explicit y limits where Chart.js's own mislead (zoomed in: of the points in view): a log axis starts at the
  * smallest positive value (a zero, drawn on the bottom edge, would otherwise
  * pull the axis up to a decade below the top), and a flat series gets room
  * around it instead of a magnified view of its rounding noise.
  */
-function valueLimits(datasets: LineDataset[], log: boolean): { min: number | undefined; max: number | undefined } {
+function valueLimits(datasets: LineDataset[], log: boolean, range: XRange | null): { min: number | undefined; max: number | undefined } {
   let low = Infinity;
   let high = -Infinity;
   let lowPositive = Infinity;
   for (const dataset of datasets) {
-    for (const { y } of dataset.data) {
-      if (!Number.isFinite(y)) continue;
+    for (const { x, y } of dataset.data) {
+      // Zoomed in: the y axis fits what is in view, not the neighbours drawn to the edges.
+      if (!Number.isFinite(y) || (range && (x < range.min || x > range.max))) continue;
       if (y < low) low = y;
       if (y > high) high = y;
       if (y > 0 && y < lowPositive) lowPositive = y;

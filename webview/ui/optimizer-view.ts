@@ -5,7 +5,8 @@
  */
 import type { Hyperparameters, HyperValue } from '../../src/core/optim/optimizer';
 import { Changed } from '../model/dashboard-model';
-import { type EntrySeries, type XAxis, columnSeries, smoothedSeries } from '../model/decimate';
+import { type EntrySeries, type XAxis, type XRange, columnSeries, smoothedSeries } from '../model/decimate';
+import { RECORD_RANGE_LIMIT } from '../../src/webview-protocol';
 import { TABLE_CAPACITY } from '../model/metric-table';
 import { MAX_SMOOTHING } from '../model/settings';
 import { type RunModel, metric } from '../model/run';
@@ -29,12 +30,17 @@ export class OptimizerView implements View {
   private readonly content: HTMLElement;
   private readonly hyperparameters: HyperparameterEditor;
   private readonly scratch = new Map<string, Float64Array>();
+  /** requestRecords on their way: run id and range. */
+  private readonly asking = new Set<string>();
   /** Charts with changes not drawn yet, oldest first. */
   private pending: MetricChart[] = [];
 
   constructor(private readonly context: ViewContext) {
     const card = (title: string, legend = false) =>
-      new LineChartCard(title, context.tooltip, (chart) => context.savePng(exportFileName([chart.title], 'png'), chart.toPng()), { legend });
+      new LineChartCard(title, context.tooltip, (chart) => context.savePng(exportFileName([chart.title], 'png'), chart.toPng()), {
+        legend,
+        onZoom: (zoomed, range) => this.zoomed(zoomed, range),
+      });
     const perRun = (name: string) => (run: RunModel) => [{ name, label: runLabel(context, run), color: runColor(context, run) }];
     this.charts = [
       {
@@ -99,25 +105,59 @@ export class OptimizerView implements View {
     do {
       const chart = this.pending.shift();
       if (!chart) break;
-      const series = runs.flatMap((run) => chart.series(run, runs).flatMap((spec) => this.lines(run, spec, xAxis)));
+      const series = runs.flatMap((run) => chart.series(run, runs).flatMap((spec) => this.lines(run, spec, xAxis, chart.card.zoomRange)));
       chart.card.render({ series, xAxis, logY: logScale, markers }, palette);
     } while (performance.now() < deadline);
     return this.pending.length === 0;
   }
 
   /** A metric as drawn: its values, or, with smoothing on, the faint raw values under the smoothed line. */
-  private lines(run: RunModel, spec: { name: string; label: string; color: string; dashed?: boolean }, xAxis: XAxis): LineSeries[] {
+  private lines(run: RunModel, spec: { name: string; label: string; color: string; dashed?: boolean }, xAxis: XAxis, range: XRange | null): LineSeries[] {
     const key = `${run.meta.runId}|${spec.name}`;
-    const raw: EntrySeries = columnSeries(run.table, spec.name, xAxis);
+    // Zoomed into steps the table merges: the host's records of the range, every one.
+    const zoomTable = range && xAxis === 'step' ? run.zoomTableFor(range.min, range.max) : null;
+    const raw: EntrySeries = columnSeries(zoomTable ?? run.table, spec.name, xAxis);
     const line = { label: spec.label, color: spec.color, dashed: spec.dashed, reduction: 'minmax' as const };
     const weight = this.context.settings.smoothing;
     if (weight <= 0) return [{ ...line, key, source: raw }];
     let scratch = this.scratch.get(key);
-    if (!scratch) this.scratch.set(key, (scratch = new Float64Array(TABLE_CAPACITY)));
+    if (!scratch || scratch.length < raw.length) this.scratch.set(key, (scratch = new Float64Array(Math.max(TABLE_CAPACITY, raw.length))));
     return [
       { ...line, key: `${key}|raw`, source: raw, faint: true },
       { ...line, key, source: smoothedSeries(raw, weight, scratch) },
     ];
+  }
+
+  /**
+   * A chart was zoomed or panned: it is redrawn for its new range, and the
+   * runs whose table merges records there ask the host for every record of
+   * the range (with some room around it, so a small pan needs no new request).
+   */
+  private zoomed(card: LineChartCard, range: XRange | null): void {
+    this.pending = [...this.pending.filter((chart) => chart.card !== card), ...this.charts.filter((chart) => chart.card === card)];
+    this.context.invalidate(Changed.series);
+    if (!range || this.context.settings.xAxis !== 'step') return;
+    for (const run of shownRuns(this.context)) {
+      const fromStep = Math.max(0, Math.floor(range.min));
+      const toStep = Math.ceil(range.max);
+      if (run.zoomTableFor(fromStep, toStep)) continue;
+      const exact = run.recordsIn(fromStep, toStep);
+      if (exact.full || exact.records > RECORD_RANGE_LIMIT) continue;
+      const room = Math.ceil((toStep - fromStep) / 2);
+      const wide = run.recordsIn(Math.max(0, fromStep - room), toStep + room);
+      const asked = wide.records <= RECORD_RANGE_LIMIT ? { fromStep: Math.max(0, fromStep - room), toStep: toStep + room } : { fromStep, toStep };
+      const key = `${run.meta.runId}|${asked.fromStep}|${asked.toStep}`;
+      if (this.asking.has(key)) continue;
+      this.asking.add(key);
+      void this.context.host.request({ type: 'requestRecords', runId: run.meta.runId, ...asked }).then((response) => {
+        this.asking.delete(key);
+        if (response.error) this.context.announce(`Could not load the records of steps ${asked.fromStep}–${asked.toStep}: ${response.error}`, 'error');
+        else if (response.body?.kind === 'recordRange') {
+          run.setZoomRecords(response.body);
+          this.context.invalidate(Changed.series);
+        }
+      });
+    }
   }
 
   private options(): HTMLElement {

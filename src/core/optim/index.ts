@@ -6,7 +6,7 @@ import { adamax } from './adamax';
 import { lbfgs } from './lbfgs';
 import { nadam } from './nadam';
 import { newton } from './newton';
-import type { Hyperparameters, Optimizer } from './optimizer';
+import { type Hyperparameters, type Optimizer, hyperValueTypeProblem } from './optimizer';
 import { radam } from './radam';
 import { rmsprop } from './rmsprop';
 import { sgd } from './sgd';
@@ -52,6 +52,8 @@ export function resolveHyperparameters(choice: OptimizerChoice, given: Hyperpara
   }
   const hyper: Hyperparameters = {};
   for (const spec of choice.optimizer.hyperparameters) {
+    const typeProblem = spec.name in given ? hyperValueTypeProblem(spec, given[spec.name]) : null;
+    if (typeProblem) throw new RangeError(`${spec.name} ${typeProblem}, got ${JSON.stringify(given[spec.name])}`);
     const value = given[spec.name] ?? choice.preset[spec.name] ?? spec.default;
     const problem = value === null ? null : spec.check?.(value as never);
     if (problem) throw new RangeError(`${spec.name} ${problem}, got ${Array.isArray(value) ? value.join(',') : String(value)}`);

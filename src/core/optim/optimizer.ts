@@ -23,6 +23,23 @@ export interface HyperparameterSpec {
   description: string;
 }
 
+/** Why `value` is not of `spec`'s kind (settings.json and command arguments may hold anything), or null; null means the default. */
+export function hyperValueTypeProblem(spec: HyperparameterSpec, value: unknown): string | null {
+  if (value === null) return null;
+  switch (spec.kind) {
+    case 'boolean':
+      return typeof value === 'boolean' ? null : 'must be true or false';
+    case 'pair':
+      return Array.isArray(value) && value.length === 2 && value.every((entry) => typeof entry === 'number' && Number.isFinite(entry)) ? null : 'must be two numbers like [0.9, 0.999]';
+    case 'choice':
+      return spec.choices?.includes(value as string) ? null : `must be one of ${spec.choices?.map((entry) => JSON.stringify(entry)).join(', ')}`;
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value) ? null : 'must be a whole number';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? null : 'must be a number';
+  }
+}
+
 /** The problem as an optimizer step sees it: torch's closure (re-evaluate at other points), on flat vectors. */
 export interface Closure {
   /** Loss and gradient at `params` (the optimizer's current batch). */

@@ -25,7 +25,7 @@ export class LastResultViewProvider implements vscode.WebviewViewProvider {
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.channel.attach(view.webview);
-    loadDashboard(view.webview, this.context, 'GradLens: Last Result');
+    loadDashboard(view.webview, this.context, vscode.l10n.t('GradLens: Last Result'));
     view.onDidChangeVisibility(() => {
       if (!view.visible) this.channel.pageGone();
     });

@@ -10,7 +10,7 @@ import { PANEL_RETENTION } from './retained';
 import { loadDashboard, saveExport, webviewOptions } from './webview-setup';
 
 export const DASHBOARD_VIEW_TYPE = 'gradlens.dashboard';
-const TITLE = 'GradLens Dashboard';
+const title = () => vscode.l10n.t('GradLens Dashboard');
 
 export class DashboardPanel {
   private static current: DashboardPanel | undefined;
@@ -34,7 +34,7 @@ export class DashboardPanel {
     }
     const panel = vscode.window.createWebviewPanel(
       DASHBOARD_VIEW_TYPE,
-      TITLE,
+      title(),
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       webviewOptions(context.extensionUri),
     );
@@ -51,7 +51,7 @@ export class DashboardPanel {
     DashboardPanel.current = this;
     this.channel = new WebviewChannel({ mode: 'panel', limits: PANEL_RETENTION, saveExport, log: (message) => console.warn(`GradLens ${message}`) });
     this.channel.attach(panel.webview);
-    loadDashboard(panel.webview, context, TITLE);
+    loadDashboard(panel.webview, context, title());
     this.subscriptions.push(
       // Hidden without retainContextWhenHidden, the page is destroyed; shown again, it reloads and says ready.
       panel.onDidChangeViewState(() => {

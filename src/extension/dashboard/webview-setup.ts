@@ -35,8 +35,8 @@ export async function saveExport(request: SaveExport): Promise<string | null> {
   const target = await vscode.window.showSaveDialog({
     defaultUri: vscode.Uri.joinPath(folder, request.fileName),
     filters: { [EXPORT_FILTERS[extension] ?? extension]: [extension] },
-    saveLabel: 'Export',
-    title: 'GradLens: save export',
+    saveLabel: vscode.l10n.t('Export'),
+    title: vscode.l10n.t('GradLens: save export'),
   });
   if (!target) return null;
   const bytes = request.content.kind === 'text' ? Buffer.from(request.content.text, 'utf8') : Buffer.from(request.content.base64, 'base64');

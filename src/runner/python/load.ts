@@ -23,7 +23,7 @@ function loadErrorReport(error: unknown, file: string, memoryMb: number, python:
   // The interpreter as a path: `python3` alone does not say which of several on the PATH ran.
   const used = interpreterPath(python);
   if (data.missing === 'debugpy') {
-    const advice = `debugpy is not installed for the Python interpreter '${python}', so ${name} cannot run under the debugger: install it (${python} -m pip install debugpy, or apt install python3-debugpy for Debian's python3), or choose another interpreter`;
+    const advice = `debugpy is not installed for the Python interpreter '${used}', so ${name} cannot run under the debugger: install it (${used} -m pip install debugpy, or apt install python3-debugpy for Debian's python3), or choose another interpreter`;
     return withSetting(errorReport(advice, 'user', 'load', { location: null }), 'python');
   }
   if (data.missing === 'torch' || data.missing?.startsWith('torch.')) {
