@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
+import { pathApi, searchPath } from './platform';
 
 /** What the choice depends on: the machine, the process's own executable, its environment. */
 export interface HostPlatform {
@@ -71,13 +72,11 @@ export function chooseEsbuild(host: HostPlatform, from: string): EsbuildChoice {
  * makes Electron's executable behave as Node).
  */
 export function wasmServiceEnv(host: HostPlatform, linkDir: string): { env: NodeJS.ProcessEnv; link: { target: string; path: string } | null } {
-  const path = host.platform === 'win32' ? nodePath.win32 : nodePath.posix;
+  const path = pathApi(host.platform);
   const executable = host.platform === 'win32' ? 'node.exe' : 'node';
-  const pathKey = Object.keys(host.env).find((key) => key.toUpperCase() === 'PATH') ?? 'PATH';
   const isNode = path.basename(host.execPath).toLowerCase() === executable;
-  const directory = isNode ? path.dirname(host.execPath) : linkDir;
-  const searchPath = [directory, ...(host.env[pathKey] ?? '').split(path.delimiter).filter(Boolean)].join(path.delimiter);
-  const env: NodeJS.ProcessEnv = { ...host.env, [pathKey]: searchPath };
+  const { key, directories } = searchPath(host.env, host.platform);
+  const env: NodeJS.ProcessEnv = { ...host.env, [key]: [isNode ? path.dirname(host.execPath) : linkDir, ...directories].join(path.delimiter) };
   if (!isNode) env.ELECTRON_RUN_AS_NODE = '1';
   return { env, link: isNode ? null : { target: host.execPath, path: path.join(linkDir, executable) } };
 }
