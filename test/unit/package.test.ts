@@ -102,6 +102,33 @@ describe('platform packages (scripts/package.mjs --all)', () => {
     return [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g), ...readme.matchAll(/<img [^>]*src="([^"]+)"/g)].map((match) => match[1]);
   }
 
+  /** GitHub's and the Marketplace's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
+  const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
+
+  it('the README\'s links resolve inside the package: shipped files and headings of the README', () => {
+    const archive = readZip(vsix(null));
+    const readme = archive.read('extension/readme.md').toString('utf8');
+    const headings = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((match) => anchor(match[1])));
+    const links = [...readme.matchAll(/(?<!!)\[[^\]]*\]\(([^)\s]+)\)/g)].map((match) => match[1]).filter((link) => !/^[a-z]+:/i.test(link));
+    assert.ok(links.length >= 5, links.join(', '));
+    for (const link of links) {
+      const [file, fragment] = link.split('#');
+      if (file === '') assert.ok(headings.has(fragment), `#${fragment} is a heading of the README`);
+      else assert.ok(archive.names.includes(path.posix.join('extension', file)), `${file} is in the package`);
+    }
+  });
+
+  it('honest Marketplace metadata: a preview, at most 5 keywords, categories from the list that fit', () => {
+    const shipped = JSON.parse(readZip(vsix('linux-x64')).read('extension/package.json').toString('utf8')) as { preview?: boolean; keywords: string[]; categories: string[]; version: string };
+    assert.equal(shipped.preview, true);
+    assert.match(shipped.version, /^0\./);
+    assert.ok(shipped.keywords.length <= 5, shipped.keywords.join(', '));
+    const fitting = ['Testing', 'Machine Learning', 'Data Science', 'Visualization', 'Education'];
+    assert.deepEqual(shipped.categories.filter((category) => !fitting.includes(category)), []);
+    const changelog = fs.readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8');
+    assert.match(changelog, new RegExp(`^## \\[${version.replace(/\./g, '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}`, 'm'), 'a dated CHANGELOG entry for this version');
+  });
+
   for (const target of [...targets, null]) {
     it(`${target ?? 'universal'}: the README's pictures are shipped; minified bundles without source maps`, () => {
       const archive = readZip(vsix(target));
