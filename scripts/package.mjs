@@ -84,10 +84,21 @@ function copy(from, to) {
 }
 
 /** The package directory of `target` (null: universal), with only the runtime modules it ships. */
-function stage(target, buildDir) {
+/**
+ * The README as the package shows it. VS Code's extension page allows only https: and data: pictures
+ * (its webview's img-src), and the Marketplace only https:. With a base URL for the repository's files
+ * (--base-images-url, or package.json's repository), vsce rewrites relative pictures and links to it.
+ * Until then the pictures are embedded as data: URLs, so an installed vsix shows them offline.
+ */
+function embedPictures(readme) {
+  return readme.replace(/(!\[[^\]]*\]\()([^)\s:]+\.png)\)/g, (whole, start, picture) => `${start}data:image/png;base64,${fs.readFileSync(path.join(REPO_ROOT, picture)).toString('base64')})`);
+}
+
+function stage(target, buildDir, embed) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gradlens-vsix-${target ?? 'universal'}-`));
   for (const entry of SHIPPED) copy(path.join(REPO_ROOT, entry), path.join(dir, entry));
   copy(buildDir, path.join(dir, 'dist'));
+  if (embed) fs.writeFileSync(path.join(dir, 'README.md'), embedPictures(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')));
   const modules = path.join(dir, 'node_modules');
   const stagedManifest = { ...manifest };
   // Everything else is bundled into dist/; vsce ships what `npm ls --production` lists.
@@ -106,13 +117,14 @@ function stage(target, buildDir) {
 }
 
 function packageTarget(target, out, buildDir, baseImagesUrl) {
-  const dir = stage(target, buildDir);
+  const published = Boolean(baseImagesUrl || manifest.repository);
+  const dir = stage(target, buildDir, !published);
   try {
     const args = ['package', '--out', out, '--allow-missing-repository'];
     if (target) args.push('--target', target);
-    // Without a repository the README's images stay relative: they are shipped, and VS Code shows them from the vsix.
     if (baseImagesUrl) args.push('--baseImagesUrl', baseImagesUrl, '--baseContentUrl', baseImagesUrl);
-    else args.push('--no-rewrite-relative-links');
+    // Embedded pictures, and links to the documents shipped beside the README.
+    else if (!published) args.push('--no-rewrite-relative-links');
     run(process.execPath, [path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
     say(`${shown(out)} (${(fs.statSync(out).size / 1e6).toFixed(1)} MB)`);
   } finally {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ZipArchive, extractZip, readZip } from './zip';
+import { extractZip, readZip } from './zip';
 
 const repo = path.resolve(__dirname, '../../..');
 const targets = Object.keys(JSON.parse(fs.readFileSync(path.join(repo, 'scripts', 'vsix-targets.json'), 'utf8')) as Record<string, string>);
@@ -96,12 +96,6 @@ describe('platform packages (scripts/package.mjs --all)', () => {
     assert.doesNotMatch(archive.read('extension.vsixmanifest').toString('utf8'), /TargetPlatform=/);
   });
 
-  /** The README's pictures, as the Marketplace and VS Code's extension page resolve them. */
-  function readmeImages(archive: ZipArchive): string[] {
-    const readme = archive.read('extension/readme.md').toString('utf8');
-    return [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g), ...readme.matchAll(/<img [^>]*src="([^"]+)"/g)].map((match) => match[1]);
-  }
-
   /** GitHub's and the Marketplace's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
   const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
 
@@ -129,17 +123,26 @@ describe('platform packages (scripts/package.mjs --all)', () => {
     assert.match(changelog, new RegExp(`^## \\[${version.replace(/\./g, '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}`, 'm'), 'a dated CHANGELOG entry for this version');
   });
 
+  /** The pictures of a README (Markdown images and <img> tags), in order. */
+  function pictures(readme: string): string[] {
+    return [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g), ...readme.matchAll(/<img [^>]*src="([^"]+)"/g)].map((match) => match[1]);
+  }
+
   for (const target of [...targets, null]) {
-    it(`${target ?? 'universal'}: the README's pictures are shipped; minified bundles without source maps`, () => {
+    it(`${target ?? 'universal'}: the README's pictures are shipped and shown (data: URLs, as VS Code's extension page allows); minified bundles without source maps`, () => {
       const archive = readZip(vsix(target));
-      const images = readmeImages(archive);
-      assert.ok(images.length >= 2, `pictures in the README: ${images.join(', ')}`);
-      for (const image of images) {
-        assert.doesNotMatch(image, /^[a-z]+:/i, `${image}: relative, shipped in the package`);
-        const entry = path.posix.join('extension', image);
-        assert.ok(archive.names.includes(entry), `${entry} is in the package`);
-        assert.equal(archive.read(entry).readUInt32BE(0), 0x89504e47, `${image} is a PNG`);
-      }
+      const source = pictures(fs.readFileSync(path.join(repo, 'README.md'), 'utf8'));
+      const packaged = pictures(archive.read('extension/readme.md').toString('utf8'));
+      assert.ok(source.length >= 2, `pictures in the README: ${source.join(', ')}`);
+      assert.equal(packaged.length, source.length);
+      source.forEach((picture, index) => {
+        const file = fs.readFileSync(path.join(repo, picture));
+        assert.equal(file.readUInt32BE(0), 0x89504e47, `${picture} is a PNG`);
+        assert.ok(archive.read(path.posix.join('extension', picture)).equals(file), `${picture} is in the package`);
+        const embedded = /^data:image\/png;base64,(.+)$/.exec(packaged[index]);
+        assert.ok(embedded, `${picture} is embedded: ${packaged[index].slice(0, 40)}`);
+        assert.ok(Buffer.from(embedded[1], 'base64').equals(file), `${picture} embedded byte for byte`);
+      });
       assert.deepEqual(archive.names.filter((name) => name.endsWith('.map')), []);
       // Minified: well under the size of the development build in dist/ (which `npm run test:unit` builds).
       for (const bundle of ['extension.js', 'worker-main.js', 'cli.js', 'webview/dashboard.js']) {
