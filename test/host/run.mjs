@@ -273,6 +273,18 @@ async function runPaletteFlow(host, options) {
     const text = await checkGradientsFlow(page, (line) => say(`phase 2: ${line}`));
     await screenshot(page, 'palette-flow');
     say(`phase 2: notification "${text}"`);
+    // The Problems panel names the wrong element (test/artifacts/check-gradients.png: the README's picture).
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: /gradient wrong at/ }).first().waitFor({ timeout: 30000 });
+    // Only GradLens's marker (the copy of examples/ has no gradlens types for the TypeScript server).
+    const filter = page.locator('.viewpane-filter input, .viewpane-filter textarea').first();
+    await filter.click();
+    await page.keyboard.type('gradient wrong');
+    await page.waitForTimeout(1000);
+    // The marker's row opens the failing export in the editor.
+    await page.locator('.markers-panel .monaco-list-row', { hasText: /gradient wrong at/ }).first().click();
+    await page.waitForTimeout(1500);
+    await screenshot(page, 'check-gradients');
     const pictures = await readmePictures(page);
     await screenshot(page, 'extension-readme');
     say(`phase 2: the extension's page shows the README's ${pictures.length} pictures (${pictures.map((picture) => `${picture.src.slice(0, 22)}…: ${picture.width} px wide`).join(', ')})`);
