@@ -1,7 +1,10 @@
 // Bundles the extension host, the CLI, the sandboxed worker, the problem-file API and the dashboard webview.
 import * as esbuild from 'esbuild';
 
+// --production: minified, for the packages (scripts/package.mjs builds them into --outdir, default dist/).
 const production = process.argv.includes('--production');
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag >= 0 ? process.argv[outdirFlag + 1] : 'dist';
 const common = {
   bundle: true,
   platform: 'node',
@@ -15,12 +18,12 @@ const common = {
 };
 
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-  esbuild.build({ ...common, entryPoints: ['src/runner/worker.ts'], outfile: 'dist/worker.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/runner/worker-main.ts'], outfile: 'dist/worker-main.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/runner/watchdog-thread.ts'], outfile: 'dist/watchdog.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/api.ts'], outfile: 'dist/api.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: `${outdir}/extension.js` }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${outdir}/cli.js`, banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/runner/worker.ts'], outfile: `${outdir}/worker.js` }),
+  esbuild.build({ ...common, entryPoints: ['src/runner/worker-main.ts'], outfile: `${outdir}/worker-main.js` }),
+  esbuild.build({ ...common, entryPoints: ['src/runner/watchdog-thread.ts'], outfile: `${outdir}/watchdog.js` }),
+  esbuild.build({ ...common, entryPoints: ['src/api.ts'], outfile: `${outdir}/api.js` }),
   // The dashboard runs in a browser (the webview): dashboard.js and the dashboard.css it imports.
   esbuild.build({
     bundle: true,
@@ -31,6 +34,6 @@ await Promise.all([
     minify: production,
     logLevel: 'warning',
     entryPoints: ['webview/main.ts'],
-    outfile: 'dist/webview/dashboard.js',
+    outfile: `${outdir}/webview/dashboard.js`,
   }),
 ]);

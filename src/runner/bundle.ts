@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import type { Message } from 'esbuild';
 import type { SourceLocation } from '../core/errors';
+import { loadEsbuild } from './esbuild-backend';
 
 export const PROBLEM_FILE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
@@ -38,7 +39,7 @@ export interface Bundle {
 }
 
 export async function bundleProblemFile(file: string, apiModule: string): Promise<Bundle> {
-  const esbuild = await import('esbuild');
+  const esbuild = await loadEsbuild();
   try {
     const result = await esbuild.build({
       entryPoints: [file],

@@ -11,7 +11,8 @@ import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type ErrorPhase, type ErrorReport, errorReport, limitError } from '../core/errors';
 import type { LiveMessage, ParentToWorker, WorkerToParent } from '../protocol';
-import { chosenInterpreter, defaultInterpreter, prestartArguments } from './python/prestart';
+import { killTree } from './platform';
+import { DEFAULT_PYTHON, chosenInterpreter, defaultInterpreter, prestartArguments } from './python/prestart';
 import { LOCAL_GRACE_MS } from './shared-check';
 import type { HangReport } from './watchdog';
 
@@ -105,14 +106,14 @@ function lastLines(text: string, count: number): string {
 
 /**
  * A request for a Python file names the interpreter the user chose, or the one chosen here for a torch
- * file (python/prestart.ts); null leaves python3 to the runner, which may replace one without NumPy.
+ * file (python/prestart.ts); null leaves the default (python3; python on Windows) to the runner, which may replace one without NumPy.
  */
 function withInterpreter(request: ParentToWorker): ParentToWorker {
   const choose = (python: string | null, file: string) => {
     const chosen = chosenInterpreter(python);
     if (chosen) return chosen;
     const fallback = defaultInterpreter(file);
-    return fallback === 'python3' ? null : fallback;
+    return fallback === DEFAULT_PYTHON ? null : fallback;
   };
   if (request.type === 'check' || request.type === 'help') return request.file.endsWith('.py') ? { ...request, python: choose(request.python, request.file) } : request;
   if (request.type !== 'optimize' && request.type !== 'analyze') return request;
@@ -124,10 +125,10 @@ function withInterpreter(request: ParentToWorker): ParentToWorker {
 
 /** A request for a Python file starts its interpreter with the runner process (python/prestart.ts). */
 function interpreterArguments(request: ParentToWorker): string[] {
-  if (request.type === 'check' || request.type === 'help') return request.file.endsWith('.py') ? prestartArguments(request.python ?? 'python3') : [];
+  if (request.type === 'check' || request.type === 'help') return request.file.endsWith('.py') ? prestartArguments(request.python ?? DEFAULT_PYTHON) : [];
   if (request.type !== 'optimize' && request.type !== 'analyze') return [];
   const source = request.source;
-  return 'file' in source && source.file.endsWith('.py') ? prestartArguments(source.python ?? 'python3') : [];
+  return 'file' in source && source.file.endsWith('.py') ? prestartArguments(source.python ?? DEFAULT_PYTHON) : [];
 }
 
 /**
@@ -164,7 +165,8 @@ export function supervise(
       settled = true;
       clearTimeout(timer);
       events.signal?.removeEventListener('abort', onAbort);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // With what it started: a Python file's interpreter (Windows never tells a child its parent ended).
+      killTree(child);
       resolve(result);
     };
     const interrupt = (reason: ErrorReport): void => {

@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { framePath } from './platform';
 import { HANG_REPORT_FD, type HangReport, type WatchdogMessage } from './watchdog';
 
 function runWatchdogThread(port: MessagePort): void {
@@ -37,14 +39,14 @@ function runWatchdogThread(port: MessagePort): void {
     let hang: HangReport = { reason, problem, location: null, functionName: null };
     for (const frame of message.params.callFrames) {
       const url = scripts.get(frame.location.scriptId) ?? frame.url;
-      if (!map || (url !== map.file && url !== `file://${map.file}`)) continue;
+      if (!map || (url !== map.file && url !== pathToFileURL(map.file).href)) continue;
       const entry = map.sourceMap.findEntry(frame.location.lineNumber, frame.location.columnNumber ?? 0) as {
         originalSource?: string;
         originalLine?: number;
         originalColumn?: number;
       };
       if (entry.originalSource === undefined || entry.originalLine === undefined) continue;
-      const source = path.resolve(path.dirname(map.file), entry.originalSource.replace(/^file:\/\//, ''));
+      const source = path.resolve(path.dirname(map.file), framePath(entry.originalSource));
       if (!map.sources.includes(source)) continue;
       hang = {
         reason,

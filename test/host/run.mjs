@@ -223,6 +223,39 @@ async function dashboardCheck(page) {
 }
 
 // ---------------------------------------------------------------- phase 2: the palette, as a user would
+/**
+ * The installed extension's page (F1 "View: Show Extensions", then GradLens): its README,
+ * rendered by VS Code from the vsix in a webview, must show every picture (loaded, with a size).
+ */
+async function readmePictures(page) {
+  await page.keyboard.press('Escape');
+  // The Extensions view (offline, it lists the installed extensions), then GradLens's row.
+  await quickPick(page, 'F1', 'View: Show Extensions', 'View: Show Extensions');
+  await page.keyboard.press('Enter');
+  const row = page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'GradLens' }).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.click();
+  const deadline = Date.now() + 60_000;
+  let pictures = [];
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      try {
+        pictures = await frame.evaluate(() => {
+          const { document } = globalThis;
+          return document.querySelector('h1, h2') && document.body.innerText.includes('Ctrl+Alt+G')
+            ? [...document.images].map((image) => ({ src: image.getAttribute('src'), loaded: image.complete && image.naturalWidth > 0, width: image.naturalWidth }))
+            : [];
+        });
+      } catch {
+        pictures = [];
+      }
+      if (pictures.length > 0 && pictures.every((picture) => picture.loaded)) return pictures;
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the README on the extension's page did not show its pictures within 60 s: ${JSON.stringify(pictures)}`);
+}
+
 async function runPaletteFlow(host, options) {
   const s = scratch('phase2');
   const version = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version;
@@ -240,7 +273,22 @@ async function runPaletteFlow(host, options) {
     const text = await checkGradientsFlow(page, (line) => say(`phase 2: ${line}`));
     await screenshot(page, 'palette-flow');
     say(`phase 2: notification "${text}"`);
-    return { ok: true, notification: text, logs: path.relative(REPO_ROOT, s.dir) };
+    // The Problems panel names the wrong element (test/artifacts/check-gradients.png: the README's picture).
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: /gradient wrong at/ }).first().waitFor({ timeout: 30000 });
+    // Only GradLens's marker (the copy of examples/ has no gradlens types for the TypeScript server).
+    const filter = page.locator('.viewpane-filter input, .viewpane-filter textarea').first();
+    await filter.click();
+    await page.keyboard.type('gradient wrong');
+    await page.waitForTimeout(1000);
+    // The marker's row opens the failing export in the editor.
+    await page.locator('.markers-panel .monaco-list-row', { hasText: /gradient wrong at/ }).first().click();
+    await page.waitForTimeout(1500);
+    await screenshot(page, 'check-gradients');
+    const pictures = await readmePictures(page);
+    await screenshot(page, 'extension-readme');
+    say(`phase 2: the extension's page shows the README's ${pictures.length} pictures (${pictures.map((picture) => `${picture.src.slice(0, 22)}…: ${picture.width} px wide`).join(', ')})`);
+    return { ok: true, notification: text, readmePictures: pictures.length, logs: path.relative(REPO_ROOT, s.dir) };
   } catch (error) {
     await screenshot(page, 'palette-flow');
     throw error;

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type Platform, defaultPythonCommand, pathApi, pythonExecutable, searchPath, systemPythonQueries } from '../platform';
 
 /** A flag no user passes: the CLI and the extension host bundle this module too, and must never act on it. */
 const FLAG = '--gradlens-runner-python';
@@ -48,15 +49,18 @@ export function interpreterPath(python: string, env: NodeJS.ProcessEnv = process
   return python;
 }
 
+/** The interpreter when the user chose none and nothing better is known: python3 (python on Windows) from the PATH. */
+export const DEFAULT_PYTHON = defaultPythonCommand();
+
 /** Imports of torch at the start of a line: `import torch`, `from torch.autograd import Function`. */
 const IMPORTS_TORCH = /^\s*(?:import|from)\s+torch\b/m;
 /** The interpreter chosen for torch files, by PATH. */
 const chosen = new Map<string, string>();
 
 /**
- * The interpreter for `file` when the user chose none: python3 on the PATH, unless the file imports
+ * The interpreter for `file` when the user chose none: DEFAULT_PYTHON, unless the file imports
  * torch and that interpreter lacks it (a pyenv or venv python3 before the system's, say) while another
- * python3 on the PATH, or /usr/bin/python3, has torch and NumPy. Asked once per process; files that do
+ * on the PATH, or the system's (see laterInterpreters), has torch and NumPy. Asked once per process; files that do
  * not import torch cost nothing here (a python3 without NumPy is replaced when it says so).
  */
 export function defaultInterpreter(file: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -66,36 +70,60 @@ export function defaultInterpreter(file: string, env: NodeJS.ProcessEnv = proces
   } catch {
     // Unreadable: the load reports it.
   }
-  if (!IMPORTS_TORCH.test(source)) return 'python3';
+  if (!IMPORTS_TORCH.test(source)) return DEFAULT_PYTHON;
   const key = env.PATH ?? '';
   let found = chosen.get(key);
   if (found === undefined) {
-    found = hasModules('python3', ['numpy', 'torch'], env) ? 'python3' : (otherInterpreterWith(['numpy', 'torch'], env) ?? 'python3');
+    found = hasModules(DEFAULT_PYTHON, ['numpy', 'torch'], env) ? DEFAULT_PYTHON : (otherInterpreterWith(['numpy', 'torch'], env) ?? DEFAULT_PYTHON);
     chosen.set(key, found);
   }
   return found;
 }
 
-/** Another python3 than the PATH's first (a later one on the PATH, else /usr/bin/python3) that has `modules`. */
+/** Another interpreter than the PATH's first (a later one on the PATH, else the system's) that has `modules`. */
 export function otherInterpreterWith(modules: string[], env: NodeJS.ProcessEnv = process.env): string | null {
   return laterInterpreters(env).find((candidate) => hasModules(candidate, modules, env)) ?? null;
 }
 
-/** Every python3 on the PATH after the first, in PATH order, then /usr/bin/python3; each interpreter once. */
-function laterInterpreters(env: NodeJS.ProcessEnv): string[] {
-  const name = process.platform === 'win32' ? 'python.exe' : 'python3';
-  const real = (candidate: string): string | null => {
-    try {
-      return fs.realpathSync(candidate);
-    } catch {
-      return null;
-    }
-  };
-  const onPath = (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((directory) => path.join(directory, name)).filter((candidate) => real(candidate) !== null);
-  // The PATH's first python3 is the one already asked.
-  const seen = new Set(onPath.slice(0, 1).map(real));
-  return [...onPath.slice(1), '/usr/bin/python3'].filter((candidate) => {
-    const target = real(candidate);
+function realPath(candidate: string): string | null {
+  try {
+    return fs.realpathSync(candidate);
+  } catch {
+    return null;
+  }
+}
+
+/** What a command prints, trimmed; null when it fails or is missing. */
+function output(command: string, args: string[], env: NodeJS.ProcessEnv): string | null {
+  const run = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000, env, windowsHide: true });
+  return run.status === 0 ? run.stdout.trim() || null : null;
+}
+
+/** How laterInterpreters sees the machine; a parameter for tests. */
+export interface InterpreterHost {
+  platform: Platform;
+  /** The file's real path, or null when it does not exist. */
+  real: (file: string) => string | null;
+  /** What a command prints, or null. */
+  output: (command: string, args: string[], env: NodeJS.ProcessEnv) => string | null;
+}
+
+const thisHost: InterpreterHost = { platform: process.platform, real: realPath, output };
+
+/**
+ * Every interpreter on the PATH after the first, in PATH order (python3; python.exe on Windows),
+ * then the system's (/usr/bin/python3; on Windows the one `py -3` starts); each interpreter once.
+ */
+export function laterInterpreters(env: NodeJS.ProcessEnv, host: InterpreterHost = thisHost): string[] {
+  const { join } = pathApi(host.platform);
+  const name = pythonExecutable(host.platform);
+  const onPath = searchPath(env, host.platform).directories.map((directory) => join(directory, name)).filter((candidate) => host.real(candidate) !== null);
+  const query = systemPythonQueries(host.platform);
+  const system = 'path' in query ? query.path : host.output(query.command, query.args, env);
+  // The PATH's first is the one already asked.
+  const seen = new Set(onPath.slice(0, 1).map(host.real));
+  return [...onPath.slice(1), ...(system ? [system] : [])].filter((candidate) => {
+    const target = host.real(candidate);
     if (target === null || seen.has(target)) return false;
     seen.add(target);
     return true;
