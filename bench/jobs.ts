@@ -18,7 +18,7 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type FileReport, checkFile } from '../src/runner/runner';
-import { formatMs, formatRatio, median, table } from './report';
+import { formatMs, formatRatio, median, parseBenchArgs, table } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROBLEMS = path.join(ROOT, 'bench', 'problems');
@@ -30,20 +30,10 @@ const CASES = [
 ];
 
 function parseArgs(argv: string[]): { reps: number; python: string } {
-  const options = { reps: 3, python: '/usr/bin/python3' };
-  for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k];
-    if (arg === '--reps' && Number.isInteger(Number(argv[k + 1])) && Number(argv[k + 1]) > 0) options.reps = Number(argv[++k]);
-    else if (arg === '--python' && argv[k + 1]) options.python = argv[++k];
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('Usage: node out/bench/jobs.js [--reps N] [--python PATH]\n  --reps N       repetitions (default 3)\n  --python PATH  interpreter with NumPy and torch, default /usr/bin/python3\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`bench:jobs: bad argument ${arg} (try --help)\n`);
-      process.exit(2);
-    }
-  }
-  return options;
+  return parseBenchArgs('bench:jobs', argv, {
+    reps: { value: 3, help: 'repetitions' },
+    python: { value: '/usr/bin/python3', help: 'interpreter with NumPy and torch' },
+  });
 }
 
 interface Timing {

@@ -30,6 +30,7 @@ import { type TrainResult, train } from '../src/core/optim/train';
 import { scalarObjective } from '../src/core/definitions';
 import { type ScalarDefinition, classifyExport } from '../src/core/problem';
 import { findBuiltin } from '../src/core/problems';
+import { parseBenchArgs } from './report';
 
 const load = createRequire(__filename);
 
@@ -51,17 +52,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  let quick = false;
-  for (const arg of argv) {
-    if (arg === '--quick') quick = true;
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('Usage: node out/bench/optim.js [--quick]\n  --quick  two repetitions with fewer steps instead of five\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`bench:optim: unknown argument ${arg} (try --help)\n`);
-      process.exit(2);
-    }
-  }
+  const { quick } = parseBenchArgs('bench:optim', argv, { quick: { value: false, help: 'two repetitions with fewer steps instead of five' } });
   return { quick, reps: quick ? 2 : 5 };
 }
 

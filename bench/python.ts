@@ -23,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkFile } from '../src/runner/runner';
-import { formatMs, formatRatio, median, table } from './report';
+import { formatMs, formatRatio, median, parseBenchArgs, table } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROBLEMS = path.join(ROOT, 'bench', 'problems');
@@ -40,21 +40,12 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { reps: 5, python: '/usr/bin/python3' };
-  for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k];
-    if (arg === '--quick') options.reps = 2;
-    else if (arg === '--reps' && Number.isInteger(Number(argv[k + 1])) && Number(argv[k + 1]) > 0) options.reps = Number(argv[++k]);
-    else if (arg === '--python' && argv[k + 1]) options.python = argv[++k];
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('Usage: node out/bench/python.js [--quick | --reps N] [--python PATH]\n  --quick        two repetitions instead of five\n  --python PATH  interpreter with NumPy (and torch for the gradcheck side), default /usr/bin/python3\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`bench:python: bad argument ${arg} (try --help)\n`);
-      process.exit(2);
-    }
-  }
-  return options;
+  const { quick, reps, python } = parseBenchArgs('bench:python', argv, {
+    quick: { value: false, help: 'two repetitions instead of --reps' },
+    reps: { value: 5, help: 'repetitions' },
+    python: { value: '/usr/bin/python3', help: 'interpreter with NumPy (and torch for gradcheck)' },
+  });
+  return { reps: quick ? 2 : reps, python };
 }
 
 function progress(text: string): void {

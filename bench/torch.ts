@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CheckMode } from '../src/core/gradcheck';
 import { checkFile } from '../src/runner/runner';
-import { formatCount, formatMs, formatRatio, median, table } from './report';
+import { formatCount, formatMs, formatRatio, median, parseBenchArgs, table } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROBLEMS = path.join(ROOT, 'bench', 'problems');
@@ -35,20 +35,10 @@ const CASES: { problem: string; mode: CheckMode }[] = [
 ];
 
 function parseArgs(argv: string[]): { reps: number; python: string } {
-  const options = { reps: 3, python: '/usr/bin/python3' };
-  for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k];
-    if (arg === '--reps' && Number.isInteger(Number(argv[k + 1])) && Number(argv[k + 1]) > 0) options.reps = Number(argv[++k]);
-    else if (arg === '--python' && argv[k + 1]) options.python = argv[++k];
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('Usage: node out/bench/torch.js [--reps N] [--python PATH]\n  --reps N       repetitions (default 3)\n  --python PATH  interpreter with torch, default /usr/bin/python3\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`bench:torch: bad argument ${arg} (try --help)\n`);
-      process.exit(2);
-    }
-  }
-  return options;
+  return parseBenchArgs('bench:torch', argv, {
+    reps: { value: 3, help: 'repetitions' },
+    python: { value: '/usr/bin/python3', help: 'interpreter with torch' },
+  });
 }
 
 interface Sample {

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatRatio, median, table } from './report';
+import { formatRatio, median, parseBenchArgs, table } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LOOP = path.join(ROOT, 'bench', 'problems', 'watch_loop.py');
@@ -22,23 +22,11 @@ const VARIANTS = ['none', 'every1', 'every10'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 function parseArgs(argv: string[]): { rounds: number; steps: number; python: string } {
-  const options = { rounds: 5, steps: 200, python: '/usr/bin/python3' };
-  for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k];
-    const value = Number(argv[k + 1]);
-    if ((arg === '--rounds' || arg === '--steps') && Number.isInteger(value) && value > 0) {
-      options[arg === '--rounds' ? 'rounds' : 'steps'] = value;
-      k++;
-    } else if (arg === '--python' && argv[k + 1]) options.python = argv[++k];
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('Usage: node out/bench/watch.js [--rounds N] [--steps S] [--python PATH]\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`bench:watch: bad argument ${arg} (try --help)\n`);
-      process.exit(2);
-    }
-  }
-  return options;
+  return parseBenchArgs('bench:watch', argv, {
+    rounds: { value: 5, help: 'rounds of each variant' },
+    steps: { value: 200, help: 'training steps per round' },
+    python: { value: '/usr/bin/python3', help: 'interpreter with torch' },
+  });
 }
 
 function python(interpreter: string, args: string[]): unknown {

@@ -27,7 +27,7 @@ export const TARGETS = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'scripts'
 const ESBUILD_VERSION = manifest.dependencies.esbuild;
 const CACHE = path.join(REPO_ROOT, 'node_modules', '.cache', 'gradlens-esbuild');
 /** Copied into each package's directory; .vscodeignore then picks the files inside them. */
-const SHIPPED = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'media', 'python', 'docs'];
+const SHIPPED = ['package.json', 'package.nls.json', 'l10n', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'media', 'python', 'docs'];
 const say = (line) => console.log(`[package] ${line}`);
 
 /** The target of this machine, as VS Code names it. */

@@ -87,7 +87,7 @@ describe('gradlens check FOLDER', { skip: WITHOUT_NUMPY }, () => {
     assert.equal(code, 1, stdout);
     const headers = stdout.split('\n').filter((line) => line !== '' && !line.startsWith(' '));
     assert.deepEqual(headers, [path.join('layers', 'layers_grad.py'), 'model.grad.ts', '2 problems: 1 passed, 1 failed']);
-    assert.match(stdout, /✗ fail +bowl .*\n +x\[1\] +analytic 3 +numeric -3/);
+    assert.match(stdout, /✗ fail +bowl .*\n +x 1\/2 wrong\n +x\[1\] +analytic 3 +numeric -3/);
   });
 
   it('takes folders and files together, each file once', () => {

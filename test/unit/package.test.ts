@@ -112,6 +112,18 @@ describe('platform packages (scripts/package.mjs --all)', () => {
     }
   });
 
+  it('ships the English strings: every %key% of the packaged package.json resolves, and the l10n bundle is there', () => {
+    for (const target of [null, 'linux-x64']) {
+      const archive = readZip(vsix(target));
+      const manifest = archive.read('extension/package.json').toString('utf8');
+      const strings = JSON.parse(archive.read('extension/package.nls.json').toString('utf8')) as Record<string, string>;
+      const keys = [...manifest.matchAll(/"%([\w.]+)%"/g)].map((match) => match[1]);
+      assert.ok(keys.length >= 20, `${keys.length} keys`);
+      for (const key of keys) assert.ok(typeof strings[key] === 'string', `${target ?? 'universal'}: ${key} has its text`);
+      assert.ok(archive.names.includes('extension/l10n/bundle.l10n.json'), `${target ?? 'universal'}: the l10n bundle`);
+    }
+  });
+
   it('honest Marketplace metadata: a preview, at most 5 keywords, categories from the list that fit', () => {
     const shipped = JSON.parse(readZip(vsix('linux-x64')).read('extension/package.json').toString('utf8')) as { preview?: boolean; keywords: string[]; categories: string[]; version: string };
     assert.equal(shipped.preview, true);
