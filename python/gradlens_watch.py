@@ -86,7 +86,9 @@ def _summary(sample, low, high, bins=HISTOGRAM_BINS):
     return {
         "min": _number(low), "max": _number(high), "q25": _number(quantile(0.25)), "median": _number(quantile(0.5)),
         "q75": _number(quantile(0.75)),
-        "histogram": {"edges": [_number(edge) for edge in edges], "counts": counts, "sampled": sampled},
+        # Finite ends give finite edges; other edges are not JSON numbers.
+        "histogram": {"edges": edges if math.isfinite(low) and math.isfinite(high) else [_number(edge) for edge in edges],
+                      "counts": counts, "sampled": sampled},
     }
 
 
@@ -98,18 +100,48 @@ def _stride(size):
     return max(1, -(-size // SAMPLE_LIMIT))
 
 
+def _vector_norms(tensors):
+    return [torch.linalg.vector_norm(tensor.reshape(-1)) for tensor in tensors]
+
+
+# Several tensors' norms in one call (what torch.optim's foreach paths use), where the installed torch has it.
+_norms = getattr(torch, "_foreach_norm", None) or _vector_norms
+
+
 # ------------------------------------------------------------------------------------------------ the rules
 
 
 class _Terms(object):
-    """One parameter's step, from the rule's state after it: the effective rate (per element, or None), the
-    update as d = -(k*p + a)/(1 - k) from the parameter after the step p (the rule's form p = p_before*(1 - k) - a),
-    or measured from a copy, the velocity and the accumulator (or None)."""
+    """One parameter's step, from the rule's state after it: the effective rate (per element, a _RateOf, or None),
+    the update as d = -(k*p + a)/(1 - k) from the parameter after the step p (the rule's form
+    p = p_before*(1 - k) - a; a a tensor or a _Quotient), or measured from a copy, the velocity and the
+    accumulator (or None)."""
 
     __slots__ = ("rate", "a", "k", "update", "velocity", "accumulator")
 
     def __init__(self, rate=None, a=None, k=0.0, update=None, velocity=None, accumulator=None):
         self.rate, self.a, self.k, self.update, self.velocity, self.accumulator = rate, a, k, update, velocity, accumulator
+
+
+class _RateOf(object):
+    """A rate that decreases with one state tensor, rate = function(source), left uncomputed: its range comes from
+    the source's (one pass instead of the five that build the rate), its samples from the source's samples. The
+    function works in place on its argument, always a fresh float64 tensor."""
+
+    __slots__ = ("source", "function")
+
+    def __init__(self, source, function):
+        self.source, self.function = source, function
+
+
+class _Quotient(object):
+    """a = scale * numerator / denominator, left unscaled: the quotient goes into the denominator's memory (the rule's
+    scratch), where the norms of k*p + a and p + a are taken in turn."""
+
+    __slots__ = ("numerator", "denominator", "scale")
+
+    def __init__(self, numerator, denominator, scale):
+        self.numerator, self.denominator, self.scale = numerator, denominator, scale
 
 
 def _signed(grad, group):
@@ -167,11 +199,16 @@ def _adam(decoupled_class):
         beta1, beta2 = group["betas"]
         step = _step_count(state)
         step_size = group["lr"] / (1 - beta1 ** step)
+        root_correction = math.sqrt(1 - beta2 ** step)
+        eps = group["eps"]
         second = state["max_exp_avg_sq"] if group.get("amsgrad", False) else state["exp_avg_sq"]
-        # step_size / (sqrt(v)/sqrt(1 - beta2^t) + eps), in the watch's scratch memory.
-        rate = torch.sqrt(second, out=scratch(0, p)).div_(math.sqrt(1 - beta2 ** step)).add_(group["eps"]).reciprocal_().mul_(step_size)
+        # torch's a = step_size * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), as (step_size*root) * m / (sqrt(v) + eps*root),
+        # its denominator in the watch's scratch memory.
+        denominator = torch.sqrt(second, out=scratch(0, p)).add_(eps * root_correction)
         decoupled = decoupled_class or group.get("decoupled_weight_decay", False)
-        return _Terms(rate=rate, a=torch.mul(rate, state["exp_avg"], out=scratch(1, p)), k=group["lr"] * group["weight_decay"] if decoupled else 0.0,
+        return _Terms(rate=_RateOf(second, lambda v: v.sqrt_().div_(root_correction).add_(eps).reciprocal_().mul_(step_size)),
+                      a=_Quotient(state["exp_avg"], denominator, step_size * root_correction),
+                      k=group["lr"] * group["weight_decay"] if decoupled else 0.0,
                       velocity=state["exp_avg"], accumulator=second)
     return terms
 
@@ -431,9 +468,10 @@ class Watch(object):
             for i, parameter in enumerate(group["params"]):
                 self._params.append((names.get(id(parameter), "group%d.param%d" % (g, i)), parameter, g))
         self._size = sum(parameter.numel() for _, parameter, _ in self._params)
-        # Reused memory for a record's temporaries, two of the largest parameter's size (not a model copy):
+        # Reused memory for a record's temporaries, of the largest parameter's size (not a model copy; Adam's rules use it):
         # fresh parameter-sized allocations each record cost page faults that outweigh the arithmetic.
         self._buffers = {}
+        self._views = {}
         known = [entry[0] for entry in self._params]
         if detail is not None and detail not in known:
             raise ValueError("gradlens.watch: no parameter %s (the parameters are %s)" % (detail, ", ".join(known)))
@@ -503,13 +541,16 @@ class Watch(object):
             self._original_step = None
 
     def _scratch(self, index, like):
-        """Scratch buffer `index` viewed with the shape of `like` (same dtype and device)."""
-        key = (index, like.dtype, like.device)
-        buffer = self._buffers.get(key)
-        if buffer is None:
-            largest = max(parameter.numel() for _, parameter, _ in self._params)
-            buffer = self._buffers[key] = torch.empty(largest, dtype=like.dtype, device=like.device)
-        return buffer[:like.numel()].view(like.shape)
+        """Scratch buffer `index` viewed with the shape of `like` (same dtype and device); the views are kept too."""
+        key = (index, like.dtype, like.device, like.shape)
+        view = self._views.get(key)
+        if view is None:
+            buffer = self._buffers.get(key[:3])
+            if buffer is None:
+                largest = max(parameter.numel() for _, parameter, _ in self._params)
+                buffer = self._buffers[key[:3]] = torch.empty(largest, dtype=like.dtype, device=like.device)
+            view = self._views[key] = buffer[:like.numel()].view(like.shape)
+        return view
 
     def _recorded(self, step):
         return step == 1 or step % self.every == 0
@@ -585,7 +626,9 @@ class Watch(object):
         groups = optimizer.param_groups
         stride = _stride(self._size)
         offset = 0
-        squares = []  # per parameter: [sum p_before^2, sum d^2, sum g^2, sum v^2]
+        # Per parameter: the positions of its norms (|p + a| and |k*p + a| in `norms`, gradient and velocity in
+        # `later`) and the factor that turns the first two into |p_before| and |update|; all read back at once.
+        norms, later, layout = [], [], []
         ratio_by_tensor = {}
         rates_by_tensor = {} if self.rule.adaptive else None
         low, high, pieces = math.inf, -math.inf, []
@@ -593,12 +636,13 @@ class Watch(object):
         wanted = {self.detail} | {tensor for tensor, _ in asked}
         details = {}
         has_velocity = False
+        # Norms by vector_norm: Debian's torch has the reference BLAS, whose dot is five times slower.
+        norm = torch.linalg.vector_norm
         for name, p, g in self._params:
             size = p.numel()
             grad = p.grad
             if grad is None:
-                squares.append(None)
-                ratio_by_tensor[name] = 0.0
+                layout.append((name, None))
                 if rates_by_tensor is not None:
                     rates_by_tensor[name] = None
                 offset += size
@@ -607,51 +651,78 @@ class Watch(object):
             before = self._before.get(id(p)) if self._before else None
             terms = self.rule.terms(p, grad, optimizer.state[p], group, before, self._scratch)
             if rates_by_tensor is not None:
-                # First, while the rate is intact: it lives in scratch memory that the norms below (and the next
+                # First, while the rate is intact: it may live in scratch memory that the norms below (and the next
                 # parameter) reuse. Its samples are copied (.double() would not copy a float64 tensor).
-                rate = terms.rate.reshape(-1)
-                tensor_low, tensor_high = (float(x) for x in torch.aminmax(rate))
-                low, high = min(low, tensor_low), max(high, tensor_high)
+                rate = terms.rate
                 first = (-offset) % stride
-                if first < size:
-                    pieces.append(rate[first::stride].to(torch.float64, copy=True))
-                rates_by_tensor[name] = (rate[::_stride(size)].to(torch.float64, copy=True), tensor_low, tensor_high)
-                if name in wanted:
-                    details[name] = tuple(_listed(tensor) for tensor in (rate, grad, terms.accumulator))
+                if isinstance(rate, _RateOf):
+                    source = rate.source.reshape(-1)
+                    # Decreasing: the lowest rate is the largest source's. One function call for the range and both
+                    # samples (each call is a handful of small torch operations).
+                    overall = source[first::stride] if first < size else source[:0]
+                    own = source[::_stride(size)]
+                    rates = rate.function(torch.cat([torch.stack(torch.aminmax(source)[::-1]), overall, own]).double())
+                    tensor_low, tensor_high = rates[:2].tolist()
+                    if first < size:
+                        pieces.append(rates[2:2 + overall.numel()])
+                    rates_by_tensor[name] = (rates[2 + overall.numel():], tensor_low, tensor_high)
+                    if name in wanted:
+                        details[name] = (_listed(rate.function(source.to(torch.float64, copy=True))), _listed(grad), _listed(terms.accumulator))
+                else:
+                    rate = rate.reshape(-1)
+                    tensor_low, tensor_high = (float(x) for x in torch.aminmax(rate))
+                    if first < size:
+                        pieces.append(rate[first::stride].to(torch.float64, copy=True))
+                    rates_by_tensor[name] = (rate[::_stride(size)].to(torch.float64, copy=True), tensor_low, tensor_high)
+                    if name in wanted:
+                        details[name] = tuple(_listed(tensor) for tensor in (rate, grad, terms.accumulator))
+                low, high = min(low, tensor_low), max(high, tensor_high)
             value = p.detach().reshape(-1)
-            g_flat = grad.reshape(-1)
-            # Norms by vector_norm: Debian's torch has the reference BLAS, whose dot is five times slower.
-            norm = torch.linalg.vector_norm
-            if terms.update is None and isinstance(terms.k, float):
-                # p = p_before*(1 - k) - a: with u = a + k*p, the update is -u/(1 - k), p_before = p + u/(1 - k).
-                u = terms.a.reshape(-1)
-                if terms.k != 0.0:
-                    # a is the rule's own new tensor (or scratch): updated in place.
-                    u = u.add_(value, alpha=terms.k)
-                scale = 1.0 / (1.0 - terms.k)
-                norms = [norm(torch.add(value, u, alpha=scale, out=self._scratch(0, value))), norm(u), norm(g_flat)]
+            k = terms.k
+            if terms.update is None and isinstance(k, float):
+                # p = p_before*(1 - k) - a: |update| = |k*p + a|/(1 - k), |p_before| = |p + a|/(1 - k). With a = c*q
+                # (q the rule's own fresh tensor, or scratch), q becomes q + (k/c)*p, then q + p/c, in place.
+                a = terms.a
+                c = a.scale if isinstance(a, _Quotient) else 1.0
+                if isinstance(a, _Quotient):
+                    denominator = a.denominator.reshape(-1)
+                    q = torch.div(a.numerator.reshape(-1), denominator, out=denominator)
+                else:
+                    q = a.reshape(-1)
+                if k != 0.0:
+                    q.add_(value, alpha=k / c)
+                change_norm = norm(q)
+                norms += [norm(q.add_(value, alpha=(1.0 - k) / c)), change_norm]
+                factor = abs(c) / (1.0 - k)
             else:
                 # Measured from a copy, or an elementwise k (L2 decay inside a per-element rate): the update itself.
                 if terms.update is not None:
                     d = terms.update.reshape(-1)
                 else:
-                    d = (value * terms.k.reshape(-1)).add_(terms.a.reshape(-1)).div_(1 - terms.k.reshape(-1)).neg_()
-                scale = 1.0
-                norms = [norm(value - d), norm(d), norm(g_flat)]
+                    d = (value * k.reshape(-1)).add_(terms.a.reshape(-1)).div_(1 - k.reshape(-1)).neg_()
+                norms += [norm(value - d), norm(d)]
+                factor = 1.0
+            # The gradient's and the velocity's norms after the loop, in one call for every parameter.
+            later.append(grad)
             if terms.velocity is not None:
                 has_velocity = True
-                norms.append(norm(terms.velocity.reshape(-1)))
-            # Squared, per parameter: |p_before|^2, |update|^2, |grad|^2 (, |velocity|^2).
-            values = [x * x for x in torch.stack(norms).double().tolist()]
-            values[1] *= scale * scale
-            squares.append(values)
-            ratio_by_tensor[name] = _number(math.sqrt(values[1]) / (math.sqrt(values[0]) or 1))
+                later.append(terms.velocity)
+            grad_index = len(later) - (2 if terms.velocity is not None else 1)
+            layout.append((name, (len(norms) - 2, grad_index, terms.velocity is not None, factor)))
             offset += size
+        measured = torch.stack([*norms, *_norms(later)]).double().tolist() if norms else []
+        later_at = len(norms)
         parameter, change, gradient, velocity = 0.0, 0.0, 0.0, 0.0
-        for values in squares:
-            if values is not None:
-                parameter, change, gradient = parameter + values[0], change + values[1], gradient + values[2]
-                velocity += values[3] if len(values) > 3 else 0.0
+        for name, entry in layout:
+            if entry is None:
+                ratio_by_tensor[name] = 0.0
+                continue
+            norm_index, grad_index, has_own_velocity, factor = entry
+            before_norm, change_norm = measured[norm_index] * factor, measured[norm_index + 1] * factor
+            parameter, change = parameter + before_norm * before_norm, change + change_norm * change_norm
+            gradient += measured[later_at + grad_index] ** 2
+            velocity += measured[later_at + grad_index + 1] ** 2 if has_own_velocity else 0.0
+            ratio_by_tensor[name] = _number(change_norm / (before_norm or 1))
         update_norm = math.sqrt(change)
         effective = None
         if rates_by_tensor is not None:
