@@ -114,7 +114,7 @@ _norms = getattr(torch, "_foreach_norm", None) or _vector_norms
 class _Terms(object):
     """One parameter's step, from the rule's state after it: the effective rate (per element, a _RateOf, or None),
     the update as d = -(k*p + a)/(1 - k) from the parameter after the step p (the rule's form
-    p = p_before*(1 - k) - a; a a tensor or a _Quotient), or measured from a copy, the velocity and the
+    p = p_before*(1 - k) - a, where a is a tensor or a _Quotient), or measured from a copy, the velocity and the
     accumulator (or None)."""
 
     __slots__ = ("rate", "a", "k", "update", "velocity", "accumulator")
