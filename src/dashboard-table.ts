@@ -42,6 +42,16 @@ export const metric = {
 
 export type Extractor = (record: StepRecord) => number;
 
+/** A field of the telemetry CSV exports (the page's table, the host's every record): quoted where CSV needs it. */
+export function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A number of the CSV exports: empty when there is none (NaN, infinite). */
+export function csvNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : '';
+}
+
 const orNaN = (value: number | null | undefined): number => value ?? NaN;
 
 /** The columns of a run's table, in order: a name and how to read it from a record (NaN: no value that step). */

@@ -207,7 +207,7 @@ export interface EffectiveLrBody {
   accumulator: number[] | null;
 }
 
-/** The answer to `saveExport`: where it was saved (workspace-relative), or null when the user cancelled. */
+/** The answer to `saveExport` and `exportRecords`: where it was saved (workspace-relative), or null when the user cancelled. */
 export interface SavedBody {
   kind: 'saved';
   path: string | null;
@@ -360,10 +360,21 @@ export interface RequestRecords {
   toStep: number;
 }
 
+/**
+ * Save every record of one of GradLens's own runs as CSV, from the host's copy of them (the page's table
+ * folds a long run's records into entries); the host shows the save dialog and answers with SavedBody.
+ */
+export interface ExportRecords {
+  type: 'exportRecords';
+  requestId: number;
+  runId: string;
+  fileName: string;
+}
+
 /** Most records one requestRecords answers (a zoomed chart asks only when its range holds fewer). */
 export const RECORD_RANGE_LIMIT = 20_000;
 
-export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | RequestEffectiveLr | RequestRecords;
+export type WebviewRequest = RunControlRequest | SetHyperparameters | RestartFrom | RunWith | Reveal | SaveExport | ExportRecords | RequestEffectiveLr | RequestRecords;
 export type WebviewToHost = Ready | Received | WebviewRequest;
 
 // ---------------------------------------------------------------- validation of webview → host
@@ -379,7 +390,7 @@ export const LIMITS = Object.freeze({
   line: 10_000_000,
 });
 
-const EXPORT_EXTENSIONS = { text: ['.csv', '.json'], png: ['.png'] } as const;
+const EXPORT_EXTENSIONS = { text: ['.csv', '.json'], png: ['.png'], records: ['.csv'] } as const;
 const HYPERPARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -429,7 +440,7 @@ function parseHyperparameters(value: unknown): Hyperparameters | null {
   return parsed;
 }
 
-function isFileName(value: unknown, kind: ExportContent['kind']): value is string {
+function isFileName(value: unknown, kind: keyof typeof EXPORT_EXTENSIONS): value is string {
   if (!isText(value, LIMITS.fileNameLength) || /[/\\:]/.test(value) || value.startsWith('.')) return false;
   return EXPORT_EXTENSIONS[kind].some((extension) => value.toLowerCase().endsWith(extension));
 }
@@ -489,6 +500,11 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | null {
       if (!fields || !isPositiveInteger(fields.requestId)) return null;
       const content = parseExportContent(fields.content);
       return content && isFileName(fields.fileName, content.kind) ? { type, requestId: fields.requestId, fileName: fields.fileName, content } : null;
+    }
+    case 'exportRecords': {
+      const fields = exactly(value, ['type', 'requestId', 'runId', 'fileName']);
+      if (!fields || !isPositiveInteger(fields.requestId) || !isText(fields.runId, LIMITS.idLength) || !isFileName(fields.fileName, 'records')) return null;
+      return { type, requestId: fields.requestId, runId: fields.runId, fileName: fields.fileName };
     }
     case 'runWith': {
       const fields = exactly(value, ['type', 'requestId', 'runId', 'optimizer', 'schedule']);

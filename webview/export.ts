@@ -4,6 +4,7 @@
  * beyond, a row summarizes `recordsPerRow` consecutive records (mean, min
  * and max of each metric), which the JSON states and the CSV header shows.
  */
+import { csvField, csvNumber } from '../src/dashboard-table';
 import type { RunModel } from './model/run';
 
 export interface TelemetryRows {
@@ -27,14 +28,10 @@ export function telemetryRows(run: RunModel): TelemetryRows {
   return { recordsPerRow: table.span, header, rows };
 }
 
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 export function telemetryCsv(run: RunModel): string {
   const { header, rows } = telemetryRows(run);
   const lines = [header.map(csvField).join(',')];
-  for (const row of rows) lines.push(row.map((value) => (Number.isFinite(value) ? String(value) : '')).join(','));
+  for (const row of rows) lines.push(row.map(csvNumber).join(','));
   return `${lines.join('\n')}\n`;
 }
 

@@ -320,6 +320,10 @@ export class ExternalRuns {
       }
       throw new Error(`the log of ${replayed?.label ?? request.runId} has every rate of ${replayed?.log.header.detailTensor ?? 'no tensor'} only (gradlens.watch(..., detail="${request.tensor}") records them)`);
     }
+    if (request.type === 'exportRecords') {
+      const replayed = this.replayed.get(request.runId);
+      throw new Error(replayed ? `every record of ${replayed.label} is in its run log` : `${live?.label ?? request.runId} is a training script's run: gradlens.watch(..., log_dir=...) writes every record to a JSON Lines log`);
+    }
     throw new Error(`${live?.label ?? 'a replayed log'} is a training script's run: it is not controlled from the dashboard`);
   }
 

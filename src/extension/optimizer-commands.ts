@@ -21,7 +21,7 @@ import type { HostToWebview, ResponseBody } from '../webview-protocol';
 import { LiveRun } from './live-run';
 import { PANEL_RETENTION } from './dashboard/retained';
 import { RecordLogs } from './record-log';
-import type { DashboardRequest } from './dashboard';
+import { type DashboardRequest, askExportTarget } from './dashboard';
 import { type PickedProblem, builtinChoice, configuredHyperparameters, editHyperparameters, fileChoice, pickOptimizer, pickOptimizers, pickProblem } from './pickers';
 import { type InputStep, MultiStepInput } from './multi-step';
 import type { Services } from './services';
@@ -269,6 +269,14 @@ export class OptimizerCommands implements vscode.Disposable {
         return run.requestRates(request.runId, request.tensor);
       case 'requestRecords':
         return this.recordLogs.range(request.runId, request.fromStep, request.toStep);
+      case 'exportRecords': {
+        const target = await askExportTarget(request.fileName);
+        if (!target) return { kind: 'saved', path: null };
+        // Written from the host's copy a block of rows at a time, so a million-step run takes bounded memory: a local file.
+        if (target.scheme !== 'file') throw new Error(vscode.l10n.t('every record goes to a file on this machine; {0} is not one', target.toString(true)));
+        this.recordLogs.writeCsv(request.runId, target.fsPath);
+        return { kind: 'saved', path: vscode.workspace.asRelativePath(target) };
+      }
     }
   }
 

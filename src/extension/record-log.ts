@@ -4,17 +4,20 @@
  * itself keeps a bounded, merged table. A record is one row of float64s,
  * [step, seconds, ...its chart columns (runColumns)], appended to one
  * file per run; steps only grow, so a range is found by binary search on
- * the file. The most recent runs are kept (as many as the dashboard
- * retains); the files go when their runs are dropped and on dispose.
+ * the file; **All records** writes them out as CSV. The most recent runs are
+ * kept (as many as the dashboard retains); the files go when their runs are
+ * dropped and on dispose.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Extractor, runColumns } from '../dashboard-table';
+import { type Extractor, csvField, csvNumber, runColumns } from '../dashboard-table';
 import { type HostToWebview, RECORD_RANGE_LIMIT, type RecordRangeBody } from '../webview-protocol';
 
 /** Rows buffered in memory before they are written. */
 const BUFFER_ROWS = 1024;
+/** Rows read at a time when every record is written out as CSV: memory stays bounded whatever the run's length. */
+const CSV_BLOCK_ROWS = 4096;
 
 class RunLog {
   private readonly fd: number;
@@ -101,6 +104,28 @@ class RunLog {
     };
   }
 
+  /**
+   * Every record as CSV in `target`, the header and number format of the page's own CSV export
+   * (step, seconds, the run's columns; no value: an empty field). Returns the records written.
+   */
+  writeCsv(target: string): number {
+    this.flush();
+    const out = fs.openSync(target, 'w');
+    try {
+      fs.writeSync(out, `${['step', 'seconds', ...this.columns.map(([name]) => name)].map(csvField).join(',')}\n`);
+      for (let first = 0; first < this.written; first += CSV_BLOCK_ROWS) {
+        const count = Math.min(CSV_BLOCK_ROWS, this.written - first);
+        const rows = this.read(first, count);
+        const lines: string[] = [];
+        for (let k = 0; k < count; k++) lines.push(Array.from(rows.subarray(k * this.width, (k + 1) * this.width), csvNumber).join(','));
+        fs.writeSync(out, `${lines.join('\n')}\n`);
+      }
+    } finally {
+      fs.closeSync(out);
+    }
+    return this.written;
+  }
+
   close(): void {
     fs.closeSync(this.fd);
     fs.rmSync(this.file, { force: true });
@@ -133,9 +158,18 @@ export class RecordLogs {
 
   /** Every record of a run from `fromStep` to `toStep`; throws when the run is not kept or the range holds too many. */
   range(runId: string, fromStep: number, toStep: number): RecordRangeBody {
+    return this.kept(runId).range(runId, fromStep, toStep);
+  }
+
+  /** Every record of a run as CSV in `target` (RunLog.writeCsv); throws when the run is not kept. */
+  writeCsv(runId: string, target: string): number {
+    return this.kept(runId).writeCsv(target);
+  }
+
+  private kept(runId: string): RunLog {
     const log = this.runs.get(runId);
     if (!log) throw new Error(`the records of ${runId} are no longer kept (the ${this.keep} latest runs are)`);
-    return log.range(runId, fromStep, toStep);
+    return log;
   }
 
   dispose(): void {

@@ -419,6 +419,9 @@ describe('dashboard webview in Chromium', { skip: chromiumAvailable() ? false : 
     assert.equal(exported.runs[0].hyperparameterChanges.length, 1);
     assert.equal(png.content.kind, 'png');
     assert.equal(Buffer.from((png.content as { base64: string }).base64, 'base64').subarray(1, 4).toString(), 'PNG');
+    // Every record: the host writes them from its own copy (test/webview/records-export.test.ts), asked by run id.
+    await page.page.getByRole('button', { name: /^Export every record of the focused run as CSV/ }).click();
+    assert.deepEqual(requestsOf(await page.posted(), 'exportRecords').map(({ runId, fileName }) => ({ runId, fileName })), [{ runId: 'mlp-adam', fileName: 'gradlens-adam-mlp-records.csv' }]);
   });
 
   it('shows the critical-point analysis: classification, spectrum and escape direction', async () => {

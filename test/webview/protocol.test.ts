@@ -23,6 +23,7 @@ const VALID: WebviewToHost[] = [
   { type: 'received', sequence: 1 },
   { type: 'requestRecords', requestId: 12, runId: 'run-1', fromStep: 500_000, toStep: 500_100 },
   { type: 'requestRecords', requestId: 13, runId: 'run-1', fromStep: 7, toStep: 7 },
+  { type: 'exportRecords', requestId: 14, runId: 'run-1', fileName: 'gradlens-adam-rosenbrock-records.csv' },
 ];
 
 /** Deep copy with one field replaced (or removed with `undefined` and remove = true). */
@@ -132,6 +133,15 @@ describe('parseWebviewMessage', () => {
       assert.equal(parseWebviewMessage(altered(png, 'content', content)), null, `content ${JSON.stringify(content)}`);
     }
     assert.equal(parseWebviewMessage(altered(csv, 'content', { kind: 'text', text: 5 })), null);
+  });
+
+  it('takes every record of a run only as a plain CSV file name', () => {
+    const request = VALID.find((message) => message.type === 'exportRecords')!;
+    for (const fileName of ['records.json', 'records.png', '../records.csv', 'dir/records.csv', '.records.csv', '', 7]) {
+      assert.equal(parseWebviewMessage(altered(request, 'fileName', fileName)), null, `every record named ${String(fileName)}`);
+    }
+    assert.equal(parseWebviewMessage(altered(request, 'runId', '')), null);
+    assert.equal(parseWebviewMessage(altered(request, 'requestId', 0)), null);
   });
 
   it('declares CheckedProblem with exactly the runner’s ProblemReport fields, the error as text', () => {

@@ -3,7 +3,7 @@
  * once per animation frame (however many messages arrived), and saves the
  * model and settings with setState (throttled, and when the page hides).
  */
-import type { HostBatch, HostToWebview } from '../../src/webview-protocol';
+import type { HostBatch, HostToWebview, RequestResponse } from '../../src/webview-protocol';
 import type { HostConnection } from '../host';
 import { Changed, type DashboardModel, type SavedDashboard } from '../model/dashboard-model';
 import { TABS, type Settings, type TabId } from '../model/settings';
@@ -131,10 +131,12 @@ export class App implements ViewContext {
   }
 
   savePng(fileName: string, base64: string): void {
-    void this.host.request({ type: 'saveExport', fileName, content: { kind: 'png', base64 } }).then((response) => {
-      if (response.error) this.announce(`Could not save ${fileName}: ${response.error}`, 'error');
-      else if (response.body?.kind === 'saved' && response.body.path) this.announce(`Saved ${response.body.path}`);
-    });
+    void this.host.request({ type: 'saveExport', fileName, content: { kind: 'png', base64 } }).then((response) => this.announceSaved(fileName, response));
+  }
+
+  announceSaved(fileName: string, response: RequestResponse): void {
+    if (response.error) this.announce(`Could not save ${fileName}: ${response.error}`, 'error');
+    else if (response.body?.kind === 'saved' && response.body.path) this.announce(`Saved ${response.body.path}`);
   }
 
   /** The introspection interface of probe.ts. */

@@ -1,4 +1,5 @@
 /** What every view gets from the app: the model, the settings, the theme and the way to the host. */
+import type { RequestResponse } from '../../src/webview-protocol';
 import type { HostConnection } from '../host';
 import type { DashboardModel } from '../model/dashboard-model';
 import type { RunModel } from '../model/run';
@@ -18,6 +19,8 @@ export interface ViewContext {
   announce(text: string, kind?: 'info' | 'error'): void;
   /** Offers a PNG (base64) to the host's save dialog. */
   savePng(fileName: string, base64: string): void;
+  /** Says where an export was saved, or why `fileName` was not (a cancelled dialog says nothing). */
+  announceSaved(fileName: string, response: RequestResponse): void;
 }
 
 export interface View {

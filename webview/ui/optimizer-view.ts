@@ -192,7 +192,19 @@ export class OptimizerView implements View {
       h('span', { class: 'spacer' }),
       button('CSV', 'Export the focused run’s telemetry as CSV', () => this.exportTelemetry('csv')),
       button('JSON', 'Export the telemetry of the runs shown as JSON', () => this.exportTelemetry('json')),
+      button('All records', 'Export every record of the focused run as CSV (the table above folds long runs)', () => this.exportAllRecords()),
     );
+  }
+
+  /** Every record of the focused run, written by the host from its copy of them. */
+  private exportAllRecords(): void {
+    const run = this.context.model.focusedRun;
+    if (!run) {
+      this.context.announce('No run to export yet.', 'error');
+      return;
+    }
+    const fileName = exportFileName([run.meta.optimizer, run.meta.problem, 'records'], 'csv');
+    void this.context.host.request({ type: 'exportRecords', runId: run.meta.runId, fileName }).then((response) => this.context.announceSaved(fileName, response));
   }
 
   private exportTelemetry(format: 'csv' | 'json'): void {
@@ -203,10 +215,7 @@ export class OptimizerView implements View {
     }
     const text = format === 'csv' ? telemetryCsv(run) : telemetryJson(this.context.model.visibleRuns);
     const fileName = exportFileName([run.meta.optimizer, run.meta.problem], format);
-    void this.context.host.request({ type: 'saveExport', fileName, content: { kind: 'text', text } }).then((response) => {
-      if (response.error) this.context.announce(`Export failed: ${response.error}`, 'error');
-      else if (response.body?.kind === 'saved' && response.body.path) this.context.announce(`Saved ${response.body.path}`);
-    });
+    void this.context.host.request({ type: 'saveExport', fileName, content: { kind: 'text', text } }).then((response) => this.context.announceSaved(fileName, response));
   }
 
   private renderLegend(): void {

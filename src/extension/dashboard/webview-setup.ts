@@ -28,16 +28,21 @@ export function loadDashboard(webview: vscode.Webview, context: vscode.Extension
 
 const EXPORT_FILTERS: Record<string, string> = { png: 'PNG image', csv: 'CSV', json: 'JSON' };
 
-/** Asks where to save an export (starting in the workspace) and writes it; the path saved to, or null when cancelled. */
-export async function saveExport(request: SaveExport): Promise<string | null> {
+/** Asks where to save an export named `fileName`, starting in the workspace; undefined when cancelled. */
+export async function askExportTarget(fileName: string): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-  const extension = path.extname(request.fileName).slice(1).toLowerCase();
-  const target = await vscode.window.showSaveDialog({
-    defaultUri: vscode.Uri.joinPath(folder, request.fileName),
+  const extension = path.extname(fileName).slice(1).toLowerCase();
+  return vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.joinPath(folder, fileName),
     filters: { [EXPORT_FILTERS[extension] ?? extension]: [extension] },
     saveLabel: vscode.l10n.t('Export'),
     title: vscode.l10n.t('GradLens: save export'),
   });
+}
+
+/** Asks where to save an export and writes it; the path saved to, or null when cancelled. */
+export async function saveExport(request: SaveExport): Promise<string | null> {
+  const target = await askExportTarget(request.fileName);
   if (!target) return null;
   const bytes = request.content.kind === 'text' ? Buffer.from(request.content.text, 'utf8') : Buffer.from(request.content.base64, 'base64');
   await vscode.workspace.fs.writeFile(target, bytes);
