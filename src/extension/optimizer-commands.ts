@@ -274,7 +274,7 @@ export class OptimizerCommands implements vscode.Disposable {
         if (!target) return { kind: 'saved', path: null };
         // Written from the host's copy a block of rows at a time, so a million-step run takes bounded memory: a local file.
         if (target.scheme !== 'file') throw new Error(vscode.l10n.t('every record goes to a file on this machine; {0} is not one', target.toString(true)));
-        this.recordLogs.writeCsv(request.runId, target.fsPath);
+        await this.recordLogs.writeCsv(request.runId, target.fsPath);
         return { kind: 'saved', path: vscode.workspace.asRelativePath(target) };
       }
     }

@@ -27,6 +27,7 @@ class RunLog {
   /** Rows written to the file. */
   private written = 0;
   private lastStep = -Infinity;
+  private closed = false;
 
   constructor(
     readonly file: string,
@@ -105,28 +106,36 @@ class RunLog {
   }
 
   /**
-   * Every record as CSV in `target`, the header and number format of the page's own CSV export
-   * (step, seconds, the run's columns; no value: an empty field). Returns the records written.
+   * Every record so far as CSV in `target`, the header and number format of the page's own CSV export
+   * (step, seconds, the run's columns; no value: an empty field), a block of rows at a time: memory stays
+   * bounded, and the extension host gets a turn between blocks. Returns the records written.
    */
-  writeCsv(target: string): number {
+  async writeCsv(target: string): Promise<number> {
     this.flush();
-    const out = fs.openSync(target, 'w');
+    const rows = this.written;
+    const out = await fs.promises.open(target, 'w');
     try {
-      fs.writeSync(out, `${['step', 'seconds', ...this.columns.map(([name]) => name)].map(csvField).join(',')}\n`);
-      for (let first = 0; first < this.written; first += CSV_BLOCK_ROWS) {
-        const count = Math.min(CSV_BLOCK_ROWS, this.written - first);
-        const rows = this.read(first, count);
+      await out.write(`${['step', 'seconds', ...this.columns.map(([name]) => name)].map(csvField).join(',')}\n`);
+      for (let first = 0; first < rows; first += CSV_BLOCK_ROWS) {
+        if (this.closed) throw new Error('the run was dropped from the dashboard while its records were written');
+        const count = Math.min(CSV_BLOCK_ROWS, rows - first);
+        const block = this.read(first, count);
         const lines: string[] = [];
-        for (let k = 0; k < count; k++) lines.push(Array.from(rows.subarray(k * this.width, (k + 1) * this.width), csvNumber).join(','));
-        fs.writeSync(out, `${lines.join('\n')}\n`);
+        for (let k = 0; k < count; k++) lines.push(Array.from(block.subarray(k * this.width, (k + 1) * this.width), csvNumber).join(','));
+        await out.write(`${lines.join('\n')}\n`);
       }
-    } finally {
-      fs.closeSync(out);
+    } catch (error) {
+      // No half-written file is left behind.
+      await out.close();
+      await fs.promises.rm(target, { force: true });
+      throw error;
     }
-    return this.written;
+    await out.close();
+    return rows;
   }
 
   close(): void {
+    this.closed = true;
     fs.closeSync(this.fd);
     fs.rmSync(this.file, { force: true });
   }
@@ -162,7 +171,7 @@ export class RecordLogs {
   }
 
   /** Every record of a run as CSV in `target` (RunLog.writeCsv); throws when the run is not kept. */
-  writeCsv(runId: string, target: string): number {
+  writeCsv(runId: string, target: string): Promise<number> {
     return this.kept(runId).writeCsv(target);
   }
 

@@ -52,13 +52,13 @@ function fields(line: string): string[] {
   return out;
 }
 
-function hostCsv(count: number): string {
+async function hostCsv(count: number): Promise<string> {
   const logs = new RecordLogs(2);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-export-')), 'records.csv');
   try {
     logs.observe(STARTED);
     for (const message of batches(count)) logs.observe(message);
-    assert.equal(logs.writeCsv('r', file), count);
+    assert.equal(await logs.writeCsv('r', file), count);
     return fs.readFileSync(file, 'utf8');
   } finally {
     logs.dispose();
@@ -67,23 +67,23 @@ function hostCsv(count: number): string {
 }
 
 describe('All records: every record of a run, written by the host', () => {
-  it('is the page\'s own CSV export where the page keeps every record', () => {
+  it('is the page\'s own CSV export where the page keeps every record', async () => {
     const count = TABLE_CAPACITY - 96;
     const run = new RunModel(STARTED);
     for (const message of batches(count)) run.ingest(message);
     const page = telemetryCsv(run);
-    assert.equal(hostCsv(count), page);
+    assert.equal(await hostCsv(count), page);
     assert.match(page.split('\n')[0], /^step,seconds,loss,fullLoss,gradNorm,updateNorm,updateRatio,lr,ratio:w,"ratio:x,y",rate:\*:min,/);
   });
 
-  it('has each record beyond what the page keeps, with its own numbers, and empty fields where a record has none', () => {
+  it('has each record beyond what the page keeps, with its own numbers, and empty fields where a record has none', async () => {
     const count = 3 * TABLE_CAPACITY + 17;
     const run = new RunModel(STARTED);
     for (const message of batches(count)) run.ingest(message);
     // The page's export folds records into entries of several records: it has fewer rows.
     assert.ok(telemetryCsv(run).trim().split('\n').length - 1 < count / 2);
 
-    const lines = hostCsv(count).trim().split('\n');
+    const lines = (await hostCsv(count)).trim().split('\n');
     assert.equal(lines.length, 1 + count);
     const header = fields(lines[0]);
     assert.ok(header.includes('rate:x,y:max'), 'a scope name with a comma is one quoted field');
@@ -104,11 +104,21 @@ describe('All records: every record of a run, written by the host', () => {
     }
   });
 
-  it('refuses a run it no longer keeps, by name', () => {
+  it('refuses a run it no longer keeps, by name, and one dropped while its records are written', async () => {
     const logs = new RecordLogs(1);
     logs.observe(STARTED);
-    logs.observe({ ...STARTED, runId: 'newer' });
-    assert.throws(() => logs.writeCsv('r', path.join(os.tmpdir(), 'never-written.csv')), /the records of r are no longer kept \(the 1 latest runs are\)/);
-    logs.dispose();
+    for (const message of batches(3 * TABLE_CAPACITY)) logs.observe(message);
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-export-'));
+    try {
+      const writing = logs.writeCsv('r', path.join(folder, 'dropped.csv'));
+      // A newer run pushes it out of the dashboard's retention before its first block is written.
+      logs.observe({ ...STARTED, runId: 'newer' });
+      await assert.rejects(writing, /the run was dropped from the dashboard while its records were written/);
+      assert.equal(fs.existsSync(path.join(folder, 'dropped.csv')), false, 'no half-written file');
+      assert.throws(() => logs.writeCsv('r', path.join(folder, 'never.csv')), /the records of r are no longer kept \(the 1 latest runs are\)/);
+    } finally {
+      logs.dispose();
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
