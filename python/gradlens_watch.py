@@ -204,7 +204,7 @@ def _adam(decoupled_class):
         second = state["max_exp_avg_sq"] if group.get("amsgrad", False) else state["exp_avg_sq"]
         # torch's a = step_size * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), as (step_size*root) * m / (sqrt(v) + eps*root),
         # its denominator in the watch's scratch memory.
-        denominator = torch.sqrt(second, out=scratch(0, p)).add_(eps * root_correction)
+        denominator = torch.sqrt(second, out=scratch(p)).add_(eps * root_correction)
         decoupled = decoupled_class or group.get("decoupled_weight_decay", False)
         return _Terms(rate=_RateOf(second, lambda v: v.sqrt_().div_(root_correction).add_(eps).reciprocal_().mul_(step_size)),
                       a=_Quotient(state["exp_avg"], denominator, step_size * root_correction),
@@ -540,15 +540,15 @@ class Watch(object):
             self.optimizer.__dict__.pop("step", None)
             self._original_step = None
 
-    def _scratch(self, index, like):
-        """Scratch buffer `index` viewed with the shape of `like` (same dtype and device); the views are kept too."""
-        key = (index, like.dtype, like.device, like.shape)
+    def _scratch(self, like):
+        """The scratch buffer of `like`'s dtype and device viewed with its shape; the views are kept too."""
+        key = (like.dtype, like.device, like.shape)
         view = self._views.get(key)
         if view is None:
-            buffer = self._buffers.get(key[:3])
+            buffer = self._buffers.get(key[:2])
             if buffer is None:
                 largest = max(parameter.numel() for _, parameter, _ in self._params)
-                buffer = self._buffers[key[:3]] = torch.empty(largest, dtype=like.dtype, device=like.device)
+                buffer = self._buffers[key[:2]] = torch.empty(largest, dtype=like.dtype, device=like.device)
             view = self._views[key] = buffer[:like.numel()].view(like.shape)
         return view
 
@@ -651,15 +651,15 @@ class Watch(object):
             before = self._before.get(id(p)) if self._before else None
             terms = self.rule.terms(p, grad, optimizer.state[p], group, before, self._scratch)
             if rates_by_tensor is not None:
-                # First, while the rate is intact: it may live in scratch memory that the norms below (and the next
-                # parameter) reuse. Its samples are copied (.double() would not copy a float64 tensor).
+                # Before the norms below, which work in place in the rule's tensors and scratch memory. Samples of a
+                # rate tensor are copied (.double() would not copy a float64 tensor).
                 rate = terms.rate
                 first = (-offset) % stride
                 if isinstance(rate, _RateOf):
                     source = rate.source.reshape(-1)
                     # Decreasing: the lowest rate is the largest source's. One function call for the range and both
                     # samples (each call is a handful of small torch operations).
-                    overall = source[first::stride] if first < size else source[:0]
+                    overall = source[first::stride]  # empty when first >= size
                     own = source[::_stride(size)]
                     rates = rate.function(torch.cat([torch.stack(torch.aminmax(source)[::-1]), overall, own]).double())
                     tensor_low, tensor_high = rates[:2].tolist()
@@ -683,12 +683,11 @@ class Watch(object):
                 # p = p_before*(1 - k) - a: |update| = |k*p + a|/(1 - k), |p_before| = |p + a|/(1 - k). With a = c*q
                 # (q the rule's own fresh tensor, or scratch), q becomes q + (k/c)*p, then q + p/c, in place.
                 a = terms.a
-                c = a.scale if isinstance(a, _Quotient) else 1.0
                 if isinstance(a, _Quotient):
-                    denominator = a.denominator.reshape(-1)
+                    c, denominator = a.scale, a.denominator.reshape(-1)
                     q = torch.div(a.numerator.reshape(-1), denominator, out=denominator)
                 else:
-                    q = a.reshape(-1)
+                    c, q = 1.0, a.reshape(-1)
                 if k != 0.0:
                     q.add_(value, alpha=k / c)
                 change_norm = norm(q)
