@@ -27,16 +27,24 @@ import torch
 
 SOCKET_VARIABLE = "GRADLENS_WATCH_SOCKET"
 LOG_DIR_VARIABLE = "GRADLENS_LOG_DIR"
-LOG_VERSION = 1
+# Version 2: rate summaries are their histograms' counts (_summary).
+LOG_VERSION = 2
 FLUSH_SECONDS = 1 / 30
 BUFFER_LIMIT = 2000
 SEND_TIMEOUT_SECONDS = 5.0
 # How long close() waits for the last records to go out (at exit too).
 CLOSE_SECONDS = 2.0
 # The summaries of src/core/optim/telemetry.ts: exact min and max, 32 log- or linear-spaced bins of at most
-# 1,024 evenly strided elements, quartiles read off them.
+# 1,024 evenly strided elements (the host reads the quartiles off them).
 HISTOGRAM_BINS = 32
 SAMPLE_LIMIT = 1024
+# Parameters below PACKED_SIZE elements are recorded together, copied into packs of up to PACK_SIZE elements per
+# parameter group: every torch call costs microseconds whatever its size, and a record makes some twenty per pack,
+# so a model's biases and norms would otherwise cost as much as its weights (bench:watch).
+PACKED_SIZE = 16384
+PACK_SIZE = 65536
+# State that is one number per parameter (the rest is shaped like it, and packed by concatenation).
+_SCALAR_STATE = ("step", "mu_product")
 _TORCH_MAJOR = int(torch.__version__.split(".")[0])
 
 
@@ -58,38 +66,16 @@ def _bins(values, low, high, logarithmic, count):
 
 
 def _summary(sample, low, high, bins=HISTOGRAM_BINS):
-    """telemetry.ts's summarize() from the exact range [low, high] and the strided sample (a float64 tensor)."""
+    """The counts of telemetry.ts's summarize() bins of the strided sample (a float64 tensor) between the exact range
+    [low, high]: src/core/run-log.ts turns them into the whole summary (edges, quartiles) with telemetry.ts's code."""
     sampled = sample.numel()
     if sampled == 0:
         return None
     logarithmic = low > 0 and high / low > 10
-    lo = math.log(low) if logarithmic else low
-    hi = math.log(high) if logarithmic else high
+    lo, hi = (math.log(low), math.log(high)) if logarithmic else (low, high)
     count = min(bins, sampled) if hi > lo else 1
-    width = (hi - lo) / count
     counts = [sampled] if count == 1 else _bins(sample, lo, hi, logarithmic, count)
-    edges = [low] + [math.exp(lo + k * width) if logarithmic else lo + k * width for k in range(1, count)] + [high]
-
-    def quantile(q):
-        if count == 1:
-            return low
-        target = q * sampled
-        seen = 0
-        for k in range(count):
-            if seen + counts[k] >= target:
-                fraction = 0 if counts[k] == 0 else (target - seen) / counts[k]
-                position = lo + (k + fraction) * width
-                return math.exp(position) if logarithmic else position
-            seen += counts[k]
-        return high
-
-    return {
-        "min": _number(low), "max": _number(high), "q25": _number(quantile(0.25)), "median": _number(quantile(0.5)),
-        "q75": _number(quantile(0.75)),
-        # Finite ends give finite edges; other edges are not JSON numbers.
-        "histogram": {"edges": edges if math.isfinite(low) and math.isfinite(high) else [_number(edge) for edge in edges],
-                      "counts": counts, "sampled": sampled},
-    }
+    return {"min": _number(low), "max": _number(high), "counts": counts, "sampled": sampled}
 
 
 def _listed(tensor):
@@ -257,6 +243,54 @@ def _radam(p, grad, state, group, before, scratch):
 
 def _measured(p, grad, state, group, before, scratch):
     return _Terms(update=p.detach() - before)
+
+
+class _Pack(object):
+    """Parameters recorded together (src/core/optim/telemetry.ts's per-tensor statistics, taken per member): a large
+    parameter alone (its own tensors, no copy), or small ones of one group and step concatenated.
+
+    `samples` indexes the pack's flat vector: first every member's share of the overall strided sample (global
+    positions divisible by the overall stride), then each member's own strided sample; `split` cuts it so."""
+
+    __slots__ = ("members", "lengths", "starts", "samples", "split", "length_tensor")
+
+    def __init__(self, members, offsets, stride):
+        # members: (index, name, parameter) in the order of the optimizer's parameters.
+        self.members = members
+        self.lengths = [parameter.numel() for _, _, parameter in members]
+        self.starts = [sum(self.lengths[:k]) for k in range(len(members))]
+        overall, own = [], []
+        for (index, _, _), start, size in zip(members, self.starts, self.lengths):
+            first = start + (-offsets[index]) % stride
+            overall.append(torch.arange(first, max(first, start + size), stride))
+            own.append(torch.arange(start, start + size, _stride(size)))
+        self.samples = torch.cat(overall + own)
+        self.split = [sum(piece.numel() for piece in overall)] + [piece.numel() for piece in own]
+        self.length_tensor = torch.tensor(self.lengths)
+
+    def flat(self, tensors):
+        """The members' tensors as one flat vector: a view of a lone member's."""
+        return tensors[0].reshape(-1) if len(tensors) == 1 else torch.cat([tensor.reshape(-1) for tensor in tensors])
+
+    def state(self, optimizer):
+        """The members' state, flat like flat()'s vectors (the rules work elementwise)."""
+        states = [optimizer.state[parameter] for _, _, parameter in self.members]
+        return {key: value if key in _SCALAR_STATE or not torch.is_tensor(value) else self.flat([state[key] for state in states])
+                for key, value in states[0].items()}
+
+    def ends(self, values):
+        """Each member's largest values, then its smallest: [max_1..max_n, min_1..min_n]."""
+        if len(self.members) == 1:
+            return torch.stack(torch.aminmax(values)[::-1])
+        return torch.cat([torch.segment_reduce(values, "max", lengths=self.length_tensor), torch.segment_reduce(values, "min", lengths=self.length_tensor)])
+
+    def norms(self, values):
+        """Each member's norm (0-dimensional tensors), by vector_norm: Debian's torch has the reference BLAS, whose dot
+        is five times slower."""
+        return _norms(values.split(self.lengths))
+
+    def segment(self, values, member):
+        return values[self.starts[member]:self.starts[member] + self.lengths[member]]
 
 
 class _Rule(object):
@@ -467,9 +501,14 @@ class Watch(object):
         for g, group in enumerate(optimizer.param_groups):
             for i, parameter in enumerate(group["params"]):
                 self._params.append((names.get(id(parameter), "group%d.param%d" % (g, i)), parameter, g))
-        self._size = sum(parameter.numel() for _, parameter, _ in self._params)
-        # Reused memory for a record's temporaries, of the largest parameter's size (not a model copy; Adam's rules use it):
-        # fresh parameter-sized allocations each record cost page faults that outweigh the arithmetic.
+        sizes = [parameter.numel() for _, parameter, _ in self._params]
+        self._size = sum(sizes)
+        self._offsets = [sum(sizes[:k]) for k in range(len(sizes))]
+        # Packs by which parameters have a gradient and their step counts (these rarely change).
+        self._packs = {}
+        # Reused memory for a record's temporaries, of the largest parameter's or pack's size (not a model copy; Adam's
+        # rules use it): fresh parameter-sized allocations each record cost page faults that outweigh the arithmetic.
+        self._scratch_size = max([size for size in sizes] + [min(PACK_SIZE, sum(size for size in sizes if size < PACKED_SIZE))])
         self._buffers = {}
         self._views = {}
         known = [entry[0] for entry in self._params]
@@ -547,10 +586,39 @@ class Watch(object):
         if view is None:
             buffer = self._buffers.get(key[:2])
             if buffer is None:
-                largest = max(parameter.numel() for _, parameter, _ in self._params)
-                buffer = self._buffers[key[:2]] = torch.empty(largest, dtype=like.dtype, device=like.device)
+                buffer = self._buffers[key[:2]] = torch.empty(self._scratch_size, dtype=like.dtype, device=like.device)
             view = self._views[key] = buffer[:like.numel()].view(like.shape)
         return view
+
+    def _packed(self, stride):
+        """The parameters with a gradient as packs: a large one alone, small ones by group, dtype, device and step count
+        (the rules read one step count per pack), up to PACK_SIZE elements each."""
+        state = self.optimizer.state
+        closed, open_ = [], {}
+        for index, (name, parameter, group) in enumerate(self._params):
+            if parameter.grad is None:
+                continue
+            size = parameter.numel()
+            if size >= PACKED_SIZE:
+                closed.append([index])
+                continue
+            step = state[parameter].get("step")
+            key = (group, parameter.dtype, parameter.device, None if step is None else _step_count(state[parameter]))
+            members = open_.get(key)
+            if members is not None and sum(self._params[k][1].numel() for k in members) + size > PACK_SIZE:
+                closed.append(members)
+                members = None
+            if members is None:
+                members = open_[key] = []
+            members.append(index)
+        closed.extend(open_.values())
+        key = tuple(tuple(members) for members in sorted(closed))
+        packs = self._packs.get(key)
+        if packs is None:
+            if len(self._packs) > 64:
+                self._packs.clear()
+            packs = self._packs[key] = [_Pack([(k,) + self._params[k][:2] for k in members], self._offsets, stride) for members in key]
+        return packs
 
     def _recorded(self, step):
         return step == 1 or step % self.every == 0
@@ -624,60 +692,49 @@ class Watch(object):
     def _record(self):
         optimizer = self.optimizer
         groups = optimizer.param_groups
-        stride = _stride(self._size)
-        offset = 0
-        # Per parameter: the positions of its norms (|p + a| and |k*p + a| in `norms`, gradient and velocity in
-        # `later`) and the factor that turns the first two into |p_before| and |update|; all read back at once.
+        # Per member: the positions of its norms (|p + a| and |k*p + a| in `norms`) and the factor that turns them into
+        # |p_before| and |update|; per pack the gradient's and velocity's in `later`; all read back at once.
         norms, later, layout = [], [], []
-        ratio_by_tensor = {}
-        rates_by_tensor = {} if self.rule.adaptive else None
+        ratio_by_tensor = {name: 0.0 for name, _, _ in self._params}
+        rates_by_tensor = {name: None for name, _, _ in self._params} if self.rule.adaptive else None
         low, high, pieces = math.inf, -math.inf, []
         asked, self._asked = self._asked, []
         wanted = {self.detail} | {tensor for tensor, _ in asked}
         details = {}
-        has_velocity = False
-        # Norms by vector_norm: Debian's torch has the reference BLAS, whose dot is five times slower.
-        norm = torch.linalg.vector_norm
-        for name, p, g in self._params:
-            size = p.numel()
-            grad = p.grad
-            if grad is None:
-                layout.append((name, None))
-                if rates_by_tensor is not None:
-                    rates_by_tensor[name] = None
-                offset += size
-                continue
-            group = groups[g]
-            before = self._before.get(id(p)) if self._before else None
-            terms = self.rule.terms(p, grad, optimizer.state[p], group, before, self._scratch)
+        # Positions in `later` of the packs' velocities (the rest are their gradients).
+        velocities = set()
+        for pack in self._packed(_stride(self._size)):
+            members = pack.members
+            count = len(members)
+            parameters = [parameter for _, _, parameter in members]
+            grad = pack.flat([parameter.grad for parameter in parameters])
+            value = pack.flat([parameter.detach() for parameter in parameters])
+            before = pack.flat([self._before[id(parameter)] for parameter in parameters]) if self._before else None
+            group = groups[self._params[members[0][0]][2]]
+            terms = self.rule.terms(value, grad, pack.state(optimizer), group, before, self._scratch)
             if rates_by_tensor is not None:
-                # Before the norms below, which work in place in the rule's tensors and scratch memory. Samples of a
-                # rate tensor are copied (.double() would not copy a float64 tensor).
+                # Before the norms below, which work in place in the rule's tensors and scratch memory. Samples are
+                # copies (.double() would not copy a float64 tensor; index_select does).
                 rate = terms.rate
-                first = (-offset) % stride
-                if isinstance(rate, _RateOf):
-                    source = rate.source.reshape(-1)
-                    # Decreasing: the lowest rate is the largest source's. One function call for the range and both
-                    # samples (each call is a handful of small torch operations).
-                    overall = source[first::stride]  # empty when first >= size
-                    own = source[::_stride(size)]
-                    rates = rate.function(torch.cat([torch.stack(torch.aminmax(source)[::-1]), overall, own]).double())
-                    tensor_low, tensor_high = rates[:2].tolist()
-                    if first < size:
-                        pieces.append(rates[2:2 + overall.numel()])
-                    rates_by_tensor[name] = (rates[2 + overall.numel():], tensor_low, tensor_high)
+                decreasing = isinstance(rate, _RateOf)
+                # A decreasing rate = function(source): its lowest rates are the largest sources'. One function call for
+                # the ends and every sample (each call is a handful of small torch operations).
+                source = (rate.source if decreasing else rate).reshape(-1)
+                taken = torch.cat([pack.ends(source), source.index_select(0, pack.samples)]).double()
+                rates = rate.function(taken) if decreasing else taken
+                ends = rates[:2 * count].tolist()
+                lows, highs = (ends[:count], ends[count:]) if decreasing else (ends[count:], ends[:count])
+                samples = rates[2 * count:].split(pack.split)
+                if samples[0].numel():
+                    pieces.append(samples[0])
+                for member, (_, name, _) in enumerate(members):
+                    rates_by_tensor[name] = (samples[1 + member], lows[member], highs[member])
                     if name in wanted:
-                        details[name] = (_listed(rate.function(source.to(torch.float64, copy=True))), _listed(grad), _listed(terms.accumulator))
-                else:
-                    rate = rate.reshape(-1)
-                    tensor_low, tensor_high = (float(x) for x in torch.aminmax(rate))
-                    if first < size:
-                        pieces.append(rate[first::stride].to(torch.float64, copy=True))
-                    rates_by_tensor[name] = (rate[::_stride(size)].to(torch.float64, copy=True), tensor_low, tensor_high)
-                    if name in wanted:
-                        details[name] = tuple(_listed(tensor) for tensor in (rate, grad, terms.accumulator))
-                low, high = min(low, tensor_low), max(high, tensor_high)
-            value = p.detach().reshape(-1)
+                        segment = pack.segment(source, member)
+                        accumulator = None if terms.accumulator is None else pack.segment(terms.accumulator.reshape(-1), member)
+                        details[name] = (_listed(rate.function(segment.to(torch.float64, copy=True)) if decreasing else segment),
+                                         _listed(pack.segment(grad, member)), _listed(accumulator))
+                low, high = min([low] + lows), max([high] + highs)
             k = terms.k
             if terms.update is None and isinstance(k, float):
                 # p = p_before*(1 - k) - a: |update| = |k*p + a|/(1 - k), |p_before| = |p + a|/(1 - k). With a = c*q
@@ -690,8 +747,8 @@ class Watch(object):
                     c, q = 1.0, a.reshape(-1)
                 if k != 0.0:
                     q.add_(value, alpha=k / c)
-                change_norm = norm(q)
-                norms += [norm(q.add_(value, alpha=(1.0 - k) / c)), change_norm]
+                changes = pack.norms(q)
+                befores = pack.norms(q.add_(value, alpha=(1.0 - k) / c))
                 factor = abs(c) / (1.0 - k)
             else:
                 # Measured from a copy, or an elementwise k (L2 decay inside a per-element rate): the update itself.
@@ -699,29 +756,28 @@ class Watch(object):
                     d = terms.update.reshape(-1)
                 else:
                     d = (value * k.reshape(-1)).add_(terms.a.reshape(-1)).div_(1 - k.reshape(-1)).neg_()
-                norms += [norm(value - d), norm(d)]
+                befores, changes = pack.norms(value - d), pack.norms(d)
                 factor = 1.0
-            # The gradient's and the velocity's norms after the loop, in one call for every parameter.
+            for member, (_, name, _) in enumerate(members):
+                layout.append((name, len(norms) + 2 * member, factor))
+            for before_norm, change_norm in zip(befores, changes):
+                norms += [before_norm, change_norm]
+            # The gradient's and the velocity's norms after the loop, in one call for every pack.
             later.append(grad)
             if terms.velocity is not None:
-                has_velocity = True
-                later.append(terms.velocity)
-            grad_index = len(later) - (2 if terms.velocity is not None else 1)
-            layout.append((name, (len(norms) - 2, grad_index, terms.velocity is not None, factor)))
-            offset += size
+                velocities.add(len(later))
+                later.append(terms.velocity.reshape(-1))
         measured = torch.stack([*norms, *_norms(later)]).double().tolist() if norms else []
-        later_at = len(norms)
         parameter, change, gradient, velocity = 0.0, 0.0, 0.0, 0.0
-        for name, entry in layout:
-            if entry is None:
-                ratio_by_tensor[name] = 0.0
-                continue
-            norm_index, grad_index, has_own_velocity, factor = entry
-            before_norm, change_norm = measured[norm_index] * factor, measured[norm_index + 1] * factor
+        for name, at, factor in layout:
+            before_norm, change_norm = measured[at] * factor, measured[at + 1] * factor
             parameter, change = parameter + before_norm * before_norm, change + change_norm * change_norm
-            gradient += measured[later_at + grad_index] ** 2
-            velocity += measured[later_at + grad_index + 1] ** 2 if has_own_velocity else 0.0
             ratio_by_tensor[name] = _number(change_norm / (before_norm or 1))
+        for index in range(len(later)):
+            if index in velocities:
+                velocity += measured[len(norms) + index] ** 2
+            else:
+                gradient += measured[len(norms) + index] ** 2
         update_norm = math.sqrt(change)
         effective = None
         if rates_by_tensor is not None:
@@ -742,7 +798,7 @@ class Watch(object):
             "step": self.step, "epoch": 0, "lr": lrs[0] if lrs else None, "lrByGroup": lrs, "loss": None, "fullLoss": None,
             "gradNorm": _number(math.sqrt(gradient)), "updateNorm": _number(update_norm),
             "updateRatio": _number(update_norm / (math.sqrt(parameter) or 1)), "updateRatioByTensor": ratio_by_tensor,
-            "velocityNorm": _number(math.sqrt(velocity)) if has_velocity else None,
+            "velocityNorm": _number(math.sqrt(velocity)) if velocities else None,
             "effectiveLr": effective, "effectiveLrByTensor": rates_by_tensor,
             "effectiveLrDetail": detail[0] if detail else None,
             "gradDetail": detail[1] if detail else None,

@@ -6,9 +6,15 @@
  */
 import { InputError } from './errors';
 import type { Hyperparameters } from './optim/optimizer';
+import { type Summary, summaryOfCounts } from './optim/telemetry';
 import type { StepRecord } from './optim/train';
 
-export const RUN_LOG_VERSION = 1;
+/**
+ * Version 2 sends each rate summary as its histogram's counts only ({min, max, counts, sampled}; its edges and
+ * quartiles follow from them, summaryOfCounts()); version 1 logs wrote whole summaries, and still open.
+ */
+export const RUN_LOG_VERSION = 2;
+const READABLE_VERSIONS: unknown[] = [1, RUN_LOG_VERSION];
 
 export interface RunLogHeader {
   name: string;
@@ -103,7 +109,9 @@ function hyperparameters(value: unknown): Hyperparameters {
 }
 
 function header(fields: Fields, what: string): RunLogHeader {
-  if (fields.version !== RUN_LOG_VERSION) throw new InputError(`${what}: a run log of version ${JSON.stringify(fields.version)}; this GradLens reads version ${RUN_LOG_VERSION}`);
+  if (!READABLE_VERSIONS.includes(fields.version)) {
+    throw new InputError(`${what}: a run log of version ${JSON.stringify(fields.version)}; this GradLens reads versions ${READABLE_VERSIONS.join(' and ')}`);
+  }
   const tensors = fields.tensors;
   if (!Array.isArray(tensors)) throw new InputError(`${what}: tensors is missing`);
   return {
@@ -134,6 +142,24 @@ function numberArray(value: unknown): number[] | null {
   return Array.isArray(value) ? value.map((item) => (typeof item === 'number' ? item : NaN)) : null;
 }
 
+/** A rate summary: counts only (version 2) become the whole summary; a whole one (version 1) is taken as written. */
+function summary(value: unknown, what: string): Summary | null {
+  if (value === null || value === undefined) return null;
+  const fields = object(value, what);
+  if (!Array.isArray(fields.counts)) return fields as unknown as Summary;
+  const counts = fields.counts as unknown[];
+  const sampled = fields.sampled;
+  if (counts.length === 0 || !counts.every((count) => Number.isSafeInteger(count) && (count as number) >= 0) || !Number.isSafeInteger(sampled)) {
+    throw new InputError(`${what}: a histogram needs counts and the number sampled`);
+  }
+  return summaryOfCounts(numeric(fields, 'min', what), numeric(fields, 'max', what), counts as number[], sampled as number);
+}
+
+function summariesByTensor(value: unknown, what: string): StepRecord['effectiveLrByTensor'] {
+  if (value === null || value === undefined) return null;
+  return Object.fromEntries(Object.entries(object(value, what)).map(([name, entry]) => [name, summary(entry, `${what}.${name}`)]));
+}
+
 /** The record as the dashboard and the reports take it (nulls for non-finite values become NaN). */
 function record(value: unknown, what: string): StepRecord {
   const fields = object(value, `${what}: record`);
@@ -155,9 +181,8 @@ function record(value: unknown, what: string): StepRecord {
     updateRatio: numeric(fields, 'updateRatio', what),
     updateRatioByTensor,
     velocityNorm: optionalNumber(fields, 'velocityNorm', what),
-    // Summaries are passed on as written: the watch writes them with telemetry.ts's fields.
-    effectiveLr: (fields.effectiveLr ?? null) as StepRecord['effectiveLr'],
-    effectiveLrByTensor: (fields.effectiveLrByTensor ?? null) as StepRecord['effectiveLrByTensor'],
+    effectiveLr: summary(fields.effectiveLr, `${what}: effectiveLr`),
+    effectiveLrByTensor: summariesByTensor(fields.effectiveLrByTensor, `${what}: effectiveLrByTensor`),
     effectiveLrDetail: numberArray(fields.effectiveLrDetail),
     gradDetail: numberArray(fields.gradDetail),
     accumulatorDetail: numberArray(fields.accumulatorDetail),

@@ -1,9 +1,11 @@
 """The independent side of test/unit/watch.test.ts: trains a small float64 MLP under gradlens.watch and, around
 every step, measures what the watch should have recorded, by docs/optimizers.md's formulas from torch's state.
 
-Reads a JSON list of cases on stdin: {"name", "optimizer" (torch class name), "kwargs", "steps", "logDir"};
+Reads a JSON list of cases on stdin: {"name", "optimizer" (torch class name), "kwargs", "steps", "logDir", and
+optionally "widths": the MLP's [inputs, hidden, outputs] (default [6, 5, 3]), "packing": [PACKED_SIZE, PACK_SIZE] for the watch, "frozenSteps": the last parameter has no gradient on
+that many first steps (its state lags the others')};
 prints {name: {"log": path, "steps": [{"step", "updateNorm" (measured: the parameters before and after the
-step), "gradNorm", "velocityNorm", "ratio": {tensor: ...}, "rates": {tensor: [min, max]}, "detail": [...]}]}}.
+step), "gradNorm", "velocityNorm", "ratio": {tensor: ...}, "rates": {tensor: [min, max]}, "detail": [...], "all": every rate, in the parameters' order}]}}.
 The rates are written here from the documented formulas (each η with the state it reads), not taken from the
 watch; Adadelta's u_{t-1} is copied before the step.
 """
@@ -17,8 +19,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import torch  # noqa: E402
 
 import gradlens  # noqa: E402
+import gradlens_watch  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
+
+
+DEFAULT_PACKING = (gradlens_watch.PACKED_SIZE, gradlens_watch.PACK_SIZE)
 
 
 def documented_rate(name, group, state, before):
@@ -73,7 +79,8 @@ def velocity(name, group, state):
 
 def run(case):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    inputs, hidden, outputs = case.get("widths", (6, 5, 3))
+    model = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, outputs))
     cls = getattr(torch.optim, case["optimizer"], None)
     if cls is None:
         # A rule GradLens does not know: norms only.
@@ -91,14 +98,17 @@ def run(case):
         cls = SignDescent
     optimizer = cls(model.parameters(), **case["kwargs"])
     names = [name for name, _ in model.named_parameters()]
+    gradlens_watch.PACKED_SIZE, gradlens_watch.PACK_SIZE = case.get("packing", (DEFAULT_PACKING))
     watch = gradlens.watch(optimizer, model=model, name=case["name"], log_dir=case["logDir"], detail=names[0])
-    x = torch.randn(16, 6)
-    y = torch.randn(16, 3)
+    x = torch.randn(16, inputs)
+    y = torch.randn(16, outputs)
     steps = []
     for _ in range(case["steps"]):
         optimizer.zero_grad()
         loss = torch.nn.functional.mse_loss(model(x), y)
         loss.backward()
+        if len(steps) < case.get("frozenSteps", 0):
+            list(model.parameters())[-1].grad = None
         before = [p.detach().clone() for p in model.parameters()]
         acc = [optimizer.state[p]["acc_delta"].clone() if "acc_delta" in optimizer.state[p] else torch.zeros_like(p) for p in model.parameters()]
         optimizer.step()
@@ -109,6 +119,10 @@ def run(case):
         has_velocity = False
         for k, (name, p) in enumerate(model.named_parameters()):
             state = optimizer.state[p]
+            if p.grad is None:
+                # Not stepped: the watch records no rates and a zero ratio for it, and leaves it out of the norms.
+                entry["ratio"][name] = 0.0
+                continue
             delta = p.detach() - before[k]
             change += float((delta ** 2).sum())
             grad += float((p.grad ** 2).sum())
@@ -121,6 +135,7 @@ def run(case):
             rate = documented_rate(cls.__name__, group, state, {"acc_delta": acc[k]})
             if rate is not None:
                 entry["rates"][name] = [float(rate.min()), float(rate.max())]
+                entry.setdefault("all", []).extend(rate.reshape(-1).tolist())
                 if k == 0:
                     entry["detail"] = rate.reshape(-1).tolist()
         entry["updateNorm"] = math.sqrt(change)

@@ -25,6 +25,10 @@ interface Case {
   optimizer: string;
   kwargs: Record<string, unknown>;
   steps: number;
+  /** The watch's [PACKED_SIZE, PACK_SIZE]; the default packs every tensor of this small model together. */
+  packing?: [number, number];
+  frozenSteps?: number;
+  widths?: [number, number, number];
 }
 
 interface Expected {
@@ -37,6 +41,7 @@ interface Expected {
   ratio: Record<string, number>;
   rates: Record<string, [number, number]>;
   detail?: number[];
+  all?: number[];
 }
 
 const CASES: Case[] = [
@@ -59,6 +64,20 @@ const CASES: Case[] = [
   { name: 'unknown-rule', optimizer: 'SignDescent', kwargs: { lr: 0.01 }, steps: 4 },
 ];
 
+// The tensors (30, 5, 15 and 3 elements) each alone; or 0.weight alone, 0.bias with 2.weight, and 2.bias in a
+// pack of its own (full); a pack split by step counts, 2.bias having no gradient on the first two steps; and a
+// model of 2,201 parameters, all packed, sampled every third element overall and in 0.weight (2,100), where 2.bias
+// (one element, at 2,200) falls between the overall sample's.
+const PACKINGS: Pick<Case, 'packing' | 'frozenSteps' | 'widths'>[] = [
+  { packing: [0, 0] },
+  { packing: [16, 20] },
+  { packing: [16, 64], frozenSteps: 2 },
+  { widths: [42, 50, 1] },
+];
+const described = (variant: Pick<Case, 'packing' | 'frozenSteps' | 'widths'>): string =>
+  variant.widths ? 'a model of 2,201 parameters' : variant.frozenSteps ? 'a pack split by step counts' : variant.packing![1] === 0 ? 'each tensor alone' : 'packs of up to 20';
+const PACKED_CASES: Case[] = PACKINGS.flatMap((variant) => CASES.map((entry) => ({ ...entry, ...variant, name: `${entry.name}, ${described(variant)}` })));
+
 function relative(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.max(Math.abs(expected), Number.MIN_VALUE);
 }
@@ -77,14 +96,14 @@ describe('gradlens.watch against torch', { skip: WITHOUT_TORCH }, () => {
   let oracle: Record<string, { log: string; steps: Expected[] }> = {};
   before(() => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlens-watch-'));
-    const input = JSON.stringify(CASES.map((entry) => ({ ...entry, logDir: directory })));
+    const input = JSON.stringify([...CASES, ...PACKED_CASES].map((entry) => ({ ...entry, logDir: directory })));
     const result = spawnSync(PYTHON, [ORACLE], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     assert.equal(result.status, 0, result.stderr);
     oracle = JSON.parse(result.stdout) as typeof oracle;
   });
   after(() => fs.rmSync(directory, { recursive: true, force: true }));
 
-  for (const entry of CASES) {
+  for (const entry of [...CASES, ...PACKED_CASES]) {
     it(`${entry.name}: rates by the documented formula, update norms as measured (1e-12)`, () => {
       const { log: file, steps: expected } = oracle[entry.name];
       const log: RunLog = readRunLog(fs.readFileSync(file, 'utf8'), file);
@@ -110,6 +129,9 @@ describe('gradlens.watch against torch', { skip: WITHOUT_TORCH }, () => {
           assert.equal(record.effectiveLr, null, `${at}: no effective rates for ${entry.optimizer}`);
           return;
         }
+        for (const { name } of log.header.tensors) {
+          if (!(name in want.rates)) assert.equal(record.effectiveLrByTensor?.[name], null, `${at}: ${name} has no gradient, so no rates`);
+        }
         for (const [name, [low, high]] of Object.entries(want.rates)) {
           const summary = record.effectiveLrByTensor?.[name];
           close(summary?.min, low, `${at} lowest rate of ${name}`);
@@ -126,6 +148,12 @@ describe('gradlens.watch against torch', { skip: WITHOUT_TORCH }, () => {
         const recorded = record.effectiveLrByTensor!['0.weight']!;
         assert.deepEqual(recorded.histogram.counts, ours.histogram.counts, `${at}: histogram of 0.weight`);
         for (const key of ['q25', 'median', 'q75'] as const) close(recorded[key], ours[key], `${at} ${key} of 0.weight`);
+        if (Object.keys(want.rates).length === log.header.tensors.length) {
+          // The overall sample: every stride-th element of the whole vector, as summarize() takes it.
+          const overall = summarize(Float64Array.from(want.all!))!;
+          assert.deepEqual(record.effectiveLr!.histogram.counts, overall.histogram.counts, `${at}: overall histogram`);
+          assert.equal(record.effectiveLr!.histogram.sampled, overall.histogram.sampled);
+        }
       });
       if (!known) assert.equal(log.steps[0].record.warning, 'effective learning rate not known for SignDescent');
     });
@@ -253,5 +281,29 @@ while True:
     const refused = spawnSync(process.execPath, [cli, 'show', other], { encoding: 'utf8' });
     assert.equal(refused.status, 2);
     assert.equal(refused.stderr, `gradlens: ${other}: empty, or not a gradlens.watch run log (no run line)\n`);
+  });
+});
+
+describe('run logs of each version', () => {
+  const header = (version: number) => JSON.stringify({ type: 'run', version, name: 'r', tensors: [{ name: 'w', shape: [3] }], adaptive: true });
+  const step = (effectiveLr: unknown) => JSON.stringify({ type: 'step', seconds: 0.1, record: { step: 1, lr: 0.1, loss: 1, gradNorm: 1, updateNorm: 1, updateRatio: 1, effectiveLr, effectiveLrByTensor: { w: effectiveLr } } });
+
+  it('version 2 sends histogram counts: the reader makes the whole summary by telemetry.ts', () => {
+    const rates = Float64Array.from([0.001, 0.002, 0.5]);
+    const whole = summarize(rates)!;
+    const log = readRunLog(`${header(2)}\n${step({ min: 0.001, max: 0.5, counts: whole.histogram.counts, sampled: 3 })}\n`, 'run.jsonl');
+    assert.deepEqual(log.steps[0].record.effectiveLr, whole);
+    assert.deepEqual(log.steps[0].record.effectiveLrByTensor, { w: whole });
+  });
+
+  it('version 1 logs, with whole summaries, still open', () => {
+    const whole = summarize(Float64Array.from([1, 2, 3]))!;
+    const log = readRunLog(`${header(1)}\n${step(whole)}\n`, 'old.jsonl');
+    assert.deepEqual(log.steps[0].record.effectiveLr, whole);
+  });
+
+  it('names a histogram without its counts, and a version it cannot read', () => {
+    assert.throws(() => readRunLog(`${header(2)}\n${step({ min: 1, max: 2, counts: [1, -1], sampled: 2 })}\n`, 'run.jsonl'), /^InputError: run\.jsonl:2: effectiveLr: a histogram needs counts and the number sampled$/);
+    assert.throws(() => readRunLog(`${header(3)}\n`, 'new.jsonl'), /new\.jsonl:1: a run log of version 3; this GradLens reads versions 1 and 2/);
   });
 });

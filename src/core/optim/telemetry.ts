@@ -52,9 +52,7 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
   const [min, max] = known ?? range(values, start, end);
   const stride = Math.max(1, Math.ceil((end - start) / SAMPLE_LIMIT));
   const sampled = Math.ceil((end - start) / stride);
-  const logarithmic = min > 0 && max / min > 10;
-  const low = logarithmic ? Math.log(min) : min;
-  const high = logarithmic ? Math.log(max) : max;
+  const { logarithmic, low, high } = binScale(min, max);
   const binCount = high > low ? Math.min(bins, sampled) : 1;
   const width = (high - low) / binCount;
   const counts: number[] = [];
@@ -69,6 +67,23 @@ export function summarize(values: Float64Array, start = 0, end = values.length, 
       counts[bin < last ? bin : last]++;
     }
   }
+  return summaryOfCounts(min, max, counts, sampled);
+}
+
+/** Log-spaced bins when the range spans more than a decade of positive values, else linear. */
+function binScale(min: number, max: number): { logarithmic: boolean; low: number; high: number } {
+  const logarithmic = min > 0 && max / min > 10;
+  return { logarithmic, low: logarithmic ? Math.log(min) : min, high: logarithmic ? Math.log(max) : max };
+}
+
+/**
+ * The summary of a histogram counted by summarize()'s bins (counts.length of them between min and max): its
+ * edges and quartiles. gradlens.watch counts in the script and sends only this much (src/core/run-log.ts).
+ */
+export function summaryOfCounts(min: number, max: number, counts: number[], sampled: number): Summary {
+  const { logarithmic, low, high } = binScale(min, max);
+  const binCount = counts.length;
+  const width = (high - low) / binCount;
   const edges: number[] = [min];
   for (let k = 1; k < binCount; k++) edges.push(logarithmic ? Math.exp(low + k * width) : low + k * width);
   edges.push(max);
