@@ -69,7 +69,7 @@ function main(): void {
       table(['variant', 'target', 'CPU ratio', 'per round', 'wall ratio', 'CPU per step'], rows, ['l', 'l', 'r', 'l', 'r', 'r']),
       '',
       `10M-parameter MLP (1000-5000-1000, ${memory.none.parameters.toLocaleString('en-US')} float32 parameters = ${mb(memory.none.parameterBytes)}), AdamW, 30 steps, one process per variant: ` +
-        'what the watch holds between records (its scratch buffers, counted exactly), the resident memory the training loop added ' +
+        'what the watch holds between records (its scratch buffers and sample indices, counted exactly), the resident memory the training loop added ' +
         '(AdamW\'s state, the watch\'s buffers: it moves with the allocator by tens of MiB), and the process\'s peak.',
       '',
       table(

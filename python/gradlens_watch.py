@@ -40,10 +40,14 @@ HISTOGRAM_BINS = 32
 SAMPLE_LIMIT = 1024
 # Parameters below PACKED_SIZE elements are recorded together, copied into packs of up to PACK_SIZE elements per
 # parameter group: every torch call costs microseconds whatever its size, and a record makes some twenty per pack,
-# so a model's biases and norms would otherwise cost as much as its weights (bench:watch).
+# so a model's biases and norms would otherwise cost as much as its weights (bench:watch). Where a record computes
+# a vector of its own (Adam's update), it does so WINDOW_SIZE elements at a time: its scratch memory stays that
+# small however large the model's tensors.
 PACKED_SIZE = 16384
 PACK_SIZE = 65536
-# State that is one number per parameter (the rest is shaped like it, and packed by concatenation).
+WINDOW_SIZE = 1 << 20
+# State that is one number per parameter even where the parameter is one number too (the rest is shaped like the
+# parameter, and packed by concatenation).
 _SCALAR_STATE = ("step", "mu_product")
 _TORCH_MAJOR = int(torch.__version__.split(".")[0])
 
@@ -98,9 +102,9 @@ _norms = getattr(torch, "_foreach_norm", None) or _vector_norms
 
 
 class _Terms(object):
-    """One parameter's step, from the rule's state after it: the effective rate (per element, a _RateOf, or None),
-    the update as d = -(k*p + a)/(1 - k) from the parameter after the step p (the rule's form
-    p = p_before*(1 - k) - a, where a is a tensor or a _Quotient), or measured from a copy, the velocity and the
+    """One pack's step, from the rule's state after it (flat vectors, as _Pack gives them): the effective rate (per
+    element, a _RateOf, or None), the update as d = -(k*p + a)/(1 - k) from the parameter after the step p (the rule's
+    form p = p_before*(1 - k) - a, where a is a tensor or a _Quotient), or measured from a copy, the velocity and the
     accumulator (or None)."""
 
     __slots__ = ("rate", "a", "k", "update", "velocity", "accumulator")
@@ -121,13 +125,20 @@ class _RateOf(object):
 
 
 class _Quotient(object):
-    """a = scale * numerator / denominator, left unscaled: the quotient goes into the denominator's memory (the rule's
-    scratch), where the norms of k*p + a and p + a are taken in turn."""
+    """a = scale * numerator / (sqrt(source) + offset), left uncomputed: the record evaluates it a window at a time in
+    the watch's scratch memory, where the norms of k*p + a and p + a are taken in turn."""
 
-    __slots__ = ("numerator", "denominator", "scale")
+    __slots__ = ("numerator", "source", "offset", "scale")
 
-    def __init__(self, numerator, denominator, scale):
-        self.numerator, self.denominator, self.scale = numerator, denominator, scale
+    def __init__(self, numerator, source, offset, scale):
+        self.numerator, self.source, self.offset, self.scale = numerator, source, offset, scale
+
+    def into(self, out, start, stop, base=None, weight=1.0):
+        """The unscaled quotient of elements [start, stop) of the flat vectors, or base + weight*quotient, into out."""
+        torch.sqrt(self.source[start:stop], out=out).add_(self.offset)
+        if base is None:
+            return torch.div(self.numerator[start:stop], out, out=out)
+        return torch.addcdiv(base, self.numerator[start:stop], out, value=weight, out=out)
 
 
 def _signed(grad, group):
@@ -139,7 +150,7 @@ def _step_count(state):
     return float(step.item() if torch.is_tensor(step) else step)
 
 
-def _sgd(p, grad, state, group, before, scratch):
+def _sgd(p, grad, state, group, before):
     lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
     g = _signed(grad, group)
     buffer = state.get("momentum_buffer") if momentum != 0 else None
@@ -151,14 +162,14 @@ def _sgd(p, grad, state, group, before, scratch):
     return _Terms(a=lr * buffer, velocity=buffer)
 
 
-def _adagrad(p, grad, state, group, before, scratch):
+def _adagrad(p, grad, state, group, before):
     step = _step_count(state)
     clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
     rate = clr / state["sum"].sqrt().add_(group["eps"])
     return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=state["sum"])
 
 
-def _rmsprop(p, grad, state, group, before, scratch):
+def _rmsprop(p, grad, state, group, before):
     square = state["square_avg"]
     if group["centered"]:
         average = square.addcmul(state["grad_avg"], state["grad_avg"], value=-1).sqrt_()
@@ -173,7 +184,7 @@ def _rmsprop(p, grad, state, group, before, scratch):
     return _Terms(rate=rate, a=rate * _signed(grad, group), k=rate * group["weight_decay"], accumulator=square)
 
 
-def _adadelta(p, grad, state, group, before, scratch):
+def _adadelta(p, grad, state, group, before):
     # The rate needs the squared-update average from before the step: copied on recorded steps (before_step).
     eps = group["eps"]
     rate = before.add(eps).sqrt_().div_(state["square_avg"].add(eps).sqrt_()).mul_(group["lr"])
@@ -181,31 +192,29 @@ def _adadelta(p, grad, state, group, before, scratch):
 
 
 def _adam(decoupled_class):
-    def terms(p, grad, state, group, before, scratch):
+    def terms(p, grad, state, group, before):
         beta1, beta2 = group["betas"]
         step = _step_count(state)
         step_size = group["lr"] / (1 - beta1 ** step)
         root_correction = math.sqrt(1 - beta2 ** step)
         eps = group["eps"]
         second = state["max_exp_avg_sq"] if group.get("amsgrad", False) else state["exp_avg_sq"]
-        # torch's a = step_size * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), as (step_size*root) * m / (sqrt(v) + eps*root),
-        # its denominator in the watch's scratch memory.
-        denominator = torch.sqrt(second, out=scratch(p)).add_(eps * root_correction)
+        # torch's a = step_size * m / (sqrt(v)/sqrt(1 - beta2^t) + eps), as (step_size*root) * m / (sqrt(v) + eps*root).
         decoupled = decoupled_class or group.get("decoupled_weight_decay", False)
         return _Terms(rate=_RateOf(second, lambda v: v.sqrt_().div_(root_correction).add_(eps).reciprocal_().mul_(step_size)),
-                      a=_Quotient(state["exp_avg"], denominator, step_size * root_correction),
+                      a=_Quotient(state["exp_avg"], second, eps * root_correction, step_size * root_correction),
                       k=group["lr"] * group["weight_decay"] if decoupled else 0.0,
                       velocity=state["exp_avg"], accumulator=second)
     return terms
 
 
-def _adamax(p, grad, state, group, before, scratch):
+def _adamax(p, grad, state, group, before):
     beta1, _ = group["betas"]
     rate = (group["lr"] / (1 - beta1 ** _step_count(state))) / state["exp_inf"]
     return _Terms(rate=rate, a=rate * state["exp_avg"], velocity=state["exp_avg"], accumulator=state["exp_inf"])
 
 
-def _nadam(p, grad, state, group, before, scratch):
+def _nadam(p, grad, state, group, before):
     beta1, beta2 = group["betas"]
     lr, psi = group["lr"], group["momentum_decay"]
     step = _step_count(state)
@@ -224,7 +233,7 @@ def _nadam(p, grad, state, group, before, scratch):
     return _Terms(rate=(on_grad + on_momentum) / denominator, a=a, k=k, velocity=state["exp_avg"], accumulator=state["exp_avg_sq"])
 
 
-def _radam(p, grad, state, group, before, scratch):
+def _radam(p, grad, state, group, before):
     beta1, beta2 = group["betas"]
     step = _step_count(state)
     correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
@@ -241,7 +250,7 @@ def _radam(p, grad, state, group, before, scratch):
                   velocity=state["exp_avg"], accumulator=state["exp_avg_sq"])
 
 
-def _measured(p, grad, state, group, before, scratch):
+def _measured(p, grad, state, group, before):
     return _Terms(update=p.detach() - before)
 
 
@@ -250,9 +259,10 @@ class _Pack(object):
     parameter alone (its own tensors, no copy), or small ones of one group and step concatenated.
 
     `samples` indexes the pack's flat vector: first every member's share of the overall strided sample (global
-    positions divisible by the overall stride), then each member's own strided sample; `split` cuts it so."""
+    positions divisible by the overall stride), then each member's own strided sample; `split` cuts it so.
+    `windows` cut the flat vector into pieces of at most WINDOW_SIZE elements: (start, stop, [(member, length)])."""
 
-    __slots__ = ("members", "lengths", "starts", "samples", "split", "length_tensor")
+    __slots__ = ("members", "lengths", "starts", "samples", "split", "length_tensor", "windows")
 
     def __init__(self, members, offsets, stride):
         # members: (index, name, parameter) in the order of the optimizer's parameters.
@@ -267,6 +277,18 @@ class _Pack(object):
         self.samples = torch.cat(overall + own)
         self.split = [sum(piece.numel() for piece in overall)] + [piece.numel() for piece in own]
         self.length_tensor = torch.tensor(self.lengths)
+        self.windows, pieces, start, used = [], [], 0, 0
+        for member, size in enumerate(self.lengths):
+            taken = 0
+            while taken < size:
+                length = min(size - taken, WINDOW_SIZE - used)
+                pieces.append((member, length))
+                taken, used = taken + length, used + length
+                if used == WINDOW_SIZE:
+                    self.windows.append((start, start + used, pieces))
+                    pieces, start, used = [], start + used, 0
+        if pieces:
+            self.windows.append((start, start + used, pieces))
 
     def flat(self, tensors):
         """The members' tensors as one flat vector: a view of a lone member's."""
@@ -275,19 +297,22 @@ class _Pack(object):
     def state(self, optimizer):
         """The members' state, flat like flat()'s vectors (the rules work elementwise)."""
         states = [optimizer.state[parameter] for _, _, parameter in self.members]
-        return {key: value if key in _SCALAR_STATE or not torch.is_tensor(value) else self.flat([state[key] for state in states])
+        shape = self.members[0][2].shape
+        return {key: self.flat([state[key] for state in states]) if torch.is_tensor(value) and key not in _SCALAR_STATE and value.shape == shape else value
                 for key, value in states[0].items()}
 
     def ends(self, values):
-        """Each member's largest values, then its smallest: [max_1..max_n, min_1..min_n]."""
-        if len(self.members) == 1:
-            return torch.stack(torch.aminmax(values)[::-1])
+        """Each member's largest values, then its smallest: [max_1..max_n, min_1..min_n]. One aminmax per member up to
+        eight (segment_reduce costs as much as a dozen of them), then two segment_reduce calls for all."""
+        if len(self.members) <= 8:
+            ranges = [torch.aminmax(part) for part in values.split_with_sizes(self.lengths)]
+            return torch.stack([high for _, high in ranges] + [low for low, _ in ranges])
         return torch.cat([torch.segment_reduce(values, "max", lengths=self.length_tensor), torch.segment_reduce(values, "min", lengths=self.length_tensor)])
 
     def norms(self, values):
         """Each member's norm (0-dimensional tensors), by vector_norm: Debian's torch has the reference BLAS, whose dot
         is five times slower."""
-        return _norms(values.split(self.lengths))
+        return _norms(values.split_with_sizes(self.lengths))
 
     def segment(self, values, member):
         return values[self.starts[member]:self.starts[member] + self.lengths[member]]
@@ -506,11 +531,10 @@ class Watch(object):
         self._offsets = [sum(sizes[:k]) for k in range(len(sizes))]
         # Packs by which parameters have a gradient and their step counts (these rarely change).
         self._packs = {}
-        # Reused memory for a record's temporaries, of the largest parameter's or pack's size (not a model copy; Adam's
-        # rules use it): fresh parameter-sized allocations each record cost page faults that outweigh the arithmetic.
-        self._scratch_size = max([size for size in sizes] + [min(PACK_SIZE, sum(size for size in sizes if size < PACKED_SIZE))])
+        # Reused memory for a window of a record's temporaries (Adam's update): fresh allocations each record cost page
+        # faults that outweigh the arithmetic.
+        self._scratch_size = min(WINDOW_SIZE, self._size)
         self._buffers = {}
-        self._views = {}
         known = [entry[0] for entry in self._params]
         if detail is not None and detail not in known:
             raise ValueError("gradlens.watch: no parameter %s (the parameters are %s)" % (detail, ", ".join(known)))
@@ -579,16 +603,13 @@ class Watch(object):
             self.optimizer.__dict__.pop("step", None)
             self._original_step = None
 
-    def _scratch(self, like):
-        """The scratch buffer of `like`'s dtype and device viewed with its shape; the views are kept too."""
-        key = (like.dtype, like.device, like.shape)
-        view = self._views.get(key)
-        if view is None:
-            buffer = self._buffers.get(key[:2])
-            if buffer is None:
-                buffer = self._buffers[key[:2]] = torch.empty(self._scratch_size, dtype=like.dtype, device=like.device)
-            view = self._views[key] = buffer[:like.numel()].view(like.shape)
-        return view
+    def _scratch(self, count, like):
+        """count elements of the scratch buffer of `like`'s dtype and device."""
+        key = (like.dtype, like.device)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = torch.empty(self._scratch_size, dtype=like.dtype, device=like.device)
+        return buffer[:count]
 
     def _packed(self, stride):
         """The parameters with a gradient as packs: a large one alone, small ones by group, dtype, device and step count
@@ -596,9 +617,9 @@ class Watch(object):
         state = self.optimizer.state
         closed, open_ = [], {}
         for index, (name, parameter, group) in enumerate(self._params):
-            if parameter.grad is None:
-                continue
             size = parameter.numel()
+            if parameter.grad is None or size == 0:
+                continue
             if size >= PACKED_SIZE:
                 closed.append([index])
                 continue
@@ -692,12 +713,12 @@ class Watch(object):
     def _record(self):
         optimizer = self.optimizer
         groups = optimizer.param_groups
-        # Per member: the positions of its norms (|p + a| and |k*p + a| in `norms`) and the factor that turns them into
-        # |p_before| and |update|; per pack the gradient's and velocity's in `later`; all read back at once.
+        # Per member: the positions of its norms (|p + a| and |k*p + a| in `norms`, by window) and the factor that turns
+        # them into |p_before| and |update|; per pack the gradient's and velocity's in `later`; all read back at once.
         norms, later, layout = [], [], []
         ratio_by_tensor = {name: 0.0 for name, _, _ in self._params}
         rates_by_tensor = {name: None for name, _, _ in self._params} if self.rule.adaptive else None
-        low, high, pieces = math.inf, -math.inf, []
+        low, high, overall = math.inf, -math.inf, []
         asked, self._asked = self._asked, []
         wanted = {self.detail} | {tensor for tensor, _ in asked}
         details = {}
@@ -711,66 +732,78 @@ class Watch(object):
             value = pack.flat([parameter.detach() for parameter in parameters])
             before = pack.flat([self._before[id(parameter)] for parameter in parameters]) if self._before else None
             group = groups[self._params[members[0][0]][2]]
-            terms = self.rule.terms(value, grad, pack.state(optimizer), group, before, self._scratch)
+            terms = self.rule.terms(value, grad, pack.state(optimizer), group, before)
             if rates_by_tensor is not None:
-                # Before the norms below, which work in place in the rule's tensors and scratch memory. Samples are
-                # copies (.double() would not copy a float64 tensor; index_select does).
+                # Before the norms below, which work in place in the rule's tensors. Samples are copies (.double() would
+                # not copy a float64 tensor; index_select does).
                 rate = terms.rate
                 decreasing = isinstance(rate, _RateOf)
                 # A decreasing rate = function(source): its lowest rates are the largest sources'. One function call for
                 # the ends and every sample (each call is a handful of small torch operations).
-                source = (rate.source if decreasing else rate).reshape(-1)
+                source = rate.source if decreasing else rate
                 taken = torch.cat([pack.ends(source), source.index_select(0, pack.samples)]).double()
                 rates = rate.function(taken) if decreasing else taken
                 ends = rates[:2 * count].tolist()
                 lows, highs = (ends[:count], ends[count:]) if decreasing else (ends[count:], ends[:count])
-                samples = rates[2 * count:].split(pack.split)
+                samples = rates[2 * count:].split_with_sizes(pack.split)
                 if samples[0].numel():
-                    pieces.append(samples[0])
+                    overall.append(samples[0])
                 for member, (_, name, _) in enumerate(members):
                     rates_by_tensor[name] = (samples[1 + member], lows[member], highs[member])
                     if name in wanted:
                         segment = pack.segment(source, member)
-                        accumulator = None if terms.accumulator is None else pack.segment(terms.accumulator.reshape(-1), member)
+                        accumulator = None if terms.accumulator is None else pack.segment(terms.accumulator, member)
                         details[name] = (_listed(rate.function(segment.to(torch.float64, copy=True)) if decreasing else segment),
                                          _listed(pack.segment(grad, member)), _listed(accumulator))
                 low, high = min([low] + lows), max([high] + highs)
             k = terms.k
+            # Per member: the positions of its (|p_before|, |update|) norm pairs in `norms`, one pair per window.
+            positions = [[] for _ in members]
             if terms.update is None and isinstance(k, float):
-                # p = p_before*(1 - k) - a: |update| = |k*p + a|/(1 - k), |p_before| = |p + a|/(1 - k). With a = c*q
-                # (q the rule's own fresh tensor, or scratch), q becomes q + (k/c)*p, then q + p/c, in place.
+                # p = p_before*(1 - k) - a: |update| = |k*p + a|/(1 - k), |p_before| = |p + a|/(1 - k). In place in u, a
+                # window at a time: u = (k*p + a)/gamma, then u + ((1 - k)/gamma)*p = (p + a)/gamma. A tensor a is u
+                # (gamma 1); a = c*q, q a _Quotient, is computed into scratch: u = q (gamma c), or, with k, u = p + (c/k)*q
+                # in one pass (gamma k).
                 a = terms.a
-                if isinstance(a, _Quotient):
-                    c, denominator = a.scale, a.denominator.reshape(-1)
-                    q = torch.div(a.numerator.reshape(-1), denominator, out=denominator)
-                else:
-                    c, q = 1.0, a.reshape(-1)
-                if k != 0.0:
-                    q.add_(value, alpha=k / c)
-                changes = pack.norms(q)
-                befores = pack.norms(q.add_(value, alpha=(1.0 - k) / c))
-                factor = abs(c) / (1.0 - k)
+                quotient = isinstance(a, _Quotient)
+                gamma = (k if k != 0.0 else a.scale) if quotient else 1.0
+                for start, stop, pieces in pack.windows:
+                    window = value[start:stop]
+                    if quotient:
+                        u = a.into(self._scratch(stop - start, value), start, stop, *((window, a.scale / k) if k != 0.0 else ()))
+                    else:
+                        u = a[start:stop]
+                        if k != 0.0:
+                            u.add_(window, alpha=k)
+                    lengths = [length for _, length in pieces]
+                    changes = _norms(u.split_with_sizes(lengths))
+                    befores = _norms(u.add_(window, alpha=(1.0 - k) / gamma).split_with_sizes(lengths))
+                    for (member, _), before_norm, change_norm in zip(pieces, befores, changes):
+                        positions[member].append(len(norms))
+                        norms += [before_norm, change_norm]
+                factor = abs(gamma) / (1.0 - k)
             else:
                 # Measured from a copy, or an elementwise k (L2 decay inside a per-element rate): the update itself.
                 if terms.update is not None:
-                    d = terms.update.reshape(-1)
+                    d = terms.update
                 else:
-                    d = (value * k.reshape(-1)).add_(terms.a.reshape(-1)).div_(1 - k.reshape(-1)).neg_()
-                befores, changes = pack.norms(value - d), pack.norms(d)
+                    d = (value * k).add_(terms.a).div_(1 - k).neg_()
+                for member, (before_norm, change_norm) in enumerate(zip(pack.norms(value - d), pack.norms(d))):
+                    positions[member].append(len(norms))
+                    norms += [before_norm, change_norm]
                 factor = 1.0
             for member, (_, name, _) in enumerate(members):
-                layout.append((name, len(norms) + 2 * member, factor))
-            for before_norm, change_norm in zip(befores, changes):
-                norms += [before_norm, change_norm]
+                layout.append((name, positions[member], factor))
             # The gradient's and the velocity's norms after the loop, in one call for every pack.
             later.append(grad)
             if terms.velocity is not None:
                 velocities.add(len(later))
-                later.append(terms.velocity.reshape(-1))
+                later.append(terms.velocity)
         measured = torch.stack([*norms, *_norms(later)]).double().tolist() if norms else []
         parameter, change, gradient, velocity = 0.0, 0.0, 0.0, 0.0
         for name, at, factor in layout:
-            before_norm, change_norm = measured[at] * factor, measured[at + 1] * factor
+            before_norm = math.hypot(*[measured[index] for index in at]) * factor
+            change_norm = math.hypot(*[measured[index + 1] for index in at]) * factor
             parameter, change = parameter + before_norm * before_norm, change + change_norm * change_norm
             ratio_by_tensor[name] = _number(change_norm / (before_norm or 1))
         for index in range(len(later)):
@@ -781,7 +814,7 @@ class Watch(object):
         update_norm = math.sqrt(change)
         effective = None
         if rates_by_tensor is not None:
-            effective = _summary(torch.cat(pieces), low, high) if pieces else None
+            effective = _summary(torch.cat(overall), low, high) if overall else None
             single = len(self._params) == 1
             for name, entry in rates_by_tensor.items():
                 if entry is not None:

@@ -50,8 +50,12 @@ def train(model, data, variant, log_dir, name):
     if watch:
         # Part of the cost: the records still waiting are written before the script goes on.
         watch.close()
-    # What the watch itself holds between records: its scratch buffers (exact; RSS moves with the allocator).
-    held = sum(buffer.numel() * buffer.element_size() for buffer in watch._buffers.values()) if watch else 0
+    # What the watch itself holds between records: its scratch buffers and its packs' sample indices (exact; RSS moves
+    # with the allocator).
+    held = 0
+    if watch:
+        kept = list(watch._buffers.values()) + [tensor for packs in watch._packs.values() for pack in packs for tensor in (pack.samples, pack.length_tensor)]
+        held = sum(tensor.numel() * tensor.element_size() for tensor in kept)
     return {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu, "heldBytes": held}
 
 

@@ -2,8 +2,9 @@
 every step, measures what the watch should have recorded, by docs/optimizers.md's formulas from torch's state.
 
 Reads a JSON list of cases on stdin: {"name", "optimizer" (torch class name), "kwargs", "steps", "logDir", and
-optionally "widths": the MLP's [inputs, hidden, outputs] (default [6, 5, 3]), "packing": [PACKED_SIZE, PACK_SIZE] for the watch, "frozenSteps": the last parameter has no gradient on
-that many first steps (its state lags the others')};
+optionally "widths": the MLP's [inputs, hidden..., outputs] (default [6, 5, 3]), "packing": [PACKED_SIZE,
+PACK_SIZE, WINDOW_SIZE] for the watch, "frozenSteps": the last parameter has no gradient on that many first steps (its state
+lags the others')};
 prints {name: {"log": path, "steps": [{"step", "updateNorm" (measured: the parameters before and after the
 step), "gradNorm", "velocityNorm", "ratio": {tensor: ...}, "rates": {tensor: [min, max]}, "detail": [...], "all": every rate, in the parameters' order}]}}.
 The rates are written here from the documented formulas (each η with the state it reads), not taken from the
@@ -24,7 +25,7 @@ import gradlens_watch  # noqa: E402
 torch.set_default_dtype(torch.float64)
 
 
-DEFAULT_PACKING = (gradlens_watch.PACKED_SIZE, gradlens_watch.PACK_SIZE)
+DEFAULT_PACKING = (gradlens_watch.PACKED_SIZE, gradlens_watch.PACK_SIZE, gradlens_watch.WINDOW_SIZE)
 
 
 def documented_rate(name, group, state, before):
@@ -79,8 +80,12 @@ def velocity(name, group, state):
 
 def run(case):
     torch.manual_seed(0)
-    inputs, hidden, outputs = case.get("widths", (6, 5, 3))
-    model = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, outputs))
+    widths = case.get("widths", (6, 5, 3))
+    inputs, outputs = widths[0], widths[-1]
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.Tanh()]
+    model = torch.nn.Sequential(*layers[:-1])
     cls = getattr(torch.optim, case["optimizer"], None)
     if cls is None:
         # A rule GradLens does not know: norms only.
@@ -98,7 +103,7 @@ def run(case):
         cls = SignDescent
     optimizer = cls(model.parameters(), **case["kwargs"])
     names = [name for name, _ in model.named_parameters()]
-    gradlens_watch.PACKED_SIZE, gradlens_watch.PACK_SIZE = case.get("packing", (DEFAULT_PACKING))
+    gradlens_watch.PACKED_SIZE, gradlens_watch.PACK_SIZE, gradlens_watch.WINDOW_SIZE = case.get("packing", DEFAULT_PACKING)
     watch = gradlens.watch(optimizer, model=model, name=case["name"], log_dir=case["logDir"], detail=names[0])
     x = torch.randn(16, inputs)
     y = torch.randn(16, outputs)

@@ -25,10 +25,10 @@ interface Case {
   optimizer: string;
   kwargs: Record<string, unknown>;
   steps: number;
-  /** The watch's [PACKED_SIZE, PACK_SIZE]; the default packs every tensor of this small model together. */
-  packing?: [number, number];
+  /** The watch's [PACKED_SIZE, PACK_SIZE, WINDOW_SIZE]; the default packs every tensor of this small model together. */
+  packing?: [number, number, number];
   frozenSteps?: number;
-  widths?: [number, number, number];
+  widths?: number[];
 }
 
 interface Expected {
@@ -64,18 +64,21 @@ const CASES: Case[] = [
   { name: 'unknown-rule', optimizer: 'SignDescent', kwargs: { lr: 0.01 }, steps: 4 },
 ];
 
-// The tensors (30, 5, 15 and 3 elements) each alone; or 0.weight alone, 0.bias with 2.weight, and 2.bias in a
-// pack of its own (full); a pack split by step counts, 2.bias having no gradient on the first two steps; and a
+// The tensors (30, 5, 15 and 3 elements) each alone, Adam's update taken 7 elements at a time; or 0.weight alone
+// in windows of 20 and 10, 0.bias with 2.weight, and 2.bias in a pack of its own (full); a pack of 23 in windows
+// of 12 and 11, 2.weight split between them; a pack split by step counts, 2.bias having no gradient on the first two steps; and a
 // model of 2,201 parameters, all packed, sampled every third element overall and in 0.weight (2,100), where 2.bias
-// (one element, at 2,200) falls between the overall sample's.
+// (one element, at 2,200) falls between the overall sample's; and five layers, ten tensors in one pack.
 const PACKINGS: Pick<Case, 'packing' | 'frozenSteps' | 'widths'>[] = [
-  { packing: [0, 0] },
-  { packing: [16, 20] },
-  { packing: [16, 64], frozenSteps: 2 },
+  { packing: [0, 1, 7] },
+  { packing: [16, 20, 20] },
+  { packing: [16, 64, 12] },
+  { packing: [16, 64, 64], frozenSteps: 2 },
   { widths: [42, 50, 1] },
+  { widths: [6, 5, 5, 5, 5, 3] },
 ];
 const described = (variant: Pick<Case, 'packing' | 'frozenSteps' | 'widths'>): string =>
-  variant.widths ? 'a model of 2,201 parameters' : variant.frozenSteps ? 'a pack split by step counts' : variant.packing![1] === 0 ? 'each tensor alone' : 'packs of up to 20';
+  variant.widths?.length === 6 ? 'ten tensors in one pack' : variant.widths ? 'a model of 2,201 parameters' : variant.frozenSteps ? 'a pack split by step counts' : variant.packing![0] === 0 ? 'each tensor alone' : variant.packing![1] === 20 ? 'packs of up to 20' : 'a pack in two windows';
 const PACKED_CASES: Case[] = PACKINGS.flatMap((variant) => CASES.map((entry) => ({ ...entry, ...variant, name: `${entry.name}, ${described(variant)}` })));
 
 function relative(actual: number, expected: number): number {
@@ -112,7 +115,8 @@ describe('gradlens.watch against torch', { skip: WITHOUT_TORCH }, () => {
       assert.equal(log.cutOff, false);
       const known = entry.optimizer !== 'SignDescent';
       assert.equal(log.header.optimizer, known ? entry.optimizer : 'SignDescent');
-      assert.deepEqual(log.header.tensors.map((tensor) => tensor.name), ['0.weight', '0.bias', '2.weight', '2.bias']);
+      const layers = (entry.widths?.length ?? 3) - 1;
+      assert.deepEqual(log.header.tensors.map((tensor) => tensor.name), Array.from({ length: layers }, (_, k) => [`${2 * k}.weight`, `${2 * k}.bias`]).flat());
       assert.equal(log.header.adaptive, known && entry.optimizer !== 'SGD');
       log.steps.forEach(({ record }, index) => {
         const want = expected[index];
