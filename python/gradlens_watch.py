@@ -612,8 +612,9 @@ class Watch(object):
         return buffer[:count]
 
     def _packed(self, stride):
-        """The parameters with a gradient as packs: a large one alone, small ones by group, dtype, device and step count
-        (the rules read one step count per pack), up to PACK_SIZE elements each."""
+        """The parameters with a gradient as packs: a large one alone, small ones by group, dtype, device, step count
+        and the tensors their state holds (the rules read one step count and one set of buffers per pack), up to
+        PACK_SIZE elements each."""
         state = self.optimizer.state
         closed, open_ = [], {}
         for index, (name, parameter, group) in enumerate(self._params):
@@ -623,8 +624,9 @@ class Watch(object):
             if size >= PACKED_SIZE:
                 closed.append([index])
                 continue
-            step = state[parameter].get("step")
-            key = (group, parameter.dtype, parameter.device, None if step is None else _step_count(state[parameter]))
+            own = state[parameter]
+            buffers = tuple(field for field, value in own.items() if torch.is_tensor(value) and field not in _SCALAR_STATE)
+            key = (group, parameter.dtype, parameter.device, None if "step" not in own else _step_count(own), buffers)
             members = open_.get(key)
             if members is not None and sum(self._params[k][1].numel() for k in members) + size > PACK_SIZE:
                 closed.append(members)
