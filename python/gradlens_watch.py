@@ -260,7 +260,8 @@ class _Pack(object):
 
     `samples` indexes the pack's flat vector: first every member's share of the overall strided sample (global
     positions divisible by the overall stride), then each member's own strided sample; `split` cuts it so.
-    `windows` cut the flat vector into pieces of at most WINDOW_SIZE elements: (start, stop, [(member, length)])."""
+    `windows` cut the flat vector into pieces of at most WINDOW_SIZE elements: (start, stop, members, lengths), the
+    members (by position in the pack) with a piece in the window and their pieces' lengths."""
 
     __slots__ = ("members", "lengths", "starts", "samples", "split", "length_tensor", "windows")
 
@@ -285,10 +286,15 @@ class _Pack(object):
                 pieces.append((member, length))
                 taken, used = taken + length, used + length
                 if used == WINDOW_SIZE:
-                    self.windows.append((start, start + used, pieces))
+                    self.windows.append(self._window(start, pieces))
                     pieces, start, used = [], start + used, 0
         if pieces:
-            self.windows.append((start, start + used, pieces))
+            self.windows.append(self._window(start, pieces))
+
+    @staticmethod
+    def _window(start, pieces):
+        lengths = [length for _, length in pieces]
+        return (start, start + sum(lengths), [member for member, _ in pieces], lengths)
 
     def flat(self, tensors):
         """The members' tensors as one flat vector: a view of a lone member's."""
@@ -627,14 +633,15 @@ class Watch(object):
             own = state[parameter]
             buffers = tuple(field for field, value in own.items() if torch.is_tensor(value) and field not in _SCALAR_STATE)
             key = (group, parameter.dtype, parameter.device, None if "step" not in own else _step_count(own), buffers)
-            members = open_.get(key)
-            if members is not None and sum(self._params[k][1].numel() for k in members) + size > PACK_SIZE:
-                closed.append(members)
-                members = None
-            if members is None:
-                members = open_[key] = []
-            members.append(index)
-        closed.extend(open_.values())
+            pack = open_.get(key)
+            if pack is not None and pack[1] + size > PACK_SIZE:
+                closed.append(pack[0])
+                pack = None
+            if pack is None:
+                pack = open_[key] = [[], 0]
+            pack[0].append(index)
+            pack[1] += size
+        closed.extend(members for members, _ in open_.values())
         key = tuple(tuple(members) for members in sorted(closed))
         packs = self._packs.get(key)
         if packs is None:
@@ -769,18 +776,18 @@ class Watch(object):
                 a = terms.a
                 quotient = isinstance(a, _Quotient)
                 gamma = (k if k != 0.0 else a.scale) if quotient else 1.0
-                for start, stop, pieces in pack.windows:
+                for start, stop, in_window, lengths in pack.windows:
                     window = value[start:stop]
                     if quotient:
-                        u = a.into(self._scratch(stop - start, value), start, stop, *((window, a.scale / k) if k != 0.0 else ()))
+                        base, weight = (window, a.scale / k) if k != 0.0 else (None, 1.0)
+                        u = a.into(self._scratch(stop - start, value), start, stop, base, weight)
                     else:
                         u = a[start:stop]
                         if k != 0.0:
                             u.add_(window, alpha=k)
-                    lengths = [length for _, length in pieces]
                     changes = _norms(u.split_with_sizes(lengths))
                     befores = _norms(u.add_(window, alpha=(1.0 - k) / gamma).split_with_sizes(lengths))
-                    for (member, _), before_norm, change_norm in zip(pieces, befores, changes):
+                    for member, before_norm, change_norm in zip(in_window, befores, changes):
                         positions[member].append(len(norms))
                         norms += [before_norm, change_norm]
                 factor = abs(gamma) / (1.0 - k)
