@@ -43,13 +43,23 @@ export const metric = {
 export type Extractor = (record: StepRecord) => number;
 
 /** A field of the telemetry CSV exports (the page's table, the host's every record): quoted where CSV needs it. */
-export function csvField(text: string): string {
+function csvField(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** A number of the CSV exports: empty when there is none (NaN, infinite). */
-export function csvNumber(value: number): string {
+function csvNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : '';
+}
+
+/** The header line of the telemetry CSV exports (without its newline). */
+export function csvHeader(names: readonly string[]): string {
+  return names.map(csvField).join(',');
+}
+
+/** A row of numbers of the telemetry CSV exports (without its newline). */
+export function csvRow(values: ArrayLike<number>): string {
+  return Array.from(values, csvNumber).join(',');
 }
 
 const orNaN = (value: number | null | undefined): number => value ?? NaN;

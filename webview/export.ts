@@ -4,7 +4,7 @@
  * beyond, a row summarizes `recordsPerRow` consecutive records (mean, min
  * and max of each metric), which the JSON states and the CSV header shows.
  */
-import { csvField, csvNumber } from '../src/dashboard-table';
+import { csvHeader, csvRow } from '../src/dashboard-table';
 import type { RunModel } from './model/run';
 
 export interface TelemetryRows {
@@ -30,8 +30,8 @@ export function telemetryRows(run: RunModel): TelemetryRows {
 
 export function telemetryCsv(run: RunModel): string {
   const { header, rows } = telemetryRows(run);
-  const lines = [header.map(csvField).join(',')];
-  for (const row of rows) lines.push(row.map(csvNumber).join(','));
+  const lines = [csvHeader(header)];
+  for (const row of rows) lines.push(csvRow(row));
   return `${lines.join('\n')}\n`;
 }
 

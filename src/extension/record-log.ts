@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Extractor, csvField, csvNumber, runColumns } from '../dashboard-table';
+import { type Extractor, csvHeader, csvRow, runColumns } from '../dashboard-table';
 import { type HostToWebview, RECORD_RANGE_LIMIT, type RecordRangeBody } from '../webview-protocol';
 
 /** Rows buffered in memory before they are written. */
@@ -115,13 +115,13 @@ class RunLog {
     const rows = this.written;
     const out = await fs.promises.open(target, 'w');
     try {
-      await out.write(`${['step', 'seconds', ...this.columns.map(([name]) => name)].map(csvField).join(',')}\n`);
+      await out.write(`${csvHeader(['step', 'seconds', ...this.columns.map(([name]) => name)])}\n`);
       for (let first = 0; first < rows; first += CSV_BLOCK_ROWS) {
         if (this.closed) throw new Error('the run was dropped from the dashboard while its records were written');
         const count = Math.min(CSV_BLOCK_ROWS, rows - first);
         const block = this.read(first, count);
         const lines: string[] = [];
-        for (let k = 0; k < count; k++) lines.push(Array.from(block.subarray(k * this.width, (k + 1) * this.width), csvNumber).join(','));
+        for (let k = 0; k < count; k++) lines.push(csvRow(block.subarray(k * this.width, (k + 1) * this.width)));
         await out.write(`${lines.join('\n')}\n`);
       }
     } catch (error) {
